@@ -1,0 +1,165 @@
+// keyward's error vocabulary: one base class, a few families, one table from stable code to HTTP status.
+//
+// Adding a code means adding a row here; a code without a status does not compile. The message given
+// to a constructor is the public one (shown to the caller); anything sensitive or internal goes in
+// `cause`, which is logged by the HTTP layer and never serialised.
+
+/** Every stable error code and its one HTTP status. Grouped by area; keep each area's rows together. */
+export const ERROR_STATUS = {
+  // --- request / transport --------------------------------------------------------------------
+  ERR_REQUEST_MALFORMED: 400,
+  ERR_REQUEST_INVALID: 400,
+  ERR_REQUEST_TOO_LARGE: 413,
+  ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_ROUTE_NOT_FOUND: 404,
+  ERR_PRECONDITION_FAILED: 412,
+  ERR_RATE_LIMITED: 429,
+
+  // --- authentication / authorization -----------------------------------------------------------
+  ERR_AUTH_REQUIRED: 401,
+  ERR_AUTH_INVALID: 401,
+  ERR_AUTH_FORBIDDEN: 403,
+  ERR_TOKEN_NOT_FOUND: 404,
+
+  // --- keys and key material --------------------------------------------------------------------
+  ERR_KEY_NOT_FOUND: 404,
+  ERR_KEY_NAME_TAKEN: 409,
+  ERR_KEY_DISABLED: 409,
+  ERR_KEY_DESTROYED: 410,
+  ERR_KEY_STATE_CONFLICT: 409,
+  ERR_KEY_VERSION_NOT_FOUND: 404,
+  ERR_DATAKEY_INVALID: 400,
+  ERR_IMPORT_JWE_INVALID: 400,
+  ERR_IMPORT_KEY_UNKNOWN: 400,
+  ERR_IMPORT_MATERIAL_INVALID: 400,
+  ERR_KEK_UNAVAILABLE: 503,
+  ERR_KEK_UNKNOWN: 500,
+  ERR_KEK_CONFIG_INVALID: 500,
+  ERR_SEALED_RECORD_INVALID: 500,
+
+  // --- evidence: shared vocabulary for every TEE verifier ---------------------------------------
+  ERR_EVIDENCE_MALFORMED: 400,
+  ERR_EVIDENCE_UNSUPPORTED: 400,
+  ERR_EVIDENCE_SIGNATURE_INVALID: 422,
+  ERR_EVIDENCE_NONCE_MISMATCH: 422,
+  ERR_EVIDENCE_BINDING_MISMATCH: 422,
+  ERR_EVIDENCE_CLAIM_MISMATCH: 422,
+  ERR_EVIDENCE_SET_INVALID: 400,
+  // certificate chains, CRLs and OCSP (any vendor)
+  ERR_CHAIN_MALFORMED: 422,
+  ERR_CHAIN_INCOMPLETE: 422,
+  ERR_CHAIN_UNTRUSTED_ROOT: 422,
+  ERR_CHAIN_SIGNATURE_INVALID: 422,
+  ERR_CHAIN_NOT_YET_VALID: 422,
+  ERR_CHAIN_EXPIRED: 422,
+  ERR_CHAIN_REVOKED: 422,
+  ERR_CHAIN_CONSTRAINT_VIOLATION: 422,
+  ERR_CRL_INVALID: 422,
+  ERR_CRL_SIGNATURE_INVALID: 422,
+  ERR_CRL_STALE: 503,
+  ERR_CRL_NOT_YET_VALID: 422,
+
+  // --- evidence: AMD SEV-SNP --------------------------------------------------------------------
+  ERR_SNP_REPORT_MALFORMED: 400,
+  ERR_SNP_REPORT_VERSION_UNSUPPORTED: 400,
+  ERR_SNP_RESERVED_NONZERO: 400,
+  ERR_SNP_SIGNATURE_ALGORITHM_UNSUPPORTED: 400,
+  ERR_SNP_SIGNATURE_INVALID: 422,
+  ERR_SNP_SIGNER_MISMATCH: 422,
+  ERR_SNP_PRODUCT_MISMATCH: 422,
+  ERR_SNP_CHIP_ID_MISMATCH: 422,
+  ERR_SNP_TCB_MISMATCH: 422,
+  ERR_SNP_CERT_TABLE_MALFORMED: 400,
+
+  // --- evidence: Intel DCAP (TDX and SGX) -------------------------------------------------------
+
+  // --- evidence: NVIDIA GPUs and NRAS -----------------------------------------------------------
+
+  // --- evidence: AWS Nitro Enclaves -------------------------------------------------------------
+
+  // --- collateral -------------------------------------------------------------------------------
+  ERR_COLLATERAL_MISSING: 503,
+  ERR_COLLATERAL_STALE: 503,
+  ERR_COLLATERAL_UNAVAILABLE: 503,
+  ERR_COLLATERAL_INVALID: 422,
+  ERR_COLLATERAL_UNRECOGNIZED: 400,
+
+  // --- service ------------------------------------------------------------------------------------
+  ERR_NOT_READY: 503,
+  ERR_DB_UNAVAILABLE: 503,
+  ERR_CONFIG_INVALID: 500,
+  ERR_INTERNAL: 500,
+} as const satisfies Record<`ERR_${string}`, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Codes a verifier may throw: evidence, chain, CRL and collateral conditions. */
+export type EvidenceErrorCode = Extract<
+  ErrorCode,
+  | `ERR_EVIDENCE_${string}`
+  | `ERR_CHAIN_${string}`
+  | `ERR_CRL_${string}`
+  | `ERR_OCSP_${string}`
+  | `ERR_SNP_${string}`
+  | `ERR_DCAP_${string}`
+  | `ERR_TDX_${string}`
+  | `ERR_SGX_${string}`
+  | `ERR_NVIDIA_${string}`
+  | `ERR_RIM_${string}`
+  | `ERR_NRAS_${string}`
+  | `ERR_NITRO_${string}`
+  | `ERR_COLLATERAL_${string}`
+>;
+
+export interface KeywardErrorOptions {
+  /** Internal detail: logged, never sent to a caller. */
+  readonly cause?: unknown;
+  /** Extra public fields for the problem body (must never hold secrets). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** Base class of every error keyward raises on purpose. */
+export class KeywardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly extra: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: KeywardErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.extra = options.extra;
+  }
+
+  /** True when retrying later may succeed (the failure is not a verdict on the input). */
+  get retryable(): boolean {
+    return this.status === 503 || this.status === 429;
+  }
+}
+
+/** Evidence could not be accepted: a verdict on evidence, its chain or its collateral. */
+export class EvidenceError extends KeywardError {
+  declare readonly code: EvidenceErrorCode;
+  constructor(code: EvidenceErrorCode, message: string, options: KeywardErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** A request was refused because of what it carried (shape, auth, state of the target). */
+export class RequestError extends KeywardError {}
+
+/** keyward itself cannot serve right now (database, KEK, configuration). */
+export class ServiceError extends KeywardError {}
+
+export function isKeywardError(value: unknown): value is KeywardError {
+  return value instanceof KeywardError;
+}
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}
+
+export function allErrorCodes(): ErrorCode[] {
+  return Object.keys(ERROR_STATUS) as ErrorCode[];
+}
