@@ -2,7 +2,17 @@
 // (RFC 5280 §6 path validation, reduced to what vendor attestation PKIs use), and verify and apply CRLs.
 import { createHash, createPublicKey, verify as cryptoVerify, X509Certificate, constants, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate as AsnCertificate, CertificateList, AlgorithmIdentifier, Name } from '@peculiar/asn1-x509';
+import {
+  Certificate as AsnCertificate,
+  CertificateList,
+  AlgorithmIdentifier,
+  Name,
+  BasicConstraints,
+  KeyUsage,
+  KeyUsageFlags,
+  id_ce_basicConstraints,
+  id_ce_keyUsage,
+} from '@peculiar/asn1-x509';
 import { RsaSaPssParams, id_RSASSA_PSS, id_sha256, id_sha384, id_sha512 } from '@peculiar/asn1-rsa';
 import { EvidenceError, type EvidenceErrorCode } from '../errors.js';
 import type { AnchorRole, TrustAnchor, TrustAnchors, VerificationMemo } from './types.js';
@@ -37,8 +47,11 @@ export function normalizeSerial(hex: string): string {
 /** Parses one DER certificate. Malformed input is ERR_CHAIN_MALFORMED. */
 export function parseCertificate(der: Uint8Array): Certificate {
   let x509: X509Certificate;
+  let spki: string;
   try {
     x509 = new X509Certificate(der);
+    // node decodes the SubjectPublicKeyInfo lazily: a malformed key only throws here, untyped.
+    spki = spkiSha256(x509);
   } catch (cause) {
     fail('ERR_CHAIN_MALFORMED', 'A certificate could not be parsed as X.509 DER.', cause);
   }
@@ -52,7 +65,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
     der: raw,
     x509,
     sha256: createHash('sha256').update(raw).digest('hex'),
-    spkiSha256: spkiSha256(x509),
+    spkiSha256: spki,
     serial: normalizeSerial(x509.serialNumber),
     subject: x509.subject,
     issuer: x509.issuer,
@@ -421,4 +434,59 @@ export function publicKeyOf(cert: Certificate): KeyObject {
 /** Imports a raw SubjectPublicKeyInfo DER as a KeyObject. */
 export function publicKeyFromSpki(spki: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+}
+
+// --- CA constraints (RFC 5280 §4.2.1.3 keyUsage, §4.2.1.9 basicConstraints, §6.1.4 (k)–(n)) ----------
+
+export interface CertificateConstraints {
+  readonly ca: boolean;
+  /** basicConstraints pathLenConstraint, when present. */
+  readonly pathLen: number | undefined;
+  /** keyUsage bits (KeyUsageFlags of @peculiar/asn1-x509), or undefined when the extension is absent. */
+  readonly keyUsage: number | undefined;
+}
+
+/** basicConstraints and keyUsage of a certificate. Unparseable extensions are ERR_CHAIN_MALFORMED. */
+export function readConstraints(cert: Certificate, memo?: VerificationMemo): CertificateConstraints {
+  const compute = (): CertificateConstraints => {
+    let ca = false;
+    let pathLen: number | undefined;
+    let keyUsage: number | undefined;
+    try {
+      const parsed = AsnConvert.parse(cert.der, AsnCertificate);
+      for (const ext of parsed.tbsCertificate.extensions ?? []) {
+        if (ext.extnID === id_ce_basicConstraints) {
+          const bc = AsnConvert.parse(ext.extnValue, BasicConstraints);
+          ca = bc.cA;
+          pathLen = bc.pathLenConstraint;
+        } else if (ext.extnID === id_ce_keyUsage) {
+          keyUsage = AsnConvert.parse(ext.extnValue, KeyUsage).toNumber();
+        }
+      }
+    } catch (cause) {
+      fail('ERR_CHAIN_MALFORMED', `The extensions of "${commonNameOf(cert.subject)}" could not be parsed.`, cause);
+    }
+    return { ca, pathLen, keyUsage };
+  };
+  return memo ? memo.remember(`x509-constraints:${cert.sha256}`, compute) : compute();
+}
+
+/**
+ * Checks a verified path (leaf first, root last) against its issuers' constraints: each issuer may sign
+ * certificates (keyUsage keyCertSign when keyUsage is present) and no issuer has more intermediate CAs
+ * below it than its pathLenConstraint allows.
+ */
+export function checkPathConstraints(path: readonly Certificate[], memo?: VerificationMemo): void {
+  for (let i = 1; i < path.length; i++) {
+    const cert = path[i] as Certificate;
+    const c = readConstraints(cert, memo);
+    if (!c.ca) fail('ERR_CHAIN_CONSTRAINT_VIOLATION', `"${commonNameOf(cert.subject)}" issued a certificate but is not a CA.`);
+    if (c.keyUsage !== undefined && (c.keyUsage & KeyUsageFlags.keyCertSign) === 0) {
+      fail('ERR_CHAIN_CONSTRAINT_VIOLATION', `"${commonNameOf(cert.subject)}" issued a certificate without the keyCertSign key usage.`);
+    }
+    // Intermediates between this issuer and the leaf: path[1..i-1].
+    if (c.pathLen !== undefined && i - 1 > c.pathLen) {
+      fail('ERR_CHAIN_CONSTRAINT_VIOLATION', `"${commonNameOf(cert.subject)}" allows ${c.pathLen} intermediate CAs below it; the chain has ${i - 1}.`);
+    }
+  }
 }
