@@ -76,6 +76,12 @@ export const ERROR_STATUS = {
   // --- evidence: NVIDIA GPUs and NRAS -----------------------------------------------------------
 
   // --- evidence: AWS Nitro Enclaves -------------------------------------------------------------
+  ERR_NITRO_DOCUMENT_MALFORMED: 400,
+  ERR_NITRO_FIELD_INVALID: 400,
+  ERR_NITRO_ALGORITHM_UNSUPPORTED: 400,
+  ERR_NITRO_SIGNATURE_INVALID: 422,
+  ERR_NITRO_DEBUG_ENCLAVE: 422,
+  ERR_NITRO_TIMESTAMP_OUT_OF_RANGE: 422,
 
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,
