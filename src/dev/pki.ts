@@ -79,6 +79,10 @@ export interface IssueOptions {
   readonly notAfter: Date;
   readonly serialNumber?: string;
   readonly ca?: boolean;
+  /** basicConstraints pathLenConstraint of a CA (AWS Nitro intermediates carry 2, 1, 0). */
+  readonly pathLength?: number;
+  /** keyUsage bits (x509.KeyUsageFlags) replacing the default (CA: keyCertSign|cRLSign; leaf: digitalSignature). */
+  readonly keyUsages?: number;
   /** Additional extensions (e.g. vendor OIDs). */
   readonly extensions?: readonly x509.Extension[];
 }
@@ -92,10 +96,10 @@ function randomSerial(): string {
 function baseExtensions(opts: IssueOptions): x509.Extension[] {
   const ext: x509.Extension[] = [];
   if (opts.ca) {
-    ext.push(new x509.BasicConstraintsExtension(true, undefined, true));
-    ext.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true));
+    ext.push(new x509.BasicConstraintsExtension(true, opts.pathLength, true));
+    ext.push(new x509.KeyUsagesExtension(opts.keyUsages ?? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true));
   } else {
-    ext.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
+    ext.push(new x509.KeyUsagesExtension(opts.keyUsages ?? x509.KeyUsageFlags.digitalSignature, true));
   }
   return [...ext, ...(opts.extensions ?? [])];
 }
