@@ -75,6 +75,15 @@ export function parseCertificate(der: Uint8Array): Certificate {
   };
 }
 
+/**
+ * parseCertificate through a memo keyed by the DER's SHA-256: node's X.509 parsing costs about as much as
+ * a P-384 signature check, and attestation chains repeat. A parse failure is thrown, never remembered.
+ */
+export function parseCertificateRemembered(der: Uint8Array, memo?: VerificationMemo): Certificate {
+  if (!memo) return parseCertificate(der);
+  return memo.remember(`x509-parsed:${createHash('sha256').update(der).digest('hex')}`, () => parseCertificate(der));
+}
+
 const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
 /** Every PEM block of the given label ("CERTIFICATE", "X509 CRL", ...) in a text, decoded to DER. */

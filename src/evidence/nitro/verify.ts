@@ -4,7 +4,7 @@
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
 import { constantTimeEqual } from '../../encoding.js';
-import { checkPathConstraints, commonNameOf, parseCertificate, readConstraints, verifyChain, type Certificate, type VerifiedChain } from '../pki.js';
+import { checkPathConstraints, commonNameOf, parseCertificateRemembered, readConstraints, verifyChain, type Certificate, type VerifiedChain } from '../pki.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
 import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { nitroClaimsFrom, type NitroClaims } from './claims.js';
@@ -22,8 +22,8 @@ const P384 = 'secp384r1';
  * cabundle is used as an unordered pool: AWS sends it root first, but order carries no trust.
  */
 function verifyNitroChain(doc: NitroDocument, ctx: VerifyContext): VerifiedChain {
-  const leaf = parseCertificate(doc.certificate);
-  const pool = doc.cabundle.map(parseCertificate);
+  const leaf = parseCertificateRemembered(doc.certificate, ctx.memo);
+  const pool = doc.cabundle.map((der) => parseCertificateRemembered(der, ctx.memo));
   const chain = verifyChain(leaf, pool, {
     anchors: ctx.anchors,
     role: 'aws-nitro-root',
