@@ -2,11 +2,19 @@
 // the document to the pinned AWS Nitro Enclaves Root-G1, the ES384 COSE_Sign1 signature by the chain's
 // leaf (RFC 9052 §4.4), and the nonce. Appraisal (PCR allow-lists, debug, freshness) is in appraise.ts.
 import { createHash, verify as cryptoVerify } from 'node:crypto';
+import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { EvidenceError } from '../../errors.js';
 import { constantTimeEqual } from '../../encoding.js';
-import { checkPathConstraints, commonNameOf, parseCertificateRemembered, readConstraints, verifyChain, type Certificate, type VerifiedChain } from '../pki.js';
+import {
+  checkPathConstraints,
+  commonNameOf,
+  parseCertificateRemembered,
+  readConstraints,
+  verifyChain,
+  type Certificate,
+  type VerifiedChain,
+} from '../pki.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
-import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { nitroClaimsFrom, type NitroClaims } from './claims.js';
 import { sigStructure } from './cose.js';
 import { MAX_CABUNDLE, parseNitroDocument, type NitroDocument } from './document.js';
