@@ -83,6 +83,17 @@ export const ERROR_STATUS = {
   ERR_NITRO_DEBUG_ENCLAVE: 422,
   ERR_NITRO_TIMESTAMP_OUT_OF_RANGE: 422,
 
+  // --- policies (src/policy) -------------------------------------------------------------------
+  // A document that is not YAML/JSON, or breaks the schema or a size limit, is malformed input (400),
+  // like any other request body that fails its schema. CEL that parses but is wrong (syntax, types,
+  // unknown claims or refs) is semantically invalid content: 422 with the rule and position.
+  ERR_POLICY_MALFORMED: 400,
+  ERR_POLICY_INVALID: 400,
+  ERR_POLICY_SYNTAX: 422,
+  ERR_POLICY_TYPE: 422,
+  // The workload's only answer when a policy does not allow a release; reasons go to the audit log.
+  ERR_POLICY_DENIED: 403,
+
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,
   ERR_COLLATERAL_STALE: 503,

@@ -1,0 +1,340 @@
+// The claims schema policies are type-checked against (DESIGN.md "Evidence and claims" and "Policies").
+//
+// One table per TEE, each checked by the compiler against the claim interfaces in src/evidence/*/claims.ts:
+// a field added there and not here (or the other way round, or with another kind) fails `tsc`. Adding a
+// claim is one line in its TEE's table (and in an object type's table for a nested field).
+//
+// `cpu` is typed as ONE object type, CpuClaims, holding the union of the SNP, TDX, SGX and Nitro fields;
+// each TEE leaves the others' fields absent. Reading an absent field is an evaluation error, so a rule
+// about SNP fields fails (with its reason recorded) on TDX claims; it can never pass by accident.
+import type { AnchorClaim } from '../evidence/claims.js';
+import type { SnpClaims, SnpGuestPolicy, SnpTcb } from '../evidence/snp/claims.js';
+import type { SgxAttributes, SgxClaims, TdAttributes, TdxClaims } from '../evidence/dcap/claims.js';
+import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
+import type { NitroClaims } from '../evidence/nitro/claims.js';
+
+export interface BoolType {
+  readonly kind: 'bool';
+}
+export interface IntType {
+  readonly kind: 'int';
+}
+export interface StringType {
+  readonly kind: 'string';
+  /** A closed vocabulary (e.g. Intel's TCB status words): string literals compared with it are checked. */
+  readonly values?: readonly string[];
+}
+export interface ListType {
+  readonly kind: 'list';
+  readonly of: ClaimType;
+  /** A generous bound, used only to estimate the cost of comprehensions over the list. */
+  readonly maxItems: number;
+}
+export interface MapType {
+  readonly kind: 'map';
+  readonly of: ClaimType;
+  readonly maxItems: number;
+}
+export interface ObjectType {
+  readonly kind: 'object';
+  readonly type: ObjectTypeName;
+}
+export type ClaimType = BoolType | IntType | StringType | ListType | MapType | ObjectType;
+
+export type ObjectTypeName =
+  | 'Anchor'
+  | 'SnpTcb'
+  | 'SnpGuestPolicy'
+  | 'TdAttributes'
+  | 'SgxAttributes'
+  | 'GpuMeasurements'
+  | 'GpuRim'
+  | 'CpuClaims'
+  | 'GpuClaims';
+
+/** The schema kind a TypeScript claim type must be declared with. */
+type ClaimTypeFor<V> = [V] extends [boolean]
+  ? BoolType
+  : [V] extends [number]
+    ? IntType
+    : [V] extends [string]
+      ? StringType
+      : [V] extends [readonly unknown[]]
+        ? ListType
+        : string extends keyof V
+          ? MapType
+          : ObjectType;
+
+/** Exactly the fields of T (optional ones included), each with the kind its TypeScript type implies. */
+type FieldsOf<T> = { readonly [K in keyof T]-?: ClaimTypeFor<NonNullable<T[K]>> };
+
+export type Fields = Readonly<Record<string, ClaimType>>;
+
+const bool: BoolType = { kind: 'bool' };
+const int: IntType = { kind: 'int' };
+const str: StringType = { kind: 'string' };
+/** Lowercase hex of bytes (DESIGN.md: byte strings are lowercase hex). */
+const hex: StringType = str;
+const words = (values: readonly string[]): StringType => ({ kind: 'string', values });
+const listOf = (of: ClaimType, maxItems: number): ListType => ({ kind: 'list', of, maxItems });
+const mapOf = (of: ClaimType, maxItems: number): MapType => ({ kind: 'map', of, maxItems });
+const obj = (type: ObjectTypeName): ObjectType => ({ kind: 'object', type });
+
+/** Intel's TCB status words (DCAP QVL), including the TD relaunch statuses of TCB Info v3. */
+export const TCB_STATUS_WORDS = [
+  'UpToDate',
+  'SWHardeningNeeded',
+  'ConfigurationNeeded',
+  'ConfigurationAndSWHardeningNeeded',
+  'OutOfDate',
+  'OutOfDateConfigurationNeeded',
+  'Revoked',
+  'TDRelaunchAdvised',
+  'TDRelaunchAdvisedConfigurationNeeded',
+] as const;
+
+const anchor = {
+  source: words(['vendor', 'extra']),
+  name: str,
+  spkiSha256: hex,
+} satisfies FieldsOf<AnchorClaim>;
+
+const snpTcb = { bootloader: int, tee: int, snp: int, microcode: int, fmc: int } satisfies FieldsOf<SnpTcb>;
+
+const snpGuestPolicy = {
+  debug: bool,
+  smt: bool,
+  migrateMa: bool,
+  singleSocket: bool,
+  abiMajor: int,
+  abiMinor: int,
+} satisfies FieldsOf<SnpGuestPolicy>;
+
+const tdAttributes = { debug: bool, septVeDisable: bool } satisfies FieldsOf<TdAttributes>;
+const sgxAttributes = { debug: bool } satisfies FieldsOf<SgxAttributes>;
+const gpuMeasurements = {
+  matched: int,
+  total: int,
+  mismatchedIndices: listOf(int, 256),
+} satisfies FieldsOf<NvidiaGpuClaims['measurements']>;
+const gpuRim = { driver: str, vbios: str } satisfies FieldsOf<NvidiaGpuClaims['rim']>;
+
+const snp = {
+  tee: words(['snp']),
+  debug: bool,
+  anchor: obj('Anchor'),
+  reportData: hex,
+  product: words(['Milan', 'Genoa', 'Turin']),
+  reportVersion: int,
+  signer: words(['vcek', 'vlek']),
+  measurement: hex,
+  hostData: hex,
+  familyId: hex,
+  imageId: hex,
+  idKeyDigest: hex,
+  authorKeyDigest: hex,
+  chipId: hex,
+  vmpl: int,
+  guestSvn: int,
+  policy: obj('SnpGuestPolicy'),
+  reportedTcb: obj('SnpTcb'),
+  committedTcb: obj('SnpTcb'),
+  currentTcb: obj('SnpTcb'),
+  launchTcb: obj('SnpTcb'),
+} satisfies FieldsOf<SnpClaims>;
+
+const tdx = {
+  tee: words(['tdx']),
+  debug: bool,
+  anchor: obj('Anchor'),
+  reportData: hex,
+  quoteVersion: int,
+  mrTd: hex,
+  rtmr: listOf(hex, 4),
+  mrSeam: hex,
+  mrSignerSeam: hex,
+  mrConfigId: hex,
+  mrOwner: hex,
+  mrOwnerConfig: hex,
+  tdAttributes: obj('TdAttributes'),
+  xfam: hex,
+  teeTcbSvn: hex,
+  fmspc: hex,
+  tcbStatus: words(TCB_STATUS_WORDS),
+  advisoryIds: listOf(str, 128),
+} satisfies FieldsOf<TdxClaims>;
+
+const sgx = {
+  tee: words(['sgx']),
+  debug: bool,
+  anchor: obj('Anchor'),
+  reportData: hex,
+  quoteVersion: int,
+  mrEnclave: hex,
+  mrSigner: hex,
+  isvProdId: int,
+  isvSvn: int,
+  attributes: obj('SgxAttributes'),
+  fmspc: hex,
+  tcbStatus: words(TCB_STATUS_WORDS),
+  advisoryIds: listOf(str, 128),
+} satisfies FieldsOf<SgxClaims>;
+
+const nitro = {
+  tee: words(['nitro']),
+  debug: bool,
+  anchor: obj('Anchor'),
+  moduleId: str,
+  digest: str,
+  pcrs: mapOf(hex, 32),
+  nonce: hex,
+  userData: hex,
+  publicKey: hex,
+} satisfies FieldsOf<NitroClaims>;
+
+const nvidiaGpu = {
+  tee: words(['nvidia-gpu']),
+  debug: bool,
+  anchor: obj('Anchor'),
+  arch: words(['hopper', 'blackwell']),
+  nonce: hex,
+  driverVersion: str,
+  vbiosVersion: str,
+  measurements: obj('GpuMeasurements'),
+  rim: obj('GpuRim'),
+  revocation: words(['checked', 'not-checked']),
+} satisfies FieldsOf<NvidiaGpuClaims>;
+
+/** The fields each TEE's claims carry, by `tee`. */
+export const TEE_CLAIM_FIELDS = {
+  snp,
+  tdx,
+  sgx,
+  nitro,
+  'nvidia-gpu': nvidiaGpu,
+} as const satisfies Readonly<Record<string, Fields>>;
+
+export type TeeName = keyof typeof TEE_CLAIM_FIELDS;
+export const CPU_TEES = ['snp', 'tdx', 'sgx', 'nitro'] as const satisfies readonly TeeName[];
+
+/** Named object types, nested types first (the order CEL registers them in). */
+export const CLAIM_OBJECT_TYPES: Readonly<Record<ObjectTypeName, Fields>> = {
+  Anchor: anchor,
+  SnpTcb: snpTcb,
+  SnpGuestPolicy: snpGuestPolicy,
+  TdAttributes: tdAttributes,
+  SgxAttributes: sgxAttributes,
+  GpuMeasurements: gpuMeasurements,
+  GpuRim: gpuRim,
+  CpuClaims: mergeFields(CPU_TEES.map((tee) => TEE_CLAIM_FIELDS[tee])),
+  GpuClaims: nvidiaGpu,
+};
+
+/** The CEL variables holding claims and their types. */
+export const CLAIM_VARIABLES = {
+  cpu: obj('CpuClaims'),
+  gpus: listOf(obj('GpuClaims'), 64),
+} as const satisfies Readonly<Record<string, ClaimType>>;
+
+/** Union of field tables; a field two TEEs declare differently is a bug in this file (thrown at load). */
+function mergeFields(tables: readonly Fields[]): Fields {
+  const out: Record<string, ClaimType> = {};
+  for (const table of tables) {
+    for (const [name, type] of Object.entries(table)) {
+      const prior = out[name];
+      out[name] = prior === undefined ? type : mergeType(prior, type, name);
+    }
+  }
+  return out;
+}
+
+function mergeType(a: ClaimType, b: ClaimType, name: string): ClaimType {
+  if (a.kind === 'string' && b.kind === 'string') {
+    if (a.values === undefined || b.values === undefined) return str;
+    return words([...new Set([...a.values, ...b.values])]);
+  }
+  if ((a.kind === 'list' && b.kind === 'list') || (a.kind === 'map' && b.kind === 'map')) {
+    const of = mergeType(a.of, b.of, name);
+    return { kind: a.kind, of, maxItems: Math.max(a.maxItems, b.maxItems) } as ClaimType;
+  }
+  if (a.kind === 'object' && b.kind === 'object' && a.type === b.type) return a;
+  if (a.kind === b.kind && (a.kind === 'int' || a.kind === 'bool')) return a;
+  throw new Error(`claims schema: field "${name}" is declared as ${a.kind} and as ${b.kind}`);
+}
+
+/**
+ * The declared type at a claim path (`['cpu', 'reportedTcb', 'snp']`, `['gpus', '*', 'arch']`), or
+ * undefined when the path leaves the schema. `*` and numeric segments index lists; any key indexes maps.
+ */
+export function claimTypeAt(segments: readonly string[]): ClaimType | undefined {
+  const [root, ...rest] = segments;
+  let type: ClaimType | undefined =
+    root === 'cpu' ? CLAIM_VARIABLES.cpu : root === 'gpus' ? CLAIM_VARIABLES.gpus : undefined;
+  for (const segment of rest) {
+    if (type === undefined) return undefined;
+    if (type.kind === 'list' || type.kind === 'map') type = type.of;
+    else if (type.kind === 'object') {
+      const fields: Fields = CLAIM_OBJECT_TYPES[type.type];
+      type = Object.hasOwn(fields, segment) ? fields[segment] : undefined;
+    } else return undefined;
+  }
+  return type;
+}
+
+/**
+ * Where a claims object (as a verifier returns it) and this schema disagree: a field the schema does
+ * not declare, a value of another kind, a word outside a declared vocabulary. Empty when they agree.
+ * Verifier tests can assert `claimsSchemaGaps(claims)` is `[]` so the policy schema keeps up.
+ */
+export function claimsSchemaGaps(claims: unknown): string[] {
+  const gaps: string[] = [];
+  const tee = isRecord(claims) ? claims['tee'] : undefined;
+  if (typeof tee !== 'string' || !Object.hasOwn(TEE_CLAIM_FIELDS, tee)) {
+    return [`tee: ${JSON.stringify(tee)} is not a TEE the schema knows`];
+  }
+  checkFields(claims, TEE_CLAIM_FIELDS[tee as TeeName], tee, gaps);
+  return gaps;
+}
+
+function checkFields(value: unknown, fields: Fields, path: string, gaps: string[]): void {
+  if (!isRecord(value)) {
+    gaps.push(`${path}: expected an object`);
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const type = Object.hasOwn(fields, key) ? fields[key] : undefined;
+    if (type === undefined) gaps.push(`${path}.${key}: not declared in the policy claims schema`);
+    else checkValue(item, type, `${path}.${key}`, gaps);
+  }
+}
+
+function checkValue(value: unknown, type: ClaimType, path: string, gaps: string[]): void {
+  switch (type.kind) {
+    case 'bool':
+      if (typeof value !== 'boolean') gaps.push(`${path}: expected bool`);
+      return;
+    case 'int':
+      if (!Number.isSafeInteger(value)) gaps.push(`${path}: expected int`);
+      return;
+    case 'string':
+      if (typeof value !== 'string') gaps.push(`${path}: expected string`);
+      else if (type.values !== undefined && !type.values.includes(value)) {
+        gaps.push(`${path}: "${value}" is not a declared value (${type.values.join(', ')})`);
+      }
+      return;
+    case 'list':
+      if (!Array.isArray(value)) gaps.push(`${path}: expected list`);
+      else value.forEach((item, i) => checkValue(item, type.of, `${path}[${i}]`, gaps));
+      return;
+    case 'map':
+      if (!isRecord(value)) gaps.push(`${path}: expected map`);
+      else for (const [k, item] of Object.entries(value)) checkValue(item, type.of, `${path}[${JSON.stringify(k)}]`, gaps);
+      return;
+    case 'object':
+      checkFields(value, CLAIM_OBJECT_TYPES[type.type], path, gaps);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
