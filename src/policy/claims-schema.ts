@@ -190,6 +190,7 @@ const nitro = {
   nonce: hex,
   userData: hex,
   publicKey: hex,
+  timestamp: str,
 } satisfies FieldsOf<NitroClaims>;
 
 const nvidiaGpu = {

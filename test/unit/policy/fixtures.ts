@@ -145,6 +145,7 @@ export function eightGpus(): NvidiaGpuClaims[] {
 export function nitroClaims(): NitroClaims {
   return {
     tee: 'nitro',
+    timestamp: '2024-08-07T10:00:00.000Z',
     debug: false,
     anchor: {
       source: 'vendor',
