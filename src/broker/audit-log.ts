@@ -1,0 +1,37 @@
+// Reading the audit log for admins: pages of events and a check of the hash chain.
+import type { Db } from '../store/database.js';
+import { listAuditRows, readAuditHead, type AuditFilter } from '../store/audit-repo.js';
+import { findBrokenLink, toAuditEntry, type AuditEntry } from './audit.js';
+import { toHex } from '../encoding.js';
+
+export class AuditLog {
+  constructor(private readonly db: Db) {}
+
+  async list(filter: AuditFilter): Promise<{ items: AuditEntry[]; nextAfter: number | null }> {
+    const rows = await listAuditRows(this.db, { ...filter, limit: filter.limit + 1 });
+    const items = rows.slice(0, filter.limit).map(toAuditEntry);
+    const last = items[items.length - 1];
+    return { items, nextAfter: rows.length > filter.limit && last ? last.seq : null };
+  }
+
+  /** Walks the whole chain from the start; reports the first event whose link or hash does not hold. */
+  async verifyChain(): Promise<{ ok: boolean; events: number; headSeq: number; headHash: string; brokenAt: number | null }> {
+    const head = await readAuditHead(this.db);
+    let after = 0;
+    let prev = '00'.repeat(32);
+    let count = 0;
+    for (;;) {
+      const rows = await listAuditRows(this.db, { afterSeq: after, limit: 1000 });
+      if (rows.length === 0) break;
+      const entries = rows.map(toAuditEntry);
+      const broken = findBrokenLink(entries, prev);
+      if (broken !== undefined) return { ok: false, events: count, headSeq: head.seq, headHash: toHex(head.hash), brokenAt: broken };
+      count += entries.length;
+      const last = entries[entries.length - 1] as AuditEntry;
+      prev = last.hash;
+      after = last.seq;
+    }
+    const ok = prev === toHex(head.hash) && after === head.seq;
+    return { ok, events: count, headSeq: head.seq, headHash: toHex(head.hash), brokenAt: ok ? null : after + 1 };
+  }
+}

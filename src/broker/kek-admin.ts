@@ -1,0 +1,151 @@
+// Root KEK lifecycle: register the first KEK, open every KEK still in use, and rotate without downtime
+// (a new KEK becomes active for new records; every existing record is resealed under it; the old KEK
+// keeps opening records until the rewrap completes, then it is retired).
+import type { Clock } from '../clock.js';
+import { KeywardError } from '../errors.js';
+import type { Db } from '../store/database.js';
+import * as keksRepo from '../store/keks-repo.js';
+import * as keysRepo from '../store/keys-repo.js';
+import * as importRepo from '../store/import-keys-repo.js';
+import { KekRing, type Kek } from '../keys/kek.js';
+import { materialAad, importKeyAad } from '../keys/envelope.js';
+import { zeroize } from '../encoding.js';
+import { appendAudit, type Actor } from './audit.js';
+
+export interface KekLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Opens a KEK from the secret-free URI stored in the keks table. */
+export type KekOpener = (uri: string) => Promise<Kek>;
+
+/**
+ * Registers `configured` on a fresh database, then opens the active KEK and every KEK that still seals
+ * records. The database's active KEK wins over KEYWARD_KEK after a rotation (logged).
+ */
+export async function initKeks(db: Db, configured: Kek, openByUri: KekOpener, clock: Clock, log: KekLog): Promise<KekRing> {
+  await db.transaction().execute(async (trx) => {
+    await trx.selectFrom('auditHead').select('seq').forUpdate().execute();
+    const rows = await keksRepo.listKekRows(trx);
+    if (rows.length === 0) {
+      await keksRepo.insertKekRow(trx, { id: configured.id, uri: configured.uri, state: 'active', at: clock.now() });
+    }
+  });
+  const rows = await keksRepo.listKekRows(db);
+  const active = rows.find((r) => r.state === 'active');
+  if (!active) throw new KeywardError('ERR_KEK_UNKNOWN', 'The database has no active KEK.');
+  const open = new Map<string, Kek>([[configured.id, configured]]);
+  for (const row of rows) {
+    if (row.state === 'retired' || open.has(row.id)) continue;
+    open.set(row.id, await openByUri(row.uri));
+  }
+  if (active.id !== configured.id) {
+    log.warn({ configured: configured.id, active: active.id, activeUri: active.uri }, 'KEYWARD_KEK is not the active KEK (it was rotated); using the active KEK from the database');
+  }
+  const loader = async (id: string): Promise<Kek | undefined> => {
+    const row = (await keksRepo.listKekRows(db)).find((r) => r.id === id);
+    return row ? openByUri(row.uri) : undefined;
+  };
+  return new KekRing(active.id, [...open.values()], loader);
+}
+
+export interface RotationResult {
+  readonly from: string | null;
+  readonly to: string;
+  readonly resealed: number;
+  readonly resumed: boolean;
+}
+
+const BATCH = 200;
+
+/** Reseals every key version and import key not yet under `to`. Idempotent; safe to run concurrently. */
+export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number> {
+  let resealed = 0;
+  for (;;) {
+    const rows = await keysRepo.versionsNotUnderKek(db, to.id, BATCH);
+    if (rows.length === 0) break;
+    for (const v of rows) {
+      if (!v.sealed || !v.kekId) continue;
+      const from = await ring.resolve(v.kekId);
+      const material = await from.open(v.sealed, materialAad(v.keyId, v.version));
+      try {
+        const sealed = await to.seal(material, materialAad(v.keyId, v.version));
+        if (await keysRepo.resealKeyVersion(db, { keyId: v.keyId, version: v.version, fromKekId: v.kekId, toKekId: to.id, sealed })) resealed++;
+      } finally {
+        zeroize(material);
+      }
+    }
+  }
+  for (const k of await importRepo.importKeysNotUnderKek(db, to.id)) {
+    const from = await ring.resolve(k.kekId);
+    const pkcs8 = await from.open(k.sealedPrivate, importKeyAad(k.kid));
+    try {
+      if (await importRepo.resealImportKey(db, k.kid, k.kekId, to.id, await to.seal(pkcs8, importKeyAad(k.kid)))) resealed++;
+    } finally {
+      zeroize(pkcs8);
+    }
+  }
+  return resealed;
+}
+
+/**
+ * Rotates to `next`: it becomes the active KEK, every record is resealed under it, and the previous KEKs
+ * are retired. When an earlier rotation was interrupted (records still under a non-active KEK), this
+ * finishes that rotation instead and leaves `next` unused (`resumed: true`).
+ */
+export async function rotateKek(db: Db, ring: KekRing, next: Kek, clock: Clock, actor: Actor): Promise<RotationResult> {
+  const pendingActive = await keksRepo.activeKekRow(db);
+  const counts = await keysRepo.countVersionsByKek(db);
+  const pending = pendingActive ? [...counts.keys()].some((id) => id !== pendingActive.id) : false;
+  if (pendingActive && pending) {
+    const active = await ring.resolve(pendingActive.id);
+    const resealed = await rewrapAll(db, ring, active);
+    await retireOthers(db, active.id, clock, actor);
+    return { from: null, to: active.id, resealed, resumed: true };
+  }
+  const from = pendingActive?.id ?? null;
+  if (from === next.id) throw new KeywardError('ERR_KEK_CONFIG_INVALID', 'The new KEK is the KEK already active.');
+  ring.add(next);
+  await db.transaction().execute(async (trx) => {
+    const at = clock.now();
+    // Waits for in-flight writers holding the active KEK row FOR SHARE; afterwards all new records use `next`.
+    if (from) await keksRepo.setKekState(trx, from, 'retiring');
+    await keksRepo.insertKekRow(trx, { id: next.id, uri: next.uri, state: 'active', at });
+    await appendAudit(trx, { actor, action: 'kek.rotate.start', target: next.id, outcome: 'success', requestId: null, details: { from } }, at);
+  });
+  ring.setActive(next.id);
+  const resealed = await rewrapAll(db, ring, next);
+  await retireOthers(db, next.id, clock, actor);
+  return { from, to: next.id, resealed, resumed: false };
+}
+
+async function retireOthers(db: Db, activeId: string, clock: Clock, actor: Actor): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const at = clock.now();
+    const retiring = (await keksRepo.listKekRows(trx)).filter((r) => r.state === 'retiring' && r.id !== activeId);
+    for (const r of retiring) await keksRepo.setKekState(trx, r.id, 'retired', at);
+    await appendAudit(trx, { actor, action: 'kek.rotate.complete', target: activeId, outcome: 'success', requestId: null, details: { retired: retiring.map((r) => r.id) } }, at);
+  });
+}
+
+export interface KekStatus {
+  readonly id: string;
+  readonly uri: string;
+  readonly state: string;
+  readonly createdAt: string;
+  readonly retiredAt: string | null;
+  readonly versions: number;
+}
+
+export async function kekStatus(db: Db): Promise<KekStatus[]> {
+  const counts = await keysRepo.countVersionsByKek(db);
+  return (await keksRepo.listKekRows(db)).map((r) => ({
+    id: r.id,
+    uri: r.uri,
+    state: r.state,
+    createdAt: r.createdAt.toISOString(),
+    retiredAt: r.retiredAt?.toISOString() ?? null,
+    versions: counts.get(r.id) ?? 0,
+  }));
+}

@@ -1,0 +1,171 @@
+// API tokens for automation and admins: random secrets shown once, stored as SHA-256, scoped by role,
+// expiring, revocable. The bootstrap admin token is created on a fresh install (DESIGN.md "Admin side").
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { RequestError } from '../errors.js';
+import type { Db } from '../store/database.js';
+import * as repo from '../store/tokens-repo.js';
+import type { TokenRow } from '../store/tokens-repo.js';
+import { appendAudit, type Actor } from './audit.js';
+import type { RequestContext } from './vault.js';
+
+export type Role = TokenRow['role'];
+export const ROLES: readonly Role[] = ['admin', 'owner', 'operator', 'auditor'];
+
+/** Everything a token can be allowed to do. Routes name the one scope they need. */
+export const SCOPES = [
+  'keys:read',
+  'keys:write',
+  'keys:datakey',
+  'policies:read',
+  'policies:write',
+  'audit:read',
+  'tokens:admin',
+  'evidence:verify',
+  'collateral:read',
+  'collateral:write',
+  'kek:admin',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/**
+ * What each role may do. The operator runs keyward but can neither read keys' data keys nor write
+ * policies (DESIGN.md: an operator must not be able to loosen a tenant's policy or read keys).
+ */
+const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
+  admin: SCOPES,
+  owner: ['keys:read', 'keys:write', 'keys:datakey', 'policies:read', 'policies:write', 'audit:read', 'evidence:verify', 'collateral:read'],
+  operator: ['keys:read', 'audit:read', 'evidence:verify', 'collateral:read', 'collateral:write', 'kek:admin'],
+  auditor: ['keys:read', 'policies:read', 'audit:read', 'collateral:read'],
+};
+
+export interface Principal extends Actor {
+  readonly tokenId: string;
+  readonly role: Role;
+  readonly scopes: ReadonlySet<Scope>;
+}
+
+export interface TokenInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly scopes: readonly string[];
+  readonly bootstrap: boolean;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export function hashToken(token: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(token, 'utf8').digest());
+}
+
+export function newTokenSecret(): string {
+  return `kw_${randomBytes(32).toString('base64url')}`;
+}
+
+function toInfo(row: TokenRow): TokenInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    scopes: row.scopes,
+    bootstrap: row.bootstrap,
+    createdAt: row.createdAt.toISOString(),
+    createdBy: row.createdBy,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'keyward' };
+
+export class Tokens {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Resolves a Bearer secret to its principal; unknown, expired or revoked is ERR_AUTH_INVALID. */
+  async authenticate(secret: string): Promise<Principal> {
+    const row = await repo.findTokenByHash(this.db, hashToken(secret));
+    const now = this.clock.now();
+    if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) {
+      throw new RequestError('ERR_AUTH_INVALID', 'The bearer token is not valid.');
+    }
+    const granted = new Set<Scope>(ROLE_SCOPES[row.role]);
+    // Token scopes narrow the role; they never widen it.
+    const scopes = row.scopes.length > 0 ? new Set([...granted].filter((s) => row.scopes.includes(s))) : granted;
+    return { id: `token:${row.id}`, name: row.name, tokenId: row.id, role: row.role, scopes };
+  }
+
+  /**
+   * On a fresh install (no admin token was ever created) creates the bootstrap admin token from
+   * `preset` or a random secret. Returns the secret only when it was generated here (print it once).
+   */
+  async bootstrap(preset: string | undefined): Promise<{ created: boolean; secret?: string; tokenId?: string }> {
+    return this.db.transaction().execute(async (trx) => {
+      // Serialize concurrent first starts: both processes must not mint a bootstrap token.
+      await trx.selectFrom('auditHead').select('seq').forUpdate().execute();
+      if (await repo.anyAdminTokenEver(trx)) return { created: false };
+      const secret = preset ?? newTokenSecret();
+      const at = this.clock.now();
+      const row = await repo.insertToken(trx, {
+        id: randomUUID(),
+        name: 'bootstrap admin',
+        tokenHash: hashToken(secret),
+        role: 'admin',
+        scopes: [],
+        bootstrap: true,
+        createdAt: at,
+        createdBy: SYSTEM_ACTOR.id,
+        expiresAt: null,
+      });
+      await appendAudit(trx, { actor: SYSTEM_ACTOR, action: 'token.bootstrap', target: row.id, outcome: 'success', requestId: null, details: { role: 'admin', preset: preset !== undefined } }, at);
+      return preset === undefined ? { created: true, secret, tokenId: row.id } : { created: true, tokenId: row.id };
+    });
+  }
+
+  async create(
+    ctx: RequestContext,
+    input: { name: string; role: Role; scopes?: readonly string[]; expiresInSeconds?: number },
+  ): Promise<{ token: string; info: TokenInfo }> {
+    const unknown = (input.scopes ?? []).filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (unknown.length > 0) throw new RequestError('ERR_REQUEST_INVALID', `Unknown scope "${unknown[0]}".`);
+    const secret = newTokenSecret();
+    const at = this.clock.now();
+    const info = await this.db.transaction().execute(async (trx) => {
+      const row = await repo.insertToken(trx, {
+        id: randomUUID(),
+        name: input.name,
+        tokenHash: hashToken(secret),
+        role: input.role,
+        scopes: input.scopes ?? [],
+        bootstrap: false,
+        createdAt: at,
+        createdBy: ctx.actor.id,
+        expiresAt: input.expiresInSeconds ? new Date(at.getTime() + input.expiresInSeconds * 1000) : null,
+      });
+      await appendAudit(trx, { actor: ctx.actor, action: 'token.create', target: row.id, outcome: 'success', requestId: ctx.requestId, details: { role: input.role, name: input.name } }, at);
+      return toInfo(row);
+    });
+    return { token: secret, info };
+  }
+
+  async list(): Promise<TokenInfo[]> {
+    return (await repo.listTokens(this.db)).map(toInfo);
+  }
+
+  async revoke(ctx: RequestContext, id: string): Promise<TokenInfo> {
+    return this.db.transaction().execute(async (trx) => {
+      const existing = /^[0-9a-f-]{36}$/.test(id) ? await repo.findTokenById(trx, id) : undefined;
+      if (!existing) throw new RequestError('ERR_TOKEN_NOT_FOUND', 'No token with this id exists.');
+      if (existing.revokedAt) return toInfo(existing);
+      const at = this.clock.now();
+      const row = (await repo.revokeToken(trx, id, at)) ?? existing;
+      await appendAudit(trx, { actor: ctx.actor, action: 'token.revoke', target: id, outcome: 'success', requestId: ctx.requestId }, at);
+      return toInfo(row);
+    });
+  }
+}

@@ -1,0 +1,316 @@
+// The key vault: create/import/rotate/disable/enable/destroy keys and issue data keys. Every change and
+// its audit event commit in one transaction; key material exists in plaintext only briefly in memory.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { RequestError } from '../errors.js';
+import { toBase64, zeroize } from '../encoding.js';
+import type { Db } from '../store/database.js';
+import { pgErrorCode } from '../store/database.js';
+import * as keysRepo from '../store/keys-repo.js';
+import type { KeyRow } from '../store/keys-repo.js';
+import { activeKekRow } from '../store/keks-repo.js';
+import { MATERIAL_BYTES, openMaterial, sealMaterial } from '../keys/envelope.js';
+import { generateDataKey, parseWrappedDataKey, unwrapDataKey, wrapDataKey } from '../keys/datakey.js';
+import type { KekRing } from '../keys/kek.js';
+import { appendAudit, type Actor } from './audit.js';
+import type { ImportKeys } from './import-keys.js';
+
+export type KeyKind = KeyRow['kind'];
+export type KeyState = KeyRow['state'];
+
+export interface RequestContext {
+  readonly actor: Actor;
+  readonly requestId: string | null;
+}
+
+/** Key metadata as the API shows it: never material. */
+export interface KeyMetadata {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: KeyKind;
+  readonly description: string;
+  readonly labels: Record<string, string>;
+  readonly state: KeyState;
+  readonly origin: KeyRow['origin'];
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly destroyedAt: string | null;
+  /** Changes on every update; send it back in If-Match. */
+  readonly etag: string;
+}
+
+export function toKeyMetadata(row: KeyRow): KeyMetadata {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    description: row.description,
+    labels: row.labels,
+    state: row.state,
+    origin: row.origin,
+    version: row.currentVersion,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    destroyedAt: row.destroyedAt ? row.destroyedAt.toISOString() : null,
+    etag: `"${row.revision}"`,
+  };
+}
+
+export interface CreateKeyInput {
+  readonly name: string;
+  readonly kind: KeyKind;
+  readonly description?: string;
+  readonly labels?: Record<string, string>;
+}
+
+export interface DataKey {
+  readonly keyId: string;
+  readonly version: number;
+  /** Plaintext data key: the caller must zero it once sent. */
+  readonly plaintext: Uint8Array;
+  readonly wrapped: string;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function notFound(): RequestError {
+  return new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
+}
+
+/** Refuses use of a key that is not active, with the code for its state. */
+export function assertUsable(row: KeyRow): void {
+  if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed; its material is gone.');
+  if (row.state === 'disabled') throw new RequestError('ERR_KEY_DISABLED', 'The key is disabled; enable it to use it.');
+}
+
+export class Vault {
+  constructor(
+    private readonly db: Db,
+    private readonly keks: KekRing,
+    private readonly clock: Clock,
+    private readonly importKeys: ImportKeys,
+  ) {}
+
+  async create(ctx: RequestContext, input: CreateKeyInput): Promise<KeyMetadata> {
+    const material = new Uint8Array(randomBytes(MATERIAL_BYTES));
+    try {
+      return await this.insertWithMaterial(ctx, input, material, 'generated');
+    } finally {
+      zeroize(material);
+    }
+  }
+
+  /** BYOK: the material arrives as a JWE to keyward's import key and is sealed without ever being stored plain. */
+  async import(ctx: RequestContext, input: CreateKeyInput & { jwe: string }): Promise<KeyMetadata> {
+    await this.assertNameFree(input.name);
+    const material = await this.importKeys.decrypt(input.jwe);
+    try {
+      return await this.insertWithMaterial(ctx, input, material, 'imported');
+    } finally {
+      zeroize(material);
+    }
+  }
+
+  private async assertNameFree(name: string): Promise<void> {
+    const existing = await keysRepo.findKeyByName(this.db, name);
+    if (existing) throw this.nameTaken(existing.id);
+  }
+
+  private nameTaken(existingId: string): RequestError {
+    return new RequestError('ERR_KEY_NAME_TAKEN', 'A key with this name already exists.', { extra: { existingId } });
+  }
+
+  private async insertWithMaterial(
+    ctx: RequestContext,
+    input: CreateKeyInput,
+    material: Uint8Array,
+    origin: KeyRow['origin'],
+  ): Promise<KeyMetadata> {
+    const id = randomUUID();
+    const at = this.clock.now();
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const kek = await this.lockActiveKek(trx);
+        const sealed = await sealMaterial(kek, id, 1, material);
+        const row = await keysRepo.insertKey(trx, {
+          id,
+          name: input.name,
+          kind: input.kind,
+          description: input.description ?? '',
+          labels: input.labels ?? {},
+          origin,
+          at,
+        });
+        await keysRepo.insertKeyVersion(trx, { keyId: id, version: 1, kekId: kek.id, sealed, at });
+        await appendAudit(
+          trx,
+          { actor: ctx.actor, action: origin === 'imported' ? 'key.import' : 'key.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: input.name, kind: input.kind, version: 1 } },
+          at,
+        );
+        return toKeyMetadata(row);
+      });
+    } catch (err) {
+      if (pgErrorCode(err) === '23505') {
+        const existing = await keysRepo.findKeyByName(this.db, input.name);
+        if (existing) throw this.nameTaken(existing.id);
+      }
+      throw err;
+    }
+  }
+
+  /** The active KEK, share-locked for the transaction so a KEK rotation waits for it. */
+  private async lockActiveKek(trx: Db) {
+    const row = await activeKekRow(trx, { lock: true });
+    if (!row) return this.keks.active;
+    return this.keks.resolve(row.id);
+  }
+
+  async get(id: string): Promise<KeyMetadata> {
+    return toKeyMetadata(await this.row(this.db, id));
+  }
+
+  private async row(db: Db, id: string, forUpdate = false): Promise<KeyRow> {
+    if (!UUID_RE.test(id)) throw notFound();
+    const row = await keysRepo.findKeyById(db, id, { forUpdate });
+    if (!row) throw notFound();
+    return row;
+  }
+
+  async list(filter: Omit<keysRepo.KeyListFilter, 'after'> & { cursor?: string }): Promise<{ items: KeyMetadata[]; nextCursor: string | null }> {
+    const after = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    const rows = await keysRepo.listKeys(this.db, { ...filter, limit: filter.limit + 1, ...(after ? { after } : {}) });
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toKeyMetadata),
+      nextCursor: rows.length > filter.limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async update(
+    ctx: RequestContext,
+    id: string,
+    patch: { description?: string; labels?: Record<string, string> },
+    ifMatch: string | undefined,
+  ): Promise<KeyMetadata> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.row(trx, id, true);
+      if (ifMatch !== undefined && ifMatch !== `"${row.revision}"` && ifMatch !== '*') {
+        throw new RequestError('ERR_PRECONDITION_FAILED', 'The key changed since you read it; fetch it again and retry with its new ETag.');
+      }
+      if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed; its metadata is frozen.');
+      const at = this.clock.now();
+      const updated = await keysRepo.updateKey(trx, id, patch, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'key.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { fields: Object.keys(patch) } }, at);
+      return toKeyMetadata(updated);
+    });
+  }
+
+  async rotate(ctx: RequestContext, id: string): Promise<KeyMetadata> {
+    const material = new Uint8Array(randomBytes(MATERIAL_BYTES));
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const current = await this.row(trx, id, true);
+        assertUsable(current);
+        const at = this.clock.now();
+        const kek = await this.lockActiveKek(trx);
+        const row = await keysRepo.nextKeyVersion(trx, id, at);
+        const sealed = await sealMaterial(kek, id, row.currentVersion, material);
+        await keysRepo.insertKeyVersion(trx, { keyId: id, version: row.currentVersion, kekId: kek.id, sealed, at });
+        await appendAudit(trx, { actor: ctx.actor, action: 'key.rotate', target: id, outcome: 'success', requestId: ctx.requestId, details: { version: row.currentVersion } }, at);
+        return toKeyMetadata(row);
+      });
+    } finally {
+      zeroize(material);
+    }
+  }
+
+  async setEnabled(ctx: RequestContext, id: string, enabled: boolean): Promise<KeyMetadata> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.row(trx, id, true);
+      if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed and cannot change state.');
+      const target: KeyState = enabled ? 'active' : 'disabled';
+      if (row.state === target) return toKeyMetadata(row);
+      const at = this.clock.now();
+      const updated = await keysRepo.updateKey(trx, id, { state: target }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: enabled ? 'key.enable' : 'key.disable', target: id, outcome: 'success', requestId: ctx.requestId }, at);
+      return toKeyMetadata(updated);
+    });
+  }
+
+  /** Crypto-shredding: every version's sealed material is erased; the metadata stays as a tombstone. */
+  async destroy(ctx: RequestContext, id: string): Promise<KeyMetadata> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.row(trx, id, true);
+      if (row.state === 'destroyed') return toKeyMetadata(row);
+      const at = this.clock.now();
+      const erased = await keysRepo.destroyKeyVersions(trx, id, at);
+      const updated = await keysRepo.updateKey(trx, id, { state: 'destroyed', destroyedAt: at }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'key.destroy', target: id, outcome: 'success', requestId: ctx.requestId, details: { versionsErased: erased } }, at);
+      return toKeyMetadata(updated);
+    });
+  }
+
+  async dataKey(ctx: RequestContext, id: string): Promise<DataKey> {
+    const row = await this.row(this.db, id);
+    assertUsable(row);
+    const material = await this.openVersion(this.db, row, row.currentVersion);
+    const plaintext = generateDataKey();
+    try {
+      const wrapped = wrapDataKey(material, id, row.currentVersion, plaintext);
+      await this.db.transaction().execute(async (trx) => {
+        await appendAudit(trx, { actor: ctx.actor, action: 'key.datakey', target: id, outcome: 'success', requestId: ctx.requestId, details: { version: row.currentVersion } }, this.clock.now());
+      });
+      return { keyId: id, version: row.currentVersion, plaintext, wrapped };
+    } catch (err) {
+      zeroize(plaintext);
+      throw err;
+    } finally {
+      zeroize(material);
+    }
+  }
+
+  /** Opens the material of one version of a key (for release to an attested workload). Caller zeroes it. */
+  async openVersion(db: Db, row: KeyRow, version: number): Promise<Uint8Array> {
+    const v = await keysRepo.findKeyVersion(db, row.id, version);
+    if (!v) throw new RequestError('ERR_KEY_VERSION_NOT_FOUND', `Key version ${version} does not exist.`);
+    if (v.state === 'destroyed' || !v.sealed || !v.kekId) throw new RequestError('ERR_KEY_DESTROYED', 'This key version has been destroyed.');
+    return openMaterial(await this.keks.resolve(v.kekId), row.id, version, v.sealed);
+  }
+
+  /** Opens a wrapped data key of this key (for release with wrappedDataKey). Caller zeroes it. */
+  async openDataKey(db: Db, row: KeyRow, wrapped: string): Promise<{ version: number; dataKey: Uint8Array }> {
+    const ref = parseWrappedDataKey(wrapped);
+    if (ref.keyId !== row.id) throw new RequestError('ERR_DATAKEY_INVALID', 'The wrapped data key is not valid for this key.');
+    const material = await this.openVersion(db, row, ref.version);
+    try {
+      return { version: ref.version, dataKey: unwrapDataKey(material, row.id, ref.version, wrapped) };
+    } finally {
+      zeroize(material);
+    }
+  }
+
+  async versions(id: string): Promise<{ version: number; state: string; createdAt: string; destroyedAt: string | null }[]> {
+    await this.row(this.db, id);
+    const rows = await keysRepo.listKeyVersions(this.db, id);
+    return rows.map((v) => ({ version: v.version, state: v.state, createdAt: v.createdAt.toISOString(), destroyedAt: v.destroyedAt?.toISOString() ?? null }));
+  }
+}
+
+function encodeCursor(row: KeyRow): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || !UUID_RE.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw new RequestError('ERR_REQUEST_INVALID', 'The cursor is not one this API returned.');
+  }
+  return { createdAt, id };
+}
+
+export function dataKeyResponse(dk: DataKey): { keyId: string; version: number; plaintext: string; wrapped: string } {
+  return { keyId: dk.keyId, version: dk.version, plaintext: toBase64(dk.plaintext), wrapped: dk.wrapped };
+}

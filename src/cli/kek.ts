@@ -1,0 +1,59 @@
+// `keyward kek status` and `keyward kek rotate [--to URI]`: rotate the root KEK without downtime.
+import { dirname, join } from 'node:path';
+import { loadConfig, parseKekUri } from '../config.js';
+import { systemClock } from '../clock.js';
+import { openDatabase } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
+import { openKek } from '../keys/kek.js';
+import { initKeks, kekStatus, rotateKek } from '../broker/kek-admin.js';
+import { kekConfigFor, openKekByUri } from '../service.js';
+import { createLogger } from '../log.js';
+import { parseOptions, UsageError, type CliIo } from './main.js';
+
+function stamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+}
+
+export async function kekCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'rotate' && sub !== 'status') throw new UsageError('kek needs a subcommand: status or rotate');
+  const { values } = parseOptions(rest, sub === 'rotate' ? { to: { type: 'string' }, json: { type: 'boolean' } } : { json: { type: 'boolean' } });
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const database = await openDatabase(
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: join(config.dataDir, 'pgdata') },
+  );
+  try {
+    await migrate(database);
+    const configured = await openKek(kekConfigFor(config.kek, true));
+    const ring = await initKeks(database.db, configured, openKekByUri, systemClock, logger);
+    try {
+      if (sub === 'status') {
+        const status = await kekStatus(database.db);
+        io.out(values.json ? `${JSON.stringify(status)}\n` : status.map((k) => `${k.id}\t${k.state}\t${k.versions} versions\t${k.uri}\n`).join(''));
+        return 0;
+      }
+      const to = typeof values.to === 'string' ? values.to : undefined;
+      const active = ring.active;
+      let nextUri = to;
+      if (!nextUri) {
+        if (active.provider === 'file') nextUri = `file:${join(dirname(active.uri.slice('file:'.length)), `kek-${stamp(systemClock.now())}`)}`;
+        else nextUri = active.uri.replace(/label=([^&]+)/, (_m, label: string) => `label=${label.replace(/-\d{8}T\d{6}$/, '')}-${stamp(systemClock.now())}`);
+      }
+      const next = await openKek(kekConfigFor(parseKekUri(nextUri), true));
+      const result = await rotateKek(database.db, ring, next, systemClock, { id: 'cli:kek-rotate', name: 'keyward kek rotate' });
+      io.out(
+        values.json
+          ? `${JSON.stringify(result)}\n`
+          : result.resumed
+            ? `resumed an interrupted rotation: ${result.resealed} records resealed under ${result.to}\n`
+            : `rotated ${result.from ?? '(none)'} → ${result.to} (${nextUri}): ${result.resealed} records resealed\n`,
+      );
+      return 0;
+    } finally {
+      await ring.close();
+    }
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,73 @@
+// The `keyward` command line (DESIGN.md "CLI"): serve, migrate, kek rotate|status, verify, and the
+// workload-side commands. Exit codes: 0 success, 1 failure, 2 usage error.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { KeywardError } from '../errors.js';
+
+export class UsageError extends Error {}
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+export const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const USAGE = `usage: keyward <command> [options]
+
+commands:
+  serve                     run the service (configured by KEYWARD_* environment variables)
+  migrate                   apply database migrations and exit
+  kek status                list KEKs and how many key versions each seals
+  kek rotate [--to URI]     rotate the root KEK and reseal every key version under it
+  verify --evidence FILE [--type T] [--collateral PATH]... [--at RFC3339] [--nonce HEX] [--json]
+                            verify attestation evidence offline
+  help                      show this text
+`;
+
+/** Parses options strictly; unknown flags and missing values are usage errors (exit 2). */
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.js')).serveCommand,
+  migrate: async () => (await import('./serve.js')).migrateCommand,
+  kek: async () => (await import('./kek.js')).kekCommand,
+  verify: async () => (await import('./verify.js')).verifyCommand,
+};
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.err(`keyward: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`keyward ${name}: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof KeywardError) {
+      io.err(`keyward ${name}: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    io.err(`keyward ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,131 @@
+// keyward's configuration, read from the environment (DESIGN.md "CLI"): the only reader of process.env.
+import { resolve, join } from 'node:path';
+import { ServiceError } from './errors.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type KekSetting =
+  | { readonly provider: 'file'; readonly path: string }
+  | {
+      readonly provider: 'pkcs11';
+      readonly module: string;
+      readonly token: string;
+      readonly label: string;
+      readonly pin: string;
+      /** The URI without secrets. */
+      readonly uri: string;
+    };
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Postgres URL, or undefined for the embedded PGlite database in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly kek: KekSetting;
+  readonly bootstrapToken: string | undefined;
+  readonly extraAnchorsDir: string | undefined;
+  readonly logLevel: LogLevel;
+  /** Largest accepted request body, bytes. */
+  readonly bodyLimit: number;
+  /** Fetch vendor collateral (AMD KDS) on demand; off by default. */
+  readonly collateralFetch: boolean;
+  /** Intel PCS/PCCS base URL; collateral is fetched only when set. */
+  readonly pccsUrl: string | undefined;
+  /** Lifetime of release challenges (nonces), seconds. */
+  readonly nonceTtlSeconds: number;
+  /** Lifetime of attestation tokens, seconds. */
+  readonly attestationTokenTtlSeconds: number;
+  /** Per-client-address request budget for the workload endpoints, requests per minute (0 = off). */
+  readonly workloadRateLimit: number;
+}
+
+export const DEFAULT_PORT = 8750;
+export const DEFAULT_HOST = '127.0.0.1';
+export const MIN_BOOTSTRAP_TOKEN_LENGTH = 24;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function invalid(message: string): ServiceError {
+  return new ServiceError('ERR_CONFIG_INVALID', message);
+}
+
+function intSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw invalid(`${name} must be an integer, got "${raw}".`);
+  const value = Number(raw);
+  if (value < min || value > max) throw invalid(`${name} must be between ${min} and ${max}, got ${value}.`);
+  return value;
+}
+
+/** Parses a KEYWARD_KEK URI: `file:<path>` or `pkcs11:<module>?token=..&label=..&pin-env=..`. */
+export function parseKekUri(uri: string, env: Env = process.env): KekSetting {
+  if (uri.startsWith('file:')) {
+    const path = uri.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw invalid('KEYWARD_KEK file: needs a path, e.g. file:./.keyward/kek.');
+    return { provider: 'file', path: resolve(path) };
+  }
+  if (uri.startsWith('pkcs11:')) {
+    const rest = uri.slice('pkcs11:'.length);
+    const q = rest.indexOf('?');
+    const module = q < 0 ? rest : rest.slice(0, q);
+    const params = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
+    const token = params.get('token');
+    const label = params.get('label');
+    const pinEnv = params.get('pin-env');
+    if (!module || !token || !label || !pinEnv) {
+      throw invalid('KEYWARD_KEK pkcs11: needs a module path and token=, label= and pin-env= parameters.');
+    }
+    if (params.has('pin')) throw invalid('KEYWARD_KEK must not carry the PIN itself; name an environment variable with pin-env=.');
+    const pin = env[pinEnv];
+    if (!pin) throw invalid(`KEYWARD_KEK names pin-env=${pinEnv}, but ${pinEnv} is not set.`);
+    return { provider: 'pkcs11', module, token, label, pin, uri: `pkcs11:${module}?token=${token}&label=${label}&pin-env=${pinEnv}` };
+  }
+  throw invalid(`KEYWARD_KEK must start with file: or pkcs11:, got "${uri.split(':')[0]}:".`);
+}
+
+function logLevel(raw: string | undefined): LogLevel {
+  const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (raw === undefined || raw === '') return 'info';
+  if (!(levels as string[]).includes(raw)) throw invalid(`KEYWARD_LOG_LEVEL must be one of ${levels.join(', ')}.`);
+  return raw as LogLevel;
+}
+
+function onOff(env: Env, name: string): boolean {
+  const raw = (env[name] ?? 'off').toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no', ''].includes(raw)) return false;
+  throw invalid(`${name} must be on or off, got "${env[name]}".`);
+}
+
+/** Reads and validates the configuration; a bad setting is ERR_CONFIG_INVALID naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = resolve(env['KEYWARD_DATA_DIR'] || '.keyward');
+  const bootstrapToken = env['KEYWARD_BOOTSTRAP_TOKEN'] || undefined;
+  if (bootstrapToken !== undefined && bootstrapToken.length < MIN_BOOTSTRAP_TOKEN_LENGTH) {
+    throw invalid(`KEYWARD_BOOTSTRAP_TOKEN must be at least ${MIN_BOOTSTRAP_TOKEN_LENGTH} characters.`);
+  }
+  const databaseUrl = env['KEYWARD_DATABASE_URL'] || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw invalid('KEYWARD_DATABASE_URL must be a postgres:// URL.');
+  }
+  const pccsUrl = env['KEYWARD_PCCS_URL'] || undefined;
+  if (pccsUrl !== undefined && !/^https?:\/\//.test(pccsUrl)) throw invalid('KEYWARD_PCCS_URL must be an http(s) URL.');
+  return {
+    host: env['KEYWARD_HOST'] || DEFAULT_HOST,
+    port: intSetting(env, 'KEYWARD_PORT', DEFAULT_PORT, 0, 65535),
+    dataDir,
+    databaseUrl,
+    kek: parseKekUri(env['KEYWARD_KEK'] || `file:${join(dataDir, 'kek')}`, env),
+    bootstrapToken,
+    extraAnchorsDir: env['KEYWARD_EXTRA_ANCHORS'] ? resolve(env['KEYWARD_EXTRA_ANCHORS']) : undefined,
+    logLevel: logLevel(env['KEYWARD_LOG_LEVEL']),
+    bodyLimit: intSetting(env, 'KEYWARD_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    collateralFetch: onOff(env, 'KEYWARD_COLLATERAL_FETCH'),
+    pccsUrl,
+    nonceTtlSeconds: intSetting(env, 'KEYWARD_NONCE_TTL', 300, 10, 3600),
+    attestationTokenTtlSeconds: intSetting(env, 'KEYWARD_ATTESTATION_TOKEN_TTL', 300, 10, 3600),
+    workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 600, 0, 1_000_000),
+  };
+}

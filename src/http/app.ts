@@ -1,0 +1,131 @@
+// The HTTP server: fastify with routes bound to openapi.yaml operations, bearer-token auth by scope,
+// problem+json errors, request ids, Prometheus metrics. Routes stay thin: they call the broker.
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyBaseLogger } from 'fastify';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RequestError } from '../errors.js';
+import type { Principal, Scope, Tokens } from '../broker/tokens.js';
+import type { RequestContext } from '../broker/vault.js';
+import { toFastifyPath, type OpenApiDocument } from './openapi.js';
+import { problemOf, sendProblem, toProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    scope?: Scope | 'public';
+  }
+}
+
+export interface HttpOptions {
+  readonly logger: FastifyBaseLogger;
+  readonly openapi: OpenApiDocument;
+  readonly tokens: Tokens;
+  readonly bodyLimit: number;
+}
+
+export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface RouteRegistrar {
+  /** Binds a handler to an openapi.yaml operation; validation schemas come from the document. */
+  route(operationId: string, scope: Scope | 'public', handler: Handler): void;
+  readonly app: FastifyInstance;
+  readonly metrics: Registry;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function makeValidatorCompiler() {
+  const strict = new Ajv2020.default({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
+  const coercing = new Ajv2020.default({ allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
+  addFormats.default(strict);
+  addFormats.default(coercing);
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
+/** The principal of an authenticated request; routes with a scope always have one. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new RequestError('ERR_AUTH_REQUIRED', 'Authentication is required.');
+  return request.principal;
+}
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  return { actor: principalOf(request), requestId: String(request.id) };
+}
+
+export function createHttpApp(opts: HttpOptions): RouteRegistrar {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: opts.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+    // keyward logs one line per request itself (onResponse), without headers.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(makeValidatorCompiler());
+  app.decorateRequest('principal', null);
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'keyward_' });
+  const requests = new Counter({
+    name: 'keyward_http_requests_total',
+    help: 'HTTP requests by route template, method and status code.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [metrics],
+  });
+  const latency = new Histogram({
+    name: 'keyward_http_request_duration_seconds',
+    help: 'HTTP request latency by route template and method.',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metrics],
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('cache-control', 'no-store');
+    const scope = request.routeOptions.config.scope;
+    if (scope === undefined || scope === 'public') return;
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header) : null;
+    if (!match?.[1]) throw new RequestError('ERR_AUTH_REQUIRED', 'Send an API token as "Authorization: Bearer <token>".');
+    const principal = await opts.tokens.authenticate(match[1]);
+    if (!principal.scopes.has(scope)) throw new RequestError('ERR_AUTH_FORBIDDEN', `This token lacks the "${scope}" scope.`);
+    request.principal = principal;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500) request.log.warn({ route, status: reply.statusCode, reqId: request.id }, 'request failed');
+    else request.log.debug({ route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  app.setErrorHandler(async (err, request, reply) => sendProblem(reply, toProblem(err, request)));
+  app.setNotFoundHandler(async (request, reply) =>
+    sendProblem(reply, problemOf('ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, String(request.id))),
+  );
+
+  return {
+    app,
+    metrics,
+    route(operationId, scope, handler) {
+      const op = opts.openapi.operation(operationId);
+      const schema = {
+        ...(op.body ? { body: op.body } : {}),
+        ...(op.querystring ? { querystring: op.querystring } : {}),
+        ...(op.params ? { params: op.params } : {}),
+      };
+      app.route({ method: op.method as 'GET', url: toFastifyPath(op.path), schema, config: { scope }, handler });
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// Admin routes: API tokens and the audit log.
+import type { AuditLog } from '../../broker/audit-log.js';
+import type { Role, Tokens } from '../../broker/tokens.js';
+import { requestContext, type RouteRegistrar } from '../app.js';
+
+export function registerAdminRoutes(r: RouteRegistrar, tokens: Tokens, auditLog: AuditLog): void {
+  r.route('listAudit', 'audit:read', async (request) => {
+    const q = request.query as { after?: number; limit: number; action?: string; target?: string; outcome?: 'success' | 'failure' | 'denied' };
+    return auditLog.list({
+      limit: q.limit,
+      ...(q.after !== undefined ? { afterSeq: q.after } : {}),
+      ...(q.action ? { action: q.action } : {}),
+      ...(q.target ? { target: q.target } : {}),
+      ...(q.outcome ? { outcome: q.outcome } : {}),
+    });
+  });
+
+  r.route('verifyAudit', 'audit:read', async () => auditLog.verifyChain());
+
+  r.route('createToken', 'tokens:admin', async (request, reply) => {
+    const body = request.body as { name: string; role: Role; scopes?: string[]; expiresInSeconds?: number };
+    const created = await tokens.create(requestContext(request), body);
+    reply.code(201);
+    return { ...created.info, token: created.token };
+  });
+
+  r.route('listTokens', 'tokens:admin', async () => ({ items: await tokens.list() }));
+
+  r.route('revokeToken', 'tokens:admin', async (request) => tokens.revoke(requestContext(request), (request.params as { id: string }).id));
+}

@@ -1,0 +1,98 @@
+// Key vault routes (issue: foundation): CRUD, rotate, enable/disable, destroy, data keys, BYOK import.
+import type { FastifyRequest } from 'fastify';
+import type { Vault, CreateKeyInput, KeyMetadata } from '../../broker/vault.js';
+import { dataKeyResponse } from '../../broker/vault.js';
+import type { ImportKeys } from '../../broker/import-keys.js';
+import type { ImportAlgorithm } from '../../keys/import-jwe.js';
+import { zeroize } from '../../encoding.js';
+import { requestContext, type RouteRegistrar } from '../app.js';
+
+interface IdParams {
+  id: string;
+}
+
+function withEtag(reply: { header(k: string, v: string): unknown }, key: KeyMetadata): KeyMetadata {
+  reply.header('etag', key.etag);
+  return key;
+}
+
+function labelFilter(raw: string[] | undefined): Record<string, string> | undefined {
+  if (raw === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of raw) {
+    const i = item.indexOf('=');
+    out[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return out;
+}
+
+export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: ImportKeys): void {
+  r.route('createKey', 'keys:write', async (request, reply) => {
+    const key = await vault.create(requestContext(request), request.body as CreateKeyInput);
+    reply.code(201).header('location', `/v1/keys/${key.id}`);
+    return withEtag(reply, key);
+  });
+
+  r.route('listKeys', 'keys:read', async (request) => {
+    const q = request.query as { kind?: KeyMetadata['kind']; state?: KeyMetadata['state']; label?: string[]; limit: number; cursor?: string };
+    const labels = labelFilter(q.label);
+    return vault.list({
+      limit: q.limit,
+      ...(q.kind ? { kind: q.kind } : {}),
+      ...(q.state ? { state: q.state } : {}),
+      ...(labels ? { labels } : {}),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+  });
+
+  r.route('getKey', 'keys:read', async (request, reply) => withEtag(reply, await vault.get((request.params as IdParams).id)));
+
+  r.route('updateKey', 'keys:write', async (request, reply) => {
+    const ifMatch = request.headers['if-match'];
+    const key = await vault.update(
+      requestContext(request),
+      (request.params as IdParams).id,
+      request.body as { description?: string; labels?: Record<string, string> },
+      typeof ifMatch === 'string' ? ifMatch : undefined,
+    );
+    return withEtag(reply, key);
+  });
+
+  r.route('destroyKey', 'keys:write', async (request, reply) =>
+    withEtag(reply, await vault.destroy(requestContext(request), (request.params as IdParams).id)),
+  );
+
+  r.route('rotateKey', 'keys:write', async (request, reply) =>
+    withEtag(reply, await vault.rotate(requestContext(request), (request.params as IdParams).id)),
+  );
+
+  r.route('disableKey', 'keys:write', async (request, reply) =>
+    withEtag(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, false)),
+  );
+
+  r.route('enableKey', 'keys:write', async (request, reply) =>
+    withEtag(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, true)),
+  );
+
+  r.route('listKeyVersions', 'keys:read', async (request) => ({ items: await vault.versions((request.params as IdParams).id) }));
+
+  r.route('generateDataKey', 'keys:datakey', async (request: FastifyRequest) => {
+    const dk = await vault.dataKey(requestContext(request), (request.params as IdParams).id);
+    try {
+      return dataKeyResponse(dk);
+    } finally {
+      zeroize(dk.plaintext);
+    }
+  });
+
+  r.route('getImportKey', 'keys:write', async (request) => {
+    const q = request.query as { alg: ImportAlgorithm };
+    return importKeys.publicKey(q.alg);
+  });
+
+  r.route('importKey', 'keys:write', async (request, reply) => {
+    const key = await vault.import(requestContext(request), request.body as CreateKeyInput & { jwe: string });
+    reply.code(201).header('location', `/v1/keys/${key.id}`);
+    return withEtag(reply, key);
+  });
+}

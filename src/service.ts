@@ -1,0 +1,157 @@
+// Wires keyward together: configuration → database (PGlite or Postgres) → migrations → KEKs → broker →
+// HTTP. `keyward serve` and the tests both build the service here.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { systemClock, type Clock } from './clock.js';
+import { parseKekUri, type Config, type KekSetting } from './config.js';
+import { ServiceError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { openDatabase, type Database } from './store/database.js';
+import { migrate } from './store/migrate.js';
+import { openKek, type Kek, type KekConfig, type KekRing } from './keys/kek.js';
+import { initKeks } from './broker/kek-admin.js';
+import { Vault } from './broker/vault.js';
+import { Tokens } from './broker/tokens.js';
+import { ImportKeys } from './broker/import-keys.js';
+import { AuditLog } from './broker/audit-log.js';
+import { Health } from './broker/health.js';
+import { createTrustAnchors } from './evidence/anchors.js';
+import { parseCertificates } from './evidence/pki.js';
+import type { TrustAnchors } from './evidence/types.js';
+import { createHttpApp } from './http/app.js';
+import { loadOpenApi } from './http/openapi.js';
+import { registerKeyRoutes } from './http/routes/keys.js';
+import { registerSystemRoutes } from './http/routes/system.js';
+import { registerAdminRoutes } from './http/routes/admin.js';
+
+export interface KeywardOptions {
+  readonly config: Config;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** An already-open database (tests pass a migrated template); otherwise opened from the config. */
+  readonly database?: Database;
+}
+
+export interface Keyward {
+  readonly app: FastifyInstance;
+  readonly database: Database;
+  readonly keks: KekRing;
+  readonly vault: Vault;
+  readonly tokens: Tokens;
+  readonly anchors: TrustAnchors;
+  readonly logger: Logger;
+  /** Set when this start created the bootstrap admin token from a generated secret. */
+  readonly bootstrapToken: string | undefined;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function kekConfigFor(setting: KekSetting, create: boolean): KekConfig {
+  return { ...setting, create };
+}
+
+/** Opens a KEK named in the keks table (URIs there never hold secrets; the PIN comes from its pin-env). */
+export function openKekByUri(uri: string): Promise<Kek> {
+  return openKek(kekConfigFor(parseKekUri(uri), false));
+}
+
+/** Reads KEYWARD_EXTRA_ANCHORS: every PEM/DER certificate in the directory becomes an extra root. */
+export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
+  if (!dir) return createTrustAnchors([]);
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile());
+  } catch (cause) {
+    throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS=${dir} is not a readable directory.`, { cause });
+  }
+  const ders: Uint8Array[] = [];
+  for (const file of files.sort()) {
+    try {
+      ders.push(...parseCertificates(new Uint8Array(readFileSync(join(dir, file)))).map((c) => c.der));
+    } catch (cause) {
+      throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS: ${file} is not a certificate.`, { cause });
+    }
+  }
+  return createTrustAnchors(ders);
+}
+
+export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const anchors = loadExtraAnchors(config.extraAnchorsDir);
+  const database =
+    opts.database ??
+    (await openDatabase(
+      config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: join(config.dataDir, 'pgdata') },
+    ));
+  let keks: KekRing | undefined;
+  try {
+    const { applied } = await migrate(database);
+    logger.info({ database: database.description, kind: database.kind, migrationsApplied: applied }, 'database ready');
+
+    const configured = await openKek(kekConfigFor(config.kek, true));
+    keks = await initKeks(database.db, configured, openKekByUri, clock, logger);
+    logger.info({ provider: keks.active.provider, kek: keks.active.id, uri: keks.active.uri }, 'KEK ready');
+
+    const extra = anchors.all.filter((a) => a.source === 'extra');
+    if (extra.length > 0) {
+      logger.warn(
+        { extraAnchors: extra.map((a) => ({ name: a.name, spkiSha256: a.spkiSha256 })), dir: config.extraAnchorsDir },
+        'EXTRA TRUST ANCHORS CONFIGURED: evidence chaining to these roots is accepted (claims say anchor.source="extra"); never use this in production unless you mean it',
+      );
+    }
+
+    const tokens = new Tokens(database.db, clock);
+    const importKeys = new ImportKeys(database.db, keks, clock);
+    const vault = new Vault(database.db, keks, clock, importKeys);
+    const auditLog = new AuditLog(database.db);
+    const health = new Health(database, keks);
+
+    const boot = await tokens.bootstrap(config.bootstrapToken);
+    if (boot.created) {
+      if (boot.secret) {
+        logger.info({ bootstrapAdminToken: boot.secret, tokenId: boot.tokenId }, 'created the bootstrap admin token (shown only this once; it stays valid until revoked)');
+      } else {
+        logger.info({ tokenId: boot.tokenId }, 'created the bootstrap admin token from KEYWARD_BOOTSTRAP_TOKEN');
+      }
+    }
+
+    const openapi = loadOpenApi();
+    const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit });
+    registerSystemRoutes(http, health, http.metrics, openapi);
+    registerKeyRoutes(http, vault, importKeys);
+    registerAdminRoutes(http, tokens, auditLog);
+    await http.app.ready();
+
+    const ring = keks;
+    let closed = false;
+    return {
+      app: http.app,
+      database,
+      keks: ring,
+      vault,
+      tokens,
+      anchors,
+      logger,
+      bootstrapToken: boot.secret,
+      async listen() {
+        const address = await http.app.listen({ host: config.host, port: config.port });
+        logger.info({ address, database: database.description, kek: ring.active.uri }, 'keyward listening');
+        return address;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await http.app.close();
+        await ring.close();
+        if (!opts.database) await database.close();
+      },
+    };
+  } catch (err) {
+    await keks?.close();
+    if (!opts.database) await database.close().catch(() => undefined);
+    throw err;
+  }
+}

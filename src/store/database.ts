@@ -1,0 +1,124 @@
+// Opens keyward's database: PGlite (embedded, in the data dir) or Postgres 15+ (KEYWARD_DATABASE_URL),
+// both behind kysely's own PostgresDialect, so every query and migration is the same SQL on both.
+import { mkdirSync } from 'node:fs';
+import { Kysely, PostgresDialect, CamelCasePlugin, sql } from 'kysely';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { PglitePool } from './pglite-pool.js';
+import type { Schema } from './schema.js';
+import { ServiceError } from '../errors.js';
+
+export type Db = Kysely<Schema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'pglite' | 'postgres';
+  /** Where the data lives, without credentials (for logs). */
+  readonly description: string;
+  /** Runs a multi-statement SQL script outside kysely (migrations). */
+  exec(script: string): Promise<void>;
+  /** Cheap liveness probe. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** PGlite only: a snapshot of the whole data directory (tests reuse a migrated template). */
+  snapshot?(): Promise<Blob>;
+}
+
+export type DatabaseTarget =
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
+  | { readonly kind: 'pglite'; readonly dataDir: string | undefined; readonly loadFrom?: Blob };
+
+const INT8_OID = 20;
+
+/** Postgres URL with the password removed, for logs. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+function makeKysely(pool: unknown): Db {
+  return new Kysely<Schema>({
+    dialect: new PostgresDialect({ pool: pool as pg.Pool }),
+    plugins: [new CamelCasePlugin()],
+  });
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  if (target.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize ?? 10,
+      // int8 columns (audit sequence numbers, counts) as JS numbers: they stay far below 2^53.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const db = makeKysely(pool);
+    return {
+      db,
+      kind: 'postgres',
+      description: redactDatabaseUrl(target.url),
+      exec: async (script) => {
+        const client = await pool.connect();
+        try {
+          await client.query(script);
+        } catch (err) {
+          // A failed script can leave its transaction open: end it before the client goes back.
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        } finally {
+          client.release();
+        }
+      },
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      close: () => db.destroy(),
+    };
+  }
+  if (target.dataDir) mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
+  let lite: PGlite;
+  try {
+    lite = new PGlite({
+      ...(target.dataDir ? { dataDir: target.dataDir } : {}),
+      ...(target.loadFrom ? { loadDataDir: target.loadFrom } : {}),
+    });
+    await lite.waitReady;
+  } catch (cause) {
+    throw new ServiceError('ERR_DB_UNAVAILABLE', 'The embedded database could not be opened.', { cause });
+  }
+  const pool = new PglitePool(lite);
+  const db = makeKysely(pool);
+  return {
+    db,
+    kind: 'pglite',
+    description: target.dataDir ? `pglite:${target.dataDir}` : 'pglite:memory',
+    exec: (script) => pool.exec(script),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+    snapshot: async () => {
+      const client = await pool.connect();
+      try {
+        return await lite.dumpDataDir('none');
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+/** The Postgres error code of a driver error (e.g. 23505 unique_violation), if any. */
+export function pgErrorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

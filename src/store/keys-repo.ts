@@ -1,0 +1,173 @@
+// Keys and key versions: the only SQL that touches the vault tables. Works inside or outside a transaction.
+import { sql, type Selectable } from 'kysely';
+import type { Db } from './database.js';
+import type { KeysTable, KeyVersionsTable } from './schema.js';
+
+export type KeyRow = Selectable<KeysTable>;
+export type KeyVersionRow = Selectable<KeyVersionsTable>;
+
+export interface NewKey {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: KeyRow['kind'];
+  readonly description: string;
+  readonly labels: Record<string, string>;
+  readonly origin: KeyRow['origin'];
+  readonly at: Date;
+}
+
+export async function insertKey(db: Db, key: NewKey): Promise<KeyRow> {
+  return db
+    .insertInto('keys')
+    .values({
+      id: key.id,
+      name: key.name,
+      kind: key.kind,
+      description: key.description,
+      labels: JSON.stringify(key.labels),
+      state: 'active',
+      origin: key.origin,
+      currentVersion: 1,
+      createdAt: key.at,
+      updatedAt: key.at,
+      destroyedAt: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function insertKeyVersion(
+  db: Db,
+  row: { keyId: string; version: number; kekId: string; sealed: Uint8Array; at: Date },
+): Promise<void> {
+  await db
+    .insertInto('keyVersions')
+    .values({ keyId: row.keyId, version: row.version, state: 'active', kekId: row.kekId, sealed: row.sealed, createdAt: row.at, destroyedAt: null })
+    .execute();
+}
+
+export async function findKeyById(db: Db, id: string, opts: { forUpdate?: boolean } = {}): Promise<KeyRow | undefined> {
+  let q = db.selectFrom('keys').selectAll().where('id', '=', id);
+  if (opts.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export async function findKeyByName(db: Db, name: string): Promise<KeyRow | undefined> {
+  return db.selectFrom('keys').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export interface KeyListFilter {
+  readonly kind?: KeyRow['kind'];
+  readonly state?: KeyRow['state'];
+  readonly labels?: Record<string, string>;
+  readonly limit: number;
+  /** Opaque position from a previous page: (createdAt, id) of its last row. */
+  readonly after?: { createdAt: Date; id: string };
+}
+
+export async function listKeys(db: Db, filter: KeyListFilter): Promise<KeyRow[]> {
+  let q = db.selectFrom('keys').selectAll();
+  if (filter.kind) q = q.where('kind', '=', filter.kind);
+  if (filter.state) q = q.where('state', '=', filter.state);
+  if (filter.labels && Object.keys(filter.labels).length > 0) {
+    q = q.where(sql<boolean>`labels @> ${JSON.stringify(filter.labels)}::jsonb`);
+  }
+  if (filter.after) {
+    const { createdAt, id } = filter.after;
+    q = q.where((eb) => eb.or([eb('createdAt', '>', createdAt), eb.and([eb('createdAt', '=', createdAt), eb('id', '>', id)])]));
+  }
+  return q.orderBy('createdAt').orderBy('id').limit(filter.limit).execute();
+}
+
+export async function updateKey(
+  db: Db,
+  id: string,
+  patch: { description?: string; labels?: Record<string, string>; state?: KeyRow['state']; destroyedAt?: Date },
+  at: Date,
+): Promise<KeyRow> {
+  return db
+    .updateTable('keys')
+    .set({
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.labels !== undefined ? { labels: JSON.stringify(patch.labels) } : {}),
+      ...(patch.state !== undefined ? { state: patch.state } : {}),
+      ...(patch.destroyedAt !== undefined ? { destroyedAt: patch.destroyedAt } : {}),
+      updatedAt: at,
+      revision: sql<number>`revision + 1`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Adds one to the key's current version under its row lock; concurrent callers get distinct versions. */
+export async function nextKeyVersion(db: Db, id: string, at: Date): Promise<KeyRow> {
+  return db
+    .updateTable('keys')
+    .set({ currentVersion: sql<number>`current_version + 1`, revision: sql<number>`revision + 1`, updatedAt: at })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findKeyVersion(db: Db, keyId: string, version: number): Promise<KeyVersionRow | undefined> {
+  return db.selectFrom('keyVersions').selectAll().where('keyId', '=', keyId).where('version', '=', version).executeTakeFirst();
+}
+
+export async function listKeyVersions(db: Db, keyId: string): Promise<Omit<KeyVersionRow, 'sealed'>[]> {
+  return db
+    .selectFrom('keyVersions')
+    .select(['keyId', 'version', 'state', 'kekId', 'createdAt', 'destroyedAt'])
+    .where('keyId', '=', keyId)
+    .orderBy('version')
+    .execute();
+}
+
+/** Crypto-shredding: erase every version's sealed material; the rows stay as tombstones. */
+export async function destroyKeyVersions(db: Db, keyId: string, at: Date): Promise<number> {
+  const result = await db
+    .updateTable('keyVersions')
+    .set({ state: 'destroyed', sealed: null, kekId: null, destroyedAt: at })
+    .where('keyId', '=', keyId)
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Versions still sealed under a KEK other than `kekId` (for rewrapping after a KEK rotation). */
+export async function versionsNotUnderKek(db: Db, kekId: string, limit: number): Promise<KeyVersionRow[]> {
+  return db
+    .selectFrom('keyVersions')
+    .selectAll()
+    .where('kekId', 'is not', null)
+    .where('kekId', '<>', kekId)
+    .orderBy('keyId')
+    .orderBy('version')
+    .limit(limit)
+    .execute();
+}
+
+/** Replaces a version's sealed record only if it is still sealed under `fromKekId` (no lost updates). */
+export async function resealKeyVersion(
+  db: Db,
+  row: { keyId: string; version: number; fromKekId: string; toKekId: string; sealed: Uint8Array },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('keyVersions')
+    .set({ kekId: row.toKekId, sealed: row.sealed })
+    .where('keyId', '=', row.keyId)
+    .where('version', '=', row.version)
+    .where('kekId', '=', row.fromKekId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function countVersionsByKek(db: Db): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('keyVersions')
+    .select(['kekId', sql<number>`count(*)::int`.as('count')])
+    .where('kekId', 'is not', null)
+    .groupBy('kekId')
+    .execute();
+  return new Map(rows.map((r) => [r.kekId as string, Number(r.count)]));
+}

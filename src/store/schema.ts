@@ -1,0 +1,90 @@
+// Kysely table types for keyward's schema (migrations/*.sql), in camelCase (CamelCasePlugin maps them).
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date, Date>;
+
+export interface KeksTable {
+  id: string;
+  uri: string;
+  state: 'active' | 'retiring' | 'retired';
+  createdAt: Timestamp;
+  retiredAt: Timestamp | null;
+}
+
+export interface KeysTable {
+  id: string;
+  name: string;
+  kind: 'model' | 'dataset' | 'generic';
+  description: string;
+  labels: ColumnType<Record<string, string>, string, string>;
+  state: 'active' | 'disabled' | 'destroyed';
+  origin: 'generated' | 'imported';
+  currentVersion: number;
+  revision: Generated<number>;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  destroyedAt: Timestamp | null;
+}
+
+export interface KeyVersionsTable {
+  keyId: string;
+  version: number;
+  state: 'active' | 'destroyed';
+  kekId: string | null;
+  sealed: Uint8Array | null;
+  createdAt: Timestamp;
+  destroyedAt: Timestamp | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  tokenHash: Uint8Array;
+  role: 'admin' | 'operator' | 'owner' | 'auditor';
+  scopes: ColumnType<string[], string, string>;
+  bootstrap: boolean;
+  createdAt: Timestamp;
+  createdBy: string;
+  expiresAt: Timestamp | null;
+  revokedAt: Timestamp | null;
+}
+
+export interface ImportKeysTable {
+  kid: string;
+  alg: string;
+  publicJwk: ColumnType<Record<string, unknown>, string, string>;
+  kekId: string;
+  sealedPrivate: Uint8Array;
+  createdAt: Timestamp;
+  expiresAt: Timestamp;
+}
+
+export interface AuditEventsTable {
+  seq: number;
+  id: string;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: 'success' | 'failure' | 'denied';
+  requestId: string | null;
+  details: ColumnType<Record<string, unknown>, string, never>;
+  prevHash: Uint8Array;
+  hash: Uint8Array;
+}
+
+export interface AuditHeadTable {
+  singleton: boolean;
+  seq: number;
+  hash: Uint8Array;
+}
+
+export interface Schema {
+  keks: KeksTable;
+  keys: KeysTable;
+  keyVersions: KeyVersionsTable;
+  apiTokens: ApiTokensTable;
+  importKeys: ImportKeysTable;
+  auditEvents: AuditEventsTable;
+  auditHead: AuditHeadTable;
+}

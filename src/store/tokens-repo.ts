@@ -1,0 +1,54 @@
+// API tokens: hashed at rest, looked up by hash, revoked by id.
+import type { Selectable } from 'kysely';
+import type { Db } from './database.js';
+import type { ApiTokensTable } from './schema.js';
+
+export type TokenRow = Selectable<ApiTokensTable>;
+
+export interface NewToken {
+  readonly id: string;
+  readonly name: string;
+  readonly tokenHash: Uint8Array;
+  readonly role: TokenRow['role'];
+  readonly scopes: readonly string[];
+  readonly bootstrap: boolean;
+  readonly createdAt: Date;
+  readonly createdBy: string;
+  readonly expiresAt: Date | null;
+}
+
+export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
+  return db
+    .insertInto('apiTokens')
+    .values({ ...token, scopes: JSON.stringify(token.scopes), revokedAt: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findTokenByHash(db: Db, tokenHash: Uint8Array): Promise<TokenRow | undefined> {
+  return db.selectFrom('apiTokens').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst();
+}
+
+export async function findTokenById(db: Db, id: string): Promise<TokenRow | undefined> {
+  return db.selectFrom('apiTokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listTokens(db: Db): Promise<TokenRow[]> {
+  return db.selectFrom('apiTokens').selectAll().orderBy('createdAt').orderBy('id').execute();
+}
+
+export async function revokeToken(db: Db, id: string, at: Date): Promise<TokenRow | undefined> {
+  return db
+    .updateTable('apiTokens')
+    .set({ revokedAt: at })
+    .where('id', '=', id)
+    .where('revokedAt', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Whether any admin token exists at all (revoked or not): bootstrap happens only on a fresh install. */
+export async function anyAdminTokenEver(db: Db): Promise<boolean> {
+  const row = await db.selectFrom('apiTokens').select('id').where('role', '=', 'admin').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
