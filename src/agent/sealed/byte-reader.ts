@@ -34,7 +34,27 @@ export class ByteReader {
     return true;
   }
 
-  /** Reads `n` bytes; returns fewer only when the input ended first. */
+  /**
+   * Reads `n` bytes as slices of the source's own pieces (no copy); the total is less than `n` only
+   * when the input ended first. The slices stay valid as long as the source does not reuse its buffers
+   * (Node streams never do).
+   */
+  async readParts(n: number): Promise<Buffer[]> {
+    while (this.buffered < n && (await this.pull()));
+    const parts: Buffer[] = [];
+    let left = Math.min(n, this.buffered);
+    this.consumed += left;
+    while (left > 0) {
+      const piece = this.pieces[0] as Buffer;
+      const count = Math.min(piece.length - this.head, left);
+      parts.push(piece.subarray(this.head, this.head + count));
+      this.advance(count);
+      left -= count;
+    }
+    return parts;
+  }
+
+  /** Reads `n` bytes into one buffer; returns fewer only when the input ended first. */
   async read(n: number): Promise<Buffer> {
     while (this.buffered < n && (await this.pull()));
     const take = Math.min(n, this.buffered);

@@ -18,7 +18,7 @@ import {
   type FileSealOptions,
   type FileUnsealOptions,
 } from './files.js';
-import { SealedFileError } from './sealed-error.js';
+import { SealedFileError, toSealedFileError } from './sealed-error.js';
 import { openSealedStream, readSealedStreamHeader, sealStreamAs, type ByteSource, type Progress } from './stream.js';
 
 /** The manifest's file name in a sealed directory, and the suffix of every sealed shard. */
@@ -65,7 +65,9 @@ async function listFiles(root: string, rel = ''): Promise<{ name: string; size: 
   for (const entry of entries) {
     const name = rel === '' ? entry : `${rel}/${entry}`;
     const path = join(root, name);
-    const link = await lstat(path);
+    const link = await lstat(path).catch((err: unknown) => {
+      throw unreadable(`cannot read ${name}`, err);
+    });
     if (link.isDirectory()) {
       out.push(...(await listFiles(root, name)));
       continue;
@@ -82,7 +84,7 @@ async function listFiles(root: string, rel = ''): Promise<{ name: string; size: 
 async function checkOutputDirectory(outDir: string): Promise<void> {
   const info = await stat(outDir).catch(() => undefined);
   if (info === undefined) return;
-  const empty = info.isDirectory() && (await readdir(outDir)).length === 0;
+  const empty = info.isDirectory() && (await readdir(outDir).catch(() => ['?'])).length === 0;
   if (!empty) throw new SealedFileError('ERR_SEALED_OUTPUT_UNWRITABLE', `output exists and is not an empty directory: ${outDir}`);
 }
 
@@ -104,8 +106,8 @@ async function buildDirectoryAtomically<T>(outDir: string, mode: number, build: 
     }
     return result;
   } catch (err) {
-    await rm(temp, { recursive: true, force: true });
-    throw err;
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw toSealedFileError(err, 'writing the sealed directory');
   }
 }
 

@@ -78,7 +78,7 @@ export async function writeFileAtomically<T>(outPath: string, mode: number, writ
   } catch (err) {
     out.destroy();
     if (!out.closed) await once(out, 'close').catch(() => undefined);
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined);
     throw err;
   }
 }

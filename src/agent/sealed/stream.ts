@@ -4,6 +4,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { zeroize } from '../../encoding.js';
 import { ByteReader } from './byte-reader.js';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -214,29 +215,50 @@ async function* openRecords(reader: ByteReader, header: SealedHeader, keys: File
     const prefix = Buffer.from(await reader.read(RECORD_PREFIX_LENGTH));
     if (prefix.length < RECORD_PREFIX_LENGTH) throw truncated(index);
     const { final, length } = parseRecordPrefix(prefix, header.chunkSize, index);
-    const body = await reader.read(length + GCM_TAG_LENGTH);
-    if (body.length < length + GCM_TAG_LENGTH) throw truncated(index);
-    const decipher = createDecipheriv('aes-256-gcm', keys.aesKey, chunkNonce(keys.noncePrefix, index, final), {
-      authTagLength: GCM_TAG_LENGTH,
-    });
-    decipher.setAAD(chunkAad(headerHash, prefix));
-    decipher.setAuthTag(body.subarray(length));
-    const plain = decipher.update(body.subarray(0, length));
-    try {
-      decipher.final();
-    } catch (err) {
-      plain.fill(0);
-      throw new SealedFileError('ERR_SEALED_CHUNK_AUTH_FAILED', `sealed file chunk ${index} failed authentication`, { cause: err });
-    }
+    const body = await reader.readParts(length + GCM_TAG_LENGTH);
+    if (totalLength(body) < length + GCM_TAG_LENGTH) throw truncated(index);
+    const plain = openChunk(keys, headerHash, prefix, body, length, index, final);
     if (final && !(await reader.atEnd())) {
-      plain.fill(0);
+      zeroize(...plain);
       throw new SealedFileError('ERR_SEALED_EXTENDED', 'sealed file has data after its final chunk');
     }
-    state.plaintextBytes += plain.length;
+    state.plaintextBytes += length;
     options.onProgress?.({ bytesDone: reader.consumed, bytesTotal: options.totalBytes });
-    if (plain.length > 0) yield plain;
+    for (const part of plain) if (part.length > 0) yield part;
     if (final) return;
   }
+}
+
+function totalLength(parts: readonly Uint8Array[]): number {
+  return parts.reduce((sum, p) => sum + p.length, 0);
+}
+
+/**
+ * Decrypts one chunk given as slices (ciphertext of `length` bytes, then the 16-byte tag, split
+ * anywhere) and returns its plaintext pieces only if the tag verifies.
+ */
+function openChunk(keys: FileKeys, headerHash: Buffer, prefix: Buffer, body: Buffer[], length: number, index: number, final: boolean): Buffer[] {
+  const decipher = createDecipheriv('aes-256-gcm', keys.aesKey, chunkNonce(keys.noncePrefix, index, final), {
+    authTagLength: GCM_TAG_LENGTH,
+  });
+  decipher.setAAD(chunkAad(headerHash, prefix));
+  const tag = Buffer.alloc(GCM_TAG_LENGTH);
+  const plain: Buffer[] = [];
+  let at = 0;
+  for (const part of body) {
+    const cipherBytes = Math.max(0, Math.min(part.length, length - at));
+    if (cipherBytes > 0) plain.push(decipher.update(part.subarray(0, cipherBytes)));
+    if (cipherBytes < part.length) part.copy(tag, at + cipherBytes - length, cipherBytes);
+    at += part.length;
+  }
+  decipher.setAuthTag(tag);
+  try {
+    decipher.final();
+  } catch (err) {
+    zeroize(...plain);
+    throw new SealedFileError('ERR_SEALED_CHUNK_AUTH_FAILED', `sealed file chunk ${index} failed authentication`, { cause: err });
+  }
+  return plain;
 }
 
 function checkExpectations(header: SealedHeader, expect: SealedExpectations | undefined): void {

@@ -74,6 +74,16 @@ describe('sealStream / unsealStream round trips', () => {
     expect(unsealed).toHaveLength(5);
   });
 
+  it('leaves the output open with end: false (stdout), ends it by default', async () => {
+    const sealed = await sealBytes(randomPlaintext(300), { chunkSize: C });
+    const open = new MemorySink();
+    await unsealBytes(sealed, { end: false }, open);
+    expect(open.writableEnded).toBe(false);
+    const ended = new MemorySink();
+    await unsealBytes(sealed, {}, ended);
+    expect(ended.writableEnded).toBe(true);
+  });
+
   it('unseals in two steps: header first, then the rest of the same stream', async () => {
     const plain = randomPlaintext(3 * C + 9);
     const sealed = await sealBytes(plain, { chunkSize: C });
