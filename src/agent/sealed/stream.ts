@@ -305,7 +305,7 @@ export async function openSealedStream(input: ByteSource): Promise<OpenedSealedS
   let used = false;
   return {
     header,
-    unseal: (output, options) => {
+    unseal: async (output, options) => {
       if (used) throw new SealedFileError('ERR_SEALED_OPTIONS_INVALID', 'a sealed stream can be unsealed only once');
       used = true;
       return unsealFromReader(reader, header, output, options);
