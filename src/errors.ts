@@ -94,6 +94,28 @@ export const ERROR_STATUS = {
   // The workload's only answer when a policy does not allow a release; reasons go to the audit log.
   ERR_POLICY_DENIED: 403,
 
+  // --- sealed files (agent/sealed: keyward's sealed model-file format) -----------------------------
+  // 400: the input or the options cannot be used as given; 422: a verdict on a sealed file's integrity
+  // or on what it claims to be; 500: the file system failed underneath.
+  ERR_SEALED_OPTIONS_INVALID: 400,
+  ERR_SEALED_NOT_SEALED: 400,
+  ERR_SEALED_VERSION_UNSUPPORTED: 400,
+  ERR_SEALED_HEADER_MALFORMED: 400,
+  ERR_SEALED_CHUNK_MALFORMED: 400,
+  ERR_SEALED_TOO_LARGE: 400,
+  ERR_SEALED_INPUT_UNREADABLE: 400,
+  ERR_SEALED_OUTPUT_UNWRITABLE: 400,
+  ERR_SEALED_ABORTED: 400,
+  ERR_SEALED_KEY_MISMATCH: 422,
+  ERR_SEALED_HEADER_AUTH_FAILED: 422,
+  ERR_SEALED_CHUNK_AUTH_FAILED: 422,
+  ERR_SEALED_TRUNCATED: 422,
+  ERR_SEALED_EXTENDED: 422,
+  ERR_SEALED_KEY_ID_MISMATCH: 422,
+  ERR_SEALED_NAME_MISMATCH: 422,
+  ERR_SEALED_DIRECTORY_MISMATCH: 422,
+  ERR_SEALED_IO_FAILED: 500,
+
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,
   ERR_COLLATERAL_STALE: 503,
