@@ -38,3 +38,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
 }
 
 export type { Logger };
+
+/** Command-line tools log to stderr so stdout stays theirs (e.g. `--json`). */
+export function stderrDestination(): DestinationStream {
+  return pino.destination({ fd: 2, sync: true });
+}

@@ -7,7 +7,7 @@ import { migrate } from '../store/migrate.js';
 import { openKek } from '../keys/kek.js';
 import { initKeks, kekStatus, rotateKek } from '../broker/kek-admin.js';
 import { kekConfigFor, openKekByUri } from '../service.js';
-import { createLogger } from '../log.js';
+import { createLogger, stderrDestination } from '../log.js';
 import { parseOptions, UsageError, type CliIo } from './main.js';
 
 function stamp(at: Date): string {
@@ -19,7 +19,7 @@ export async function kekCommand(args: string[], io: CliIo): Promise<number> {
   if (sub !== 'rotate' && sub !== 'status') throw new UsageError('kek needs a subcommand: status or rotate');
   const { values } = parseOptions(rest, sub === 'rotate' ? { to: { type: 'string' }, json: { type: 'boolean' } } : { json: { type: 'boolean' } });
   const config = loadConfig();
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, stderrDestination());
   const database = await openDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: join(config.dataDir, 'pgdata') },
   );

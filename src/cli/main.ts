@@ -30,7 +30,10 @@ commands:
 `;
 
 /** Parses options strictly; unknown flags and missing values are usage errors (exit 2). */
-export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+export function parseOptions(
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): { values: Record<string, string | boolean | (string | boolean)[] | undefined> } {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (err) {

@@ -15,6 +15,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyInstance {
+    /** "METHOD /path/{param}" of every route, for the contract test. */
+    registeredRoutes: readonly string[];
+  }
   interface FastifyContextConfig {
     scope?: Scope | 'public';
   }
@@ -71,6 +75,11 @@ export function createHttpApp(opts: HttpOptions): RouteRegistrar {
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.setValidatorCompiler(makeValidatorCompiler());
+  const registered: string[] = [];
+  app.decorate('registeredRoutes', registered);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registered.push(`${method} ${route.url.replace(/:([A-Za-z]+)/g, '{$1}')}`);
+  });
   app.decorateRequest('principal', null);
 
   const metrics = new Registry();

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, CamelCasePlugin, sql } from 'kysely';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PglitePool } from './pglite-pool.js';
+import { lockDataDir } from './pglite-lock.js';
 import type { Schema } from './schema.js';
 import { ServiceError } from '../errors.js';
 
@@ -85,6 +86,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     };
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
+  const unlock = target.dataDir ? lockDataDir(target.dataDir) : () => undefined;
   let lite: PGlite;
   try {
     lite = new PGlite({
@@ -93,6 +95,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     });
     await lite.waitReady;
   } catch (cause) {
+    unlock();
     throw new ServiceError('ERR_DB_UNAVAILABLE', 'The embedded database could not be opened.', { cause });
   }
   const pool = new PglitePool(lite);
@@ -105,7 +108,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        unlock();
+      }
+    },
     snapshot: async () => {
       const client = await pool.connect();
       try {
