@@ -90,7 +90,11 @@ function diceFwid(extnValue: Uint8Array): Uint8Array {
 }
 
 /** The FWID the leaf certificate vouches for, or undefined when it carries neither extension. */
-export function leafFwid(leaf: Certificate): Uint8Array | undefined {
+export function leafFwid(leaf: Certificate, memo?: VerificationMemo): Uint8Array | undefined {
+  return memo ? memo.remember(`nvidia-fwid:${leaf.sha256}`, () => readLeafFwid(leaf)) : readLeafFwid(leaf);
+}
+
+function readLeafFwid(leaf: Certificate): Uint8Array | undefined {
   let extensions;
   try {
     extensions = AsnConvert.parse(leaf.der, AsnCertificate).tbsCertificate.extensions ?? [];

@@ -4,7 +4,7 @@ import { verify as cryptoVerify } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
 import { constantTimeEqual, toHex } from '../../encoding.js';
 import { commonNameOf, verifyChain, type Certificate, type VerifiedChain } from '../pki.js';
-import type { VerifyContext } from '../types.js';
+import type { VerificationMemo, VerifyContext } from '../types.js';
 import { deviceIdOf, identifyDevice, leafFwid, parseDeviceChain, ueidOf, type NvidiaDevice } from './device.js';
 import { readOpaqueInfo, type OpaqueInfo } from './opaque.js';
 import { parseSpdmReport, type SpdmMeasurementReport } from './spdm.js';
@@ -36,9 +36,9 @@ function verifyReportSignature(report: SpdmMeasurementReport, leaf: Certificate)
 }
 
 /** When the report carries an FWID (driver 550+), the attestation certificate must vouch for the same one. */
-function checkFwid(info: OpaqueInfo, leaf: Certificate): void {
+function checkFwid(info: OpaqueInfo, leaf: Certificate, memo?: VerificationMemo): void {
   if (!info.fwid) return;
-  const fromCert = leafFwid(leaf);
+  const fromCert = leafFwid(leaf, memo);
   if (!fromCert || !constantTimeEqual(fromCert, info.fwid)) {
     throw new EvidenceError('ERR_NVIDIA_FWID_MISMATCH', "The report's FWID does not match the one in the attestation certificate.");
   }
@@ -66,7 +66,7 @@ export function verifyGpuReport(reportBytes: Uint8Array, certChain: string, ctx:
   });
   verifyReportSignature(report, leaf);
   const info = readOpaqueInfo(report.opaque, device.deviceType === 'nvswitch');
-  checkFwid(info, leaf);
+  checkFwid(info, leaf, ctx.memo);
   checkNonce(report, ctx.expectedNonce);
   return {
     report,
