@@ -3,7 +3,8 @@
 import { verify as cryptoVerify } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
 import { constantTimeEqual, toHex } from '../../encoding.js';
-import { commonNameOf, verifyChain, type Certificate, type VerifiedChain } from '../pki.js';
+import { commonNameOf, type Certificate, type VerifiedChain } from '../pki.js';
+import { verifyChainWithCollateral } from './chain-pool.js';
 import type { VerificationMemo, VerifyContext } from '../types.js';
 import { deviceIdOf, identifyDevice, leafFwid, parseDeviceChain, ueidOf, type NvidiaDevice } from './device.js';
 import { readOpaqueInfo, type OpaqueInfo } from './opaque.js';
@@ -57,13 +58,8 @@ export function verifyGpuReport(reportBytes: Uint8Array, certChain: string, ctx:
   const leaf = certs[0];
   if (!leaf) throw new EvidenceError('ERR_CHAIN_MALFORMED', 'The device certificate chain is empty.');
   const device = identifyDevice(leaf);
-  const chain = verifyChain(leaf, certs, {
-    anchors: ctx.anchors,
-    role: 'nvidia-device-identity',
-    now: ctx.now,
-    maxLength: 5,
-    ...(ctx.memo ? { memo: ctx.memo } : {}),
-  });
+  const opts = { anchors: ctx.anchors, role: 'nvidia-device-identity' as const, now: ctx.now, maxLength: 5, ...(ctx.memo ? { memo: ctx.memo } : {}) };
+  const chain = verifyChainWithCollateral(leaf, certs, opts, ctx);
   verifyReportSignature(report, leaf);
   const info = readOpaqueInfo(report.opaque, device.deviceType === 'nvswitch');
   checkFwid(info, leaf, ctx.memo);

@@ -1,7 +1,8 @@
 // Picks the RIMs a report needs from collateral and verifies them as NVIDIA's SDK and xmlsec1 do: the
 // signer's chain to the pinned NVIDIA CoRIM signing root at `now` first, then the XML signature.
 import { EvidenceError } from '../../errors.js';
-import { commonNameOf, parseCertificate, verifyChain, type Certificate, type VerifiedChain } from '../pki.js';
+import { commonNameOf, type VerifiedChain } from '../pki.js';
+import { verifyChainWithCollateral } from './chain-pool.js';
 import type { VerifyContext } from '../types.js';
 import { inspectRim, verifyRimSignature, type InspectedRim, type SignedRim } from './rim.js';
 
@@ -27,24 +28,15 @@ function matches(inspected: InspectedRim, req: RimRequirement): boolean {
   return req.role === 'driver' ? id.version === req.version : id.version.toLowerCase() === req.version.toLowerCase();
 }
 
-function collateralCertificates(ctx: VerifyContext): Certificate[] {
-  return ctx.collateral.certificates.map((der) => parseCertificate(der));
-}
-
 /**
  * The signer's chain to the NVIDIA CoRIM signing root. When the chain cannot be completed and the RIM
  * presents a self-signed root of its own that keyward does not trust (a debug or foreign CoRIM root),
  * the precise verdict is "untrusted root", not "missing intermediate".
  */
-export function verifyRimChain(inspected: InspectedRim, extraPool: readonly Certificate[], ctx: VerifyContext): VerifiedChain {
-  const pool = [...inspected.certificates, ...extraPool];
+export function verifyRimChain(inspected: InspectedRim, ctx: VerifyContext): VerifiedChain {
   try {
-    return verifyChain(inspected.signer, pool, {
-      anchors: ctx.anchors,
-      role: 'nvidia-corim-root',
-      now: ctx.now,
-      ...(ctx.memo ? { memo: ctx.memo } : {}),
-    });
+    const opts = { anchors: ctx.anchors, role: 'nvidia-corim-root' as const, now: ctx.now, ...(ctx.memo ? { memo: ctx.memo } : {}) };
+    return verifyChainWithCollateral(inspected.signer, inspected.certificates, opts, ctx);
   } catch (err) {
     if (!(err instanceof EvidenceError) || err.code !== 'ERR_CHAIN_INCOMPLETE') throw err;
     const foreignRoot = inspected.certificates.find((c) => c.selfSigned && !ctx.anchors.lookup(c.spkiSha256, 'nvidia-corim-root'));
@@ -57,8 +49,8 @@ export function verifyRimChain(inspected: InspectedRim, extraPool: readonly Cert
   }
 }
 
-function verifyCandidate(text: string, inspected: InspectedRim, req: RimRequirement, pool: readonly Certificate[], ctx: VerifyContext): VerifiedRim {
-  const chain = verifyRimChain(inspected, pool, ctx);
+function verifyCandidate(text: string, inspected: InspectedRim, req: RimRequirement, ctx: VerifyContext): VerifiedRim {
+  const chain = verifyRimChain(inspected, ctx);
   const rim = verifyRimSignature(text, inspected, ctx.memo);
   // The identity used for selection was read before the signature check; confirm it from signed bytes.
   if (!matches({ ...inspected, identity: rim.identity }, req)) {
@@ -82,7 +74,6 @@ export function selectAndVerifyRims(requirements: readonly RimRequirement[], ctx
       parseError ??= err;
     }
   }
-  const pool = collateralCertificates(ctx);
   return requirements.map((req) => {
     const candidates = inspected
       .filter((c) => matches(c.rim, req))
@@ -96,7 +87,7 @@ export function selectAndVerifyRims(requirements: readonly RimRequirement[], ctx
     let firstError: unknown;
     for (const c of candidates) {
       try {
-        return verifyCandidate(c.text, c.rim, req, pool, ctx);
+        return verifyCandidate(c.text, c.rim, req, ctx);
       } catch (err) {
         firstError ??= err;
       }

@@ -95,6 +95,14 @@ describe('verifyGpuReport refuses', () => {
     expect(syncCodeOf(() => verifyGpuReport(report550, [...pems, pems[4]].join('\n'), ctx(AT)))).toBe('ERR_CHAIN_MALFORMED');
   });
 
+  it('completes a chain from collateral certificates only when the evidence lacks one', () => {
+    const pems = chain550.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) as string[];
+    const withoutIca = [pems[0], pems[1], pems[3], pems[4]].join('\n');
+    const ica = parseCertificates(pems[2] as string)[0]?.der as Uint8Array;
+    const v = verifyGpuReport(report550, withoutIca, ctx(AT, { certificates: [ica] }));
+    expect(v.chain.path.length).toBe(5);
+  });
+
   it('a time before the device certificates were issued', () => {
     expect(syncCodeOf(() => verifyGpuReport(report550, chain550, ctx('2019-01-01Z')))).toBe('ERR_CHAIN_NOT_YET_VALID');
   });

@@ -29,7 +29,7 @@ function deviceChecks(at: string): RevocationCheck[] {
 }
 
 function rimChecks(file: string, at: string): RevocationCheck[] {
-  return revocationChecks(verifyRimChain(inspectRim(nvText(`${E2E}/${file}`)), [], ctx(at)).path, true);
+  return revocationChecks(verifyRimChain(inspectRim(nvText(`${E2E}/${file}`)), ctx(at)).path, true);
 }
 
 const DRIVER_RIM = 'driver_rim_NV_GPU_DRIVER_GH100_550.90.07.xml';

@@ -5,6 +5,7 @@ import { inspectRim, verifyRimSignature, type SignedRim } from '../../../../src/
 import { verifyRimChain } from '../../../../src/evidence/nvidia/rim-select.js';
 import { createTrustAnchors } from '../../../../src/evidence/anchors.js';
 import { LruMemo } from '../../../../src/evidence/memo.js';
+import { commonNameOf } from '../../../../src/evidence/pki.js';
 import type { TrustAnchors } from '../../../../src/evidence/types.js';
 import { createNvidiaDevRimPki, mintRim, rimEntries, rimXml, signRimXml, type NvidiaDevRimPki } from '../../../../src/dev/nvidia-rim.js';
 import { codeOf, ctx, nvText, syncCodeOf, vector } from './fixtures.js';
@@ -37,7 +38,7 @@ function manifestRims(): [string, ManifestRim][] {
 function verifyRimAt(text: string, at: string | Date, anchors?: TrustAnchors, memo?: LruMemo): SignedRim {
   const c = ctx(at, {}, memo ? { memo } : {}, anchors);
   const inspected = inspectRim(text, memo);
-  verifyRimChain(inspected, [], c);
+  verifyRimChain(inspected, c);
   return verifyRimSignature(text, inspected, memo);
 }
 
@@ -195,9 +196,16 @@ describe('RIMs from a test CoRIM PKI', () => {
     expect(syncCodeOf(() => verifyRimAt(resigned, '2025-10-24T12:00:00Z'))).toBe('ERR_CHAIN_UNTRUSTED_ROOT');
   });
 
-  it('a signer missing its intermediate is incomplete, not silently trusted', () => {
+  it('a signer missing its intermediate is incomplete, unless collateral supplies it', () => {
     const text = mintRim({ product: 'GH100', version: '1.0', entries, signer: pki.signer, chain: [pki.ca, pki.root] });
     expect(syncCodeOf(() => verifyRimAt(text, AT, anchors))).toBe('ERR_CHAIN_INCOMPLETE');
+    const chain = verifyRimChain(inspectRim(text), ctx(AT, { certificates: [pki.l3.der] }, {}, anchors));
+    expect(chain.path.map((c) => commonNameOf(c.subject))).toEqual([
+      'SIMULATED HCC RIM L4 Signer',
+      'SIMULATED NVIDIA Reference Value L3 001',
+      'SIMULATED NVIDIA Reference Value CA',
+      'SIMULATED NVIDIA CoRIM signing Root CA',
+    ]);
   });
 
   it('refuses malformed Resource attributes in signed content', () => {
