@@ -1,8 +1,9 @@
 // Synthetic NRAS attestation results for tests and the simulator: an ES384 signing key published as a
 // JWKS, and detached EATs shaped like NRAS's (overall token with submods digests + one token per device).
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { KeyObject, createHash, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, exportJWK, type JWK } from 'jose';
 import { toHex } from '../encoding.js';
+import { devPrivateKeyObject, generateDevKeyPair, issueCertificate, type DevCertificate } from './pki.js';
 
 export const DEV_NRAS_ISSUER = 'https://nras.attestation.nvidia.com';
 
@@ -13,9 +14,33 @@ export interface DevNrasKey {
   readonly jwk: JWK;
 }
 
-export async function createDevNrasKey(kid = 'nv-eat-kid-dev-simulated'): Promise<DevNrasKey> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' } };
+export interface DevNrasKeyOptions {
+  readonly kid?: string;
+  /**
+   * A dev CA to certify the key (x5c = [key certificate, CA]). With the CA's root configured as an extra
+   * anchor, results signed with this key are labelled with that anchor instead of passing for NVIDIA's.
+   */
+  readonly issuer?: DevCertificate;
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+}
+
+export async function createDevNrasKey(opts: DevNrasKeyOptions = {}): Promise<DevNrasKey> {
+  const kid = opts.kid ?? 'nv-eat-kid-dev-simulated';
+  if (!opts.issuer) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' } };
+  }
+  const keys = await generateDevKeyPair('p384');
+  const cert = await issueCertificate(opts.issuer, {
+    subject: 'CN=SIMULATED NVIDIA Attestation Service GPU',
+    keys,
+    notBefore: opts.notBefore ?? opts.issuer.cert.notBefore,
+    notAfter: opts.notAfter ?? opts.issuer.cert.notAfter,
+  });
+  const x5c = [cert.der, opts.issuer.der].map((der) => Buffer.from(der).toString('base64'));
+  const jwk = { ...(await exportJWK(KeyObject.from(keys.publicKey))), kid, alg: 'ES384', use: 'sig', x5c };
+  return { kid, privateKey: devPrivateKeyObject(keys), jwk };
 }
 
 export interface DevNrasDevice {

@@ -4,7 +4,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { EvidenceError, type EvidenceErrorCode } from '../../errors.js';
 import { checkValidity, isIssuedBy, parseCertificate, type Certificate } from '../pki.js';
-import type { VerifyContext } from '../types.js';
+import type { TrustAnchor, VerifyContext } from '../types.js';
 
 /** The production NRAS issuer; staging (`https://nras.attestation-stg.nvidia.com`) is refused. */
 export const NRAS_ISSUER = 'https://nras.attestation.nvidia.com';
@@ -24,6 +24,8 @@ export interface NrasKey {
   /** Validity of the key's x5c chain (unbounded when the JWK has no x5c), epoch ms. */
   readonly validFromMs: number;
   readonly validUntilMs: number;
+  /** An extra (non-vendor) anchor the x5c chain reaches, e.g. a simulator's root: its results are not NVIDIA's. */
+  readonly extraAnchor?: TrustAnchor;
 }
 
 function fail(code: EvidenceErrorCode, message: string, cause?: unknown): never {
@@ -73,7 +75,22 @@ export function peekToken(jwt: string): { alg: string; kid: string; iss: string 
   }
 }
 
-function checkX5c(jwk: JWK, spki: Buffer, ctx: VerifyContext): { from: number; until: number } {
+interface X5cFacts {
+  readonly from: number;
+  readonly until: number;
+  readonly extraAnchor?: TrustAnchor;
+}
+
+/** The configured extra anchor that is, or issued, a certificate of the x5c chain. */
+function extraAnchorOf(certs: readonly Certificate[], ctx: VerifyContext): TrustAnchor | undefined {
+  return ctx.anchors.all.find((anchor) => {
+    if (anchor.source !== 'extra' || !anchor.certificate) return false;
+    const root = parseCertificate(anchor.certificate);
+    return certs.some((c) => c.spkiSha256 === root.spkiSha256 || isIssuedBy(c, root, ctx.memo));
+  });
+}
+
+function checkX5c(jwk: JWK, spki: Buffer, ctx: VerifyContext): X5cFacts {
   if (jwk.x5c === undefined) return { from: -Infinity, until: Infinity };
   if (!Array.isArray(jwk.x5c) || jwk.x5c.length === 0) fail('ERR_NRAS_KEY_INVALID', 'The NRAS key has an empty x5c.');
   let certs: Certificate[];
@@ -88,13 +105,19 @@ function checkX5c(jwk: JWK, spki: Buffer, ctx: VerifyContext): { from: number; u
     if (!isIssuedBy(certs[i] as Certificate, certs[i + 1] as Certificate, ctx.memo)) fail('ERR_NRAS_KEY_INVALID', 'The NRAS key x5c is not a chain.');
   }
   for (const cert of certs) checkValidity(cert, ctx.now);
-  return { from: Math.max(...certs.map((c) => c.notBefore.getTime())), until: Math.min(...certs.map((c) => c.notAfter.getTime())) };
+  const extraAnchor = extraAnchorOf(certs, ctx);
+  return {
+    from: Math.max(...certs.map((c) => c.notBefore.getTime())),
+    until: Math.min(...certs.map((c) => c.notAfter.getTime())),
+    ...(extraAnchor ? { extraAnchor } : {}),
+  };
 }
 
 /**
  * The signing key for `kid` from the JWKS collateral: EC P-384 public key, for ES384 signing; with x5c,
  * the first certificate must hold the same key, each must be signed by the next, all valid at `now`.
- * No root is pinned: NVIDIA publishes none for NRAS, so trust rests on where the JWKS was fetched.
+ * No root is pinned: NVIDIA publishes none for NRAS, so trust rests on where the JWKS was fetched. An x5c
+ * that reaches a configured extra anchor (a simulator's NRAS) is reported as that anchor.
  */
 export function resolveNrasKey(kid: string, ctx: VerifyContext): NrasKey {
   const jwk = ctx.collateral.jwks.flatMap((set) => set.keys).find((k) => k.kid === kid);
@@ -109,8 +132,15 @@ export function resolveNrasKey(kid: string, ctx: VerifyContext): NrasKey {
     fail('ERR_NRAS_KEY_INVALID', 'The NRAS key could not be imported.', cause);
   }
   const spki = key.export({ type: 'spki', format: 'der' });
-  const window = checkX5c(jwk, spki, ctx);
-  return { kid, key, spkiSha256: createHash('sha256').update(spki).digest('hex'), validFromMs: window.from, validUntilMs: window.until };
+  const x5c = checkX5c(jwk, spki, ctx);
+  return {
+    kid,
+    key,
+    spkiSha256: createHash('sha256').update(spki).digest('hex'),
+    validFromMs: x5c.from,
+    validUntilMs: x5c.until,
+    ...(x5c.extraAnchor ? { extraAnchor: x5c.extraAnchor } : {}),
+  };
 }
 
 /** Verifies one NRAS JWT: ES384 only, production issuer, `now` within nbf..exp. */

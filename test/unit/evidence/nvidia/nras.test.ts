@@ -8,7 +8,8 @@ import { verifyGpuReport } from '../../../../src/evidence/nvidia/report.js';
 import { summarizeGpus } from '../../../../src/evidence/nvidia/topology.js';
 import type { NvidiaGpuClaims } from '../../../../src/evidence/nvidia/claims.js';
 import { emptyCollateral } from '../../../../src/collateral/recognize.js';
-import { vendorAnchors } from '../../../../src/evidence/anchors.js';
+import { createTrustAnchors, vendorAnchors } from '../../../../src/evidence/anchors.js';
+import { createNvidiaDevPki } from '../../../../src/dev/nvidia.js';
 import { createDevNrasKey, devNrasGpuClaims, mintNrasResult, type DevNrasKey } from '../../../../src/dev/nvidia-nras.js';
 import { codeOf, ctx, errorOf, hex, nvText, vector } from './fixtures.js';
 
@@ -163,6 +164,19 @@ describe('nvidia-nras with a test signing key', () => {
     expect(await codeOf(() => verifyDev(forged))).toBe('ERR_NRAS_ALGORITHM_UNSUPPORTED');
     const rsaish = { ...key.jwk, crv: 'P-256' };
     expect(await codeOf(() => verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx(now, { jwks: [{ keys: [rsaish] }] })))).toBe('ERR_NRAS_KEY_INVALID');
+  });
+
+  it('a key certified under a configured extra anchor labels the result "extra", not NVIDIA', async () => {
+    const pki = await createNvidiaDevPki({ notBefore: new Date('2026-01-01Z'), notAfter: new Date('2027-01-01Z') });
+    const simKey = await createDevNrasKey({ issuer: pki.deviceRoot });
+    const t = await mintNrasResult({ key: simKey, nonce, devices: gpus(1), now });
+    const jwksSim = [{ keys: [simKey.jwk] }];
+    const labelled = await verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx(now, { jwks: jwksSim }, {}, createTrustAnchors([pki.deviceRoot.der])));
+    expect(labelled.claims.anchor).toMatchObject({ source: 'extra', name: 'SIMULATED NVIDIA Device Identity CA' });
+    const unlabelled = await verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx(now, { jwks: jwksSim }));
+    expect(unlabelled.claims.anchor.source).toBe('vendor');
+    expect(await codeOf(() => verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx('2026-03-01T12:00:00Z', { jwks: jwksSim })))).toBe('ERR_NRAS_TOKEN_EXPIRED');
+    expect(await codeOf(() => verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx('2027-06-01Z', { jwks: jwksSim })))).toBe('ERR_CHAIN_EXPIRED');
   });
 
   it('verifies inside verifyEvidenceSet with the binding\'s first 32 bytes as nonce', async () => {
