@@ -121,26 +121,30 @@ export function readOpaqueInfo(fields: ReadonlyMap<number, Uint8Array>, isSwitch
   const vbios = vbiosOf(fields, isSwitch);
   const fwid = fields.get(OpaqueType.FWID);
   if (fwid && fwid.length !== 48) malformed(`The FWID field has ${fwid.length} bytes, not 48.`);
-  const nvdecRaw = fields.get(OpaqueType.NVDEC0_STATUS);
-  const nvdecByte = nvdecRaw?.length === 1 ? nvdecRaw[0] : undefined;
   const versionRaw = fields.get(OpaqueType.OPAQUE_DATA_VERSION);
-  return {
-    ...(driver !== undefined ? { driverVersion: driver } : {}),
+  const info: { -readonly [K in keyof OpaqueInfo]: OpaqueInfo[K] } = {
     vbiosVersion: vbios.text,
     vbiosRimDigits: vbios.digits,
-    ...withOptional('project', optionalAscii(fields, OpaqueType.PROJECT, 'PROJECT')),
-    ...withOptional('projectSku', optionalAscii(fields, OpaqueType.PROJECT_SKU, 'PROJECT_SKU')),
-    ...withOptional('chipSku', optionalAscii(fields, OpaqueType.CHIP_SKU, 'CHIP_SKU')),
-    ...withOptional('chipInfo', optionalAscii(fields, OpaqueType.CHIP_INFO, 'CHIP_INFO')),
-    ...(fwid ? { fwid } : {}),
-    ...(nvdecRaw
-      ? { nvdec0: nvdecByte === NVDEC0_ENABLED ? 'enabled' : nvdecByte === NVDEC0_DISABLED ? 'disabled' : 'unknown' }
-      : {}),
     featureFlag: featureFlagOf(fields),
-    ...(versionRaw ? { opaqueDataVersion: readLittleEndian(versionRaw, 'OPAQUE_DATA_VERSION') } : {}),
-  } as OpaqueInfo;
+  };
+  if (driver !== undefined) info.driverVersion = driver;
+  const project = optionalAscii(fields, OpaqueType.PROJECT, 'PROJECT');
+  const projectSku = optionalAscii(fields, OpaqueType.PROJECT_SKU, 'PROJECT_SKU');
+  const chipSku = optionalAscii(fields, OpaqueType.CHIP_SKU, 'CHIP_SKU');
+  const chipInfo = optionalAscii(fields, OpaqueType.CHIP_INFO, 'CHIP_INFO');
+  if (project) info.project = project;
+  if (projectSku) info.projectSku = projectSku;
+  if (chipSku) info.chipSku = chipSku;
+  if (chipInfo) info.chipInfo = chipInfo;
+  if (fwid) info.fwid = fwid;
+  const nvdec = nvdec0Of(fields.get(OpaqueType.NVDEC0_STATUS));
+  if (nvdec) info.nvdec0 = nvdec;
+  if (versionRaw) info.opaqueDataVersion = readLittleEndian(versionRaw, 'OPAQUE_DATA_VERSION');
+  return info;
 }
 
-function withOptional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined || value === '' ? {} : ({ [key]: value } as Record<K, string>);
+function nvdec0Of(raw: Uint8Array | undefined): OpaqueInfo['nvdec0'] {
+  if (!raw) return undefined;
+  const byte = raw.length === 1 ? raw[0] : undefined;
+  return byte === NVDEC0_ENABLED ? 'enabled' : byte === NVDEC0_DISABLED ? 'disabled' : 'unknown';
 }

@@ -45,6 +45,8 @@ describe('parseSpdmReport on every real report', () => {
       expect(info.project).toBe(f['PROJECT']?.ascii);
       expect(info.chipInfo).toBe(f['CHIP_INFO']?.ascii);
       expect(info.fwid && hexOf(info.fwid)).toBe(expected.fwid_check.report_fwid ?? undefined);
+      const nvdec = f['NVDEC0_STATUS']?.le_int;
+      expect(info.nvdec0).toBe(nvdec === undefined ? undefined : nvdec === 0xaa ? 'enabled' : 'disabled');
       const flag = f['FEATURE_FLAG']?.le_int;
       expect(info.featureFlag).toBe(flag === undefined ? 'unreported' : ['spt', 'mpt', 'ppcie'][flag]);
     }
