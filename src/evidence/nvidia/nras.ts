@@ -1,6 +1,6 @@
 // The `nvidia-nras` verifier: an NRAS detached EAT verified offline against JWKS collateral, with the
 // overall token's `submods` digests checked against every device token (which nvtrust's SDK skips).
-import { EvidenceError } from '../../errors.js';
+import { EvidenceError, type EvidenceErrorCode } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { AnchorClaim } from '../claims.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
@@ -20,7 +20,7 @@ interface DeviceToken {
   readonly payload: JWTPayload;
 }
 
-function fail(code: ConstructorParameters<typeof EvidenceError>[0], message: string, extra?: Record<string, unknown>): never {
+function fail(code: EvidenceErrorCode, message: string, extra?: Record<string, unknown>): never {
   throw new EvidenceError(code, message, extra ? { extra } : {});
 }
 
@@ -45,14 +45,17 @@ function checkSubmods(overall: JWTPayload, devices: readonly (readonly [string, 
   }
 }
 
+function nonceRefuted(d: DeviceToken): boolean {
+  return d.payload['x-nvidia-gpu-attestation-report-nonce-match'] === false || d.payload['x-nvidia-switch-attestation-report-nonce-match'] === false;
+}
+
 /** NRAS answers failures with signed `false` results; a nonce problem is reported as such. */
 function checkOverallResult(overall: JWTPayload, devices: readonly DeviceToken[]): void {
   if (overall['x-nvidia-overall-att-result'] === true) return;
   const details = devices.map((d) => d.payload['x-nvidia-error-details']).filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null);
-  const nonceProblem = details.some((e) => e['code'] === NRAS_NONCE_NOT_MATCHING || e['message'] === 'NONCE_NOT_MATCHING') ||
-    devices.some((d) => d.payload['x-nvidia-gpu-attestation-report-nonce-match'] === false || d.payload['x-nvidia-switch-attestation-report-nonce-match'] === false);
+  const nonceProblem = details.some((e) => e['code'] === NRAS_NONCE_NOT_MATCHING || e['message'] === 'NONCE_NOT_MATCHING') || devices.some(nonceRefuted);
   if (nonceProblem) fail('ERR_EVIDENCE_NONCE_MISMATCH', 'NRAS found that a device signed a different nonce than the one requested.');
-  const codes = details.map((e) => (typeof e['message'] === 'string' ? e['message'] : String(e['code'] ?? 'unknown')));
+  const codes = details.map((e) => (typeof e['message'] === 'string' ? e['message'] : String(e['code'] ?? 'unknown')).slice(0, 64));
   fail('ERR_NRAS_ATTESTATION_FAILED', 'NRAS reports that the attestation failed.', { nrasErrors: codes.slice(0, 16) });
 }
 
@@ -84,7 +87,9 @@ function str(payload: JWTPayload, key: string): string | undefined {
 
 function deviceClaims(token: DeviceToken, nonce: string, anchor: AnchorClaim): NvidiaGpuClaims {
   const p = token.payload;
-  if (p['eat_nonce'] !== undefined && String(p['eat_nonce']).toLowerCase() !== nonce) fail('ERR_EVIDENCE_NONCE_MISMATCH', `${token.name} is for another nonce.`);
+  if ((p['eat_nonce'] !== undefined && String(p['eat_nonce']).toLowerCase() !== nonce) || nonceRefuted(token)) {
+    fail('ERR_EVIDENCE_NONCE_MISMATCH', `${token.name} is for another nonce.`);
+  }
   if (p['measres'] !== 'success') fail('ERR_NVIDIA_MEASUREMENT_MISMATCH', `NRAS reports that ${token.name}'s measurements do not match.`);
   const hwmodel = str(p, 'hwmodel') ?? fail('ERR_NRAS_MALFORMED', `${token.name} has no hwmodel.`);
   const kind = deviceKind(hwmodel);

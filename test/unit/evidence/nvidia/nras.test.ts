@@ -147,6 +147,8 @@ describe('nvidia-nras with a test signing key', () => {
     const debug = await verifyDev(await mintNrasResult({ key, nonce, devices: gpus(1, { dbgstat: 'enabled' }), now }));
     expect([debug.claims.debug, debug.claims.ccMode]).toEqual([true, false]);
     expect(await codeOf(async () => verifyDev(await mintNrasResult({ key, nonce, devices: gpus(2, { measres: 'fail' }), now })))).toBe('ERR_NVIDIA_MEASUREMENT_MISMATCH');
+    const refuted = { 'x-nvidia-gpu-attestation-report-nonce-match': false };
+    expect(await codeOf(async () => verifyDev(await mintNrasResult({ key, nonce, devices: gpus(1, refuted), now })))).toBe('ERR_EVIDENCE_NONCE_MISMATCH');
     const revoked = { 'x-nvidia-gpu-attestation-report-cert-chain': { 'x-nvidia-cert-ocsp-status': 'revoked' } };
     expect(await codeOf(async () => verifyDev(await mintNrasResult({ key, nonce, devices: gpus(1, revoked), now })))).toBe('ERR_CHAIN_REVOKED');
     const failedResult = await mintNrasResult({ key, nonce, devices: gpus(1, { 'x-nvidia-error-details': { code: 5000, message: 'RIM_FETCH_FAILED' } }), now, overallResult: false });
