@@ -121,8 +121,8 @@ function checkSignatureShape(root: Element): Element {
   const signedInfo = onlyChild(signature, XMLDSIG_NS, 'SignedInfo');
   const c14n = algorithmOf(onlyChild(signedInfo, XMLDSIG_NS, 'CanonicalizationMethod'));
   const method = algorithmOf(onlyChild(signedInfo, XMLDSIG_NS, 'SignatureMethod'));
-  if (c14n !== ALG_C14N_11) fail('ERR_RIM_ALGORITHM_UNSUPPORTED', `RIM: canonicalization "${c14n}" is not accepted.`);
-  if (method !== ALG_ECDSA_SHA384) fail('ERR_RIM_ALGORITHM_UNSUPPORTED', `RIM: signature method "${method}" is not accepted.`);
+  if (c14n !== ALG_C14N_11) fail('ERR_RIM_ALGORITHM_UNSUPPORTED', `RIM: canonicalization "${c14n.slice(0, 80)}" is not accepted.`);
+  if (method !== ALG_ECDSA_SHA384) fail('ERR_RIM_ALGORITHM_UNSUPPORTED', `RIM: signature method "${method.slice(0, 80)}" is not accepted.`);
   const reference = onlyChild(signedInfo, XMLDSIG_NS, 'Reference');
   // URI="" covers the whole document: nothing outside the signed content can be read as a RIM.
   if (reference.getAttribute('URI') !== '') malformed('the signature must reference the whole document (URI="").');
@@ -130,7 +130,7 @@ function checkSignatureShape(root: Element): Element {
   const okTransforms = transforms.length === 2 && transforms[0] === ALG_ENVELOPED && transforms[1] === ALG_C14N_11;
   if (!okTransforms) fail('ERR_RIM_ALGORITHM_UNSUPPORTED', 'RIM: the reference transforms are not enveloped-signature + C14N.');
   const digest = algorithmOf(onlyChild(reference, XMLDSIG_NS, 'DigestMethod'));
-  if (digest !== ALG_SHA384_MORE && digest !== ALG_SHA384_ENC) fail('ERR_RIM_ALGORITHM_UNSUPPORTED', `RIM: digest "${digest}" is not accepted.`);
+  if (digest !== ALG_SHA384_MORE && digest !== ALG_SHA384_ENC) fail('ERR_RIM_ALGORITHM_UNSUPPORTED', `RIM: digest "${digest.slice(0, 80)}" is not accepted.`);
   return signature;
 }
 
@@ -178,7 +178,7 @@ export function inspectRim(text: string, memo?: VerificationMemo): InspectedRim 
 
 function intAttribute(el: Element, name: string, min: number, max: number): number {
   const raw = el.getAttribute(name) ?? '';
-  if (!/^[0-9]{1,4}$/.test(raw)) malformed(`Resource@${name} "${raw}" is not a number.`);
+  if (!/^[0-9]{1,4}$/.test(raw)) malformed(`Resource@${name} "${raw.slice(0, 16)}" is not a number.`);
   const n = Number(raw);
   if (n < min || n > max) malformed(`Resource@${name} ${n} is out of range.`);
   return n;
@@ -189,7 +189,7 @@ function measurementOf(el: Element): RimMeasurement {
   const size = intAttribute(el, 'size', 1, 64);
   const count = intAttribute(el, 'alternatives', 1, MAX_ALTERNATIVES);
   const activeRaw = (el.getAttribute('active') ?? '').toLowerCase();
-  if (activeRaw !== 'true' && activeRaw !== 'false') malformed(`Resource ${index} has active="${activeRaw}".`);
+  if (activeRaw !== 'true' && activeRaw !== 'false') malformed(`Resource ${index} has active="${activeRaw.slice(0, 16)}".`);
   const alternatives: string[] = [];
   for (let i = 0; i < count; i++) {
     const value = (el.getAttributeNS(RIM_HASH_NS, `Hash${i}`) ?? '').toLowerCase();
