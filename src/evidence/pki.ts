@@ -48,11 +48,17 @@ export function parseCertificate(der: Uint8Array): Certificate {
   if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) {
     fail('ERR_CHAIN_MALFORMED', 'A certificate has an unreadable validity period.');
   }
+  let spki: string;
+  try {
+    spki = spkiSha256(x509);
+  } catch (cause) {
+    fail('ERR_CHAIN_MALFORMED', 'A certificate has an unreadable public key.', cause);
+  }
   return {
     der: raw,
     x509,
     sha256: createHash('sha256').update(raw).digest('hex'),
-    spkiSha256: spkiSha256(x509),
+    spkiSha256: spki,
     serial: normalizeSerial(x509.serialNumber),
     subject: x509.subject,
     issuer: x509.issuer,

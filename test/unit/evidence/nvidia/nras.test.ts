@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { EvidenceError } from '../../../../src/errors.js';
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { readVector } from '../../../helpers/vectors.js';
@@ -95,6 +97,22 @@ describe('nvidia-nras on the real H200 result (JWKS archived the same hour)', ()
     for (const bad of ['', '{}', '[]', '[["JWT","x.y.z"],{}]', JSON.stringify([['JWS', 'a.b.c'], { 'GPU-0': 'a.b.c' }]), JSON.stringify([['JWT', 'a.b.c'], { '../x': 'a.b.c' }])]) {
       expect(await codeOf(() => verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: bad }, nrasCtx(h.verification_time)))).toBe('ERR_NRAS_MALFORMED');
     }
+  });
+});
+
+describe('nvidia-nras properties', () => {
+  it('character edits anywhere in a real result only ever produce a typed error', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat(token.length - 1), fc.constantFrom('A', 'z', '0', '.', '"', '-', '_', '['), async (offset, ch) => {
+        const edited = token.slice(0, offset) + ch + token.slice(offset + 1);
+        try {
+          await verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: edited }, nrasCtx(h.verification_time, { expectedNonce: NONCE }));
+        } catch (err) {
+          expect(err).toBeInstanceOf(EvidenceError);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 

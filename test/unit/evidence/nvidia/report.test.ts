@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { EvidenceError } from '../../../../src/errors.js';
 import { randomBytes } from 'node:crypto';
 import { readVector } from '../../../helpers/vectors.js';
 import { verifyGpuReport, nvidiaRimIds } from '../../../../src/evidence/nvidia/report.js';
@@ -117,6 +119,34 @@ describe('verifyGpuReport refuses', () => {
 function toPem(der: Uint8Array): string {
   return `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----`;
 }
+
+describe('verifyGpuReport properties', () => {
+  const certs = parseCertificates(chain550);
+
+  it('byte edits in any chain certificate or in the report only ever produce a typed error', () => {
+    fc.assert(
+      fc.property(fc.nat(4), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean(), (which, offset, value, inReport) => {
+        let report = report550;
+        let chain = chain550;
+        if (inReport) {
+          report = new Uint8Array(report550);
+          report[offset % report.length] = value;
+        } else {
+          const ders = certs.map((c) => new Uint8Array(c.der));
+          const der = ders[which] as Uint8Array;
+          der[offset % der.length] = value;
+          chain = ders.map(toPem).join('\n');
+        }
+        try {
+          verifyGpuReport(report, chain, ctx(AT));
+        } catch (err) {
+          expect(err).toBeInstanceOf(EvidenceError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
 
 describe('verifyGpuReport with a test CA mimicking NVIDIA', () => {
   let pki: NvidiaDevPki;

@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { EvidenceError } from '../../../../src/errors.js';
 import { readdirSync } from 'node:fs';
 import { readVector, vectorPath } from '../../../helpers/vectors.js';
 import { checkRevocation, revocationChecks, type RevocationCheck } from '../../../../src/evidence/nvidia/revocation.js';
@@ -97,6 +99,23 @@ describe('real NVIDIA OCSP responses', () => {
     const parsed = parseOcspResponse(responseForBrom);
     expect(parsed && matchingStatuses(parsed, brom.cert, brom.issuer).length).toBe(1);
     expect(parsed && matchingStatuses(parsed, forged.cert, forged.issuer).length).toBe(0);
+  });
+
+  it('byte edits of a real response only ever produce a typed error', () => {
+    const der = ocsp('gpu_L4_GSP_BROM.ocsp.der');
+    const checks = deviceChecks(GPU_TIME);
+    fc.assert(
+      fc.property(fc.nat(der.length - 1), fc.integer({ min: 0, max: 255 }), (offset, value) => {
+        const edited = new Uint8Array(der);
+        edited[offset] = value;
+        try {
+          checkRevocation(checks, { ...emptyCollateral(), ocspResponses: [edited] }, new Date(GPU_TIME));
+        } catch (err) {
+          expect(err).toBeInstanceOf(EvidenceError);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('an unparseable response is refused', () => {

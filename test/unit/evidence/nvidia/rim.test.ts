@@ -154,6 +154,11 @@ describe('RIM mutations', () => {
     expect(code(genuine.replace(/<ds:X509Certificate>[^<]*<\/ds:X509Certificate>/g, ''))).toBe('ERR_RIM_MALFORMED');
   });
 
+  it('a KeyInfo certificate with an unreadable public key is a typed error', () => {
+    // found by the property below: this edit keeps the X.509 parseable but breaks its SubjectPublicKeyInfo
+    expect(code(genuine.slice(0, 18964) + 'a' + genuine.slice(18965))).toBe('ERR_CHAIN_MALFORMED');
+  });
+
   it('random edits of a real RIM fail with a typed error or verify unchanged', () => {
     fc.assert(
       fc.property(fc.nat(genuine.length - 1), fc.constantFrom('a', '0', '<', '"', ' ', 'x'), (offset, ch) => {
@@ -165,7 +170,7 @@ describe('RIM mutations', () => {
           expect(err).toBeInstanceOf(EvidenceError);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
   });
 });
