@@ -143,7 +143,7 @@ describe('verifyGpuReport properties', () => {
           expect(err).toBeInstanceOf(EvidenceError);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 });

@@ -114,7 +114,7 @@ describe('real NVIDIA OCSP responses', () => {
           expect(err).toBeInstanceOf(EvidenceError);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 
