@@ -113,6 +113,11 @@ function recognizeJson(text: string, name: string): CollateralItem[] {
   if ('tcbInfo' in obj && 'signature' in obj) return [{ kind: 'tcb-info', data: text }];
   if (('enclaveIdentity' in obj || 'qeIdentity' in obj) && 'signature' in obj) return [{ kind: 'qe-identity', data: text }];
   if (Array.isArray(obj['keys'])) return [{ kind: 'jwks', data: text }];
+  // NVIDIA's RIM service answer (rim.attestation.nvidia.com/v1/rim/<id>): the SWID XML, base64, in `rim`.
+  if (typeof obj['rim'] === 'string') {
+    const xml = Buffer.from(obj['rim'], 'base64').toString('utf8');
+    if (xml.trimStart().startsWith('<') && xml.includes('SoftwareIdentity')) return [{ kind: 'rim', data: xml }];
+  }
   // dcap-qvl's combined collateral: bodies as strings with detached signatures.
   if (typeof obj['tcb_info'] === 'string' && typeof obj['tcb_info_signature'] === 'string') {
     const items: CollateralItem[] = [

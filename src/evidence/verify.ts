@@ -2,10 +2,14 @@
 import { EvidenceError } from '../errors.js';
 import type { EvidenceItem, EvidenceType, VerifiedEvidence, Verifier, VerifyContext } from './types.js';
 import { verifyNitroEvidence } from './nitro/verify.js';
+import { verifyNvidiaGpuEvidence } from './nvidia/verify-gpu.js';
+import { verifyNvidiaNrasEvidence } from './nvidia/nras.js';
 
 /** The verifier for each evidence type. A type without one is refused (fail closed). */
 const VERIFIERS: Partial<Record<EvidenceType, Verifier<never>>> = {
   nitro: verifyNitroEvidence,
+  'nvidia-gpu': verifyNvidiaGpuEvidence as Verifier<never>,
+  'nvidia-nras': verifyNvidiaNrasEvidence as Verifier<never>,
 };
 
 export function supportedEvidenceTypes(): EvidenceType[] {

@@ -49,6 +49,7 @@ export type ObjectTypeName =
   | 'SgxAttributes'
   | 'GpuMeasurements'
   | 'GpuRim'
+  | 'GpuRevocationCoverage'
   | 'CpuClaims'
   | 'GpuClaims';
 
@@ -118,6 +119,7 @@ const gpuMeasurements = {
   mismatchedIndices: listOf(int, 256),
 } satisfies FieldsOf<NvidiaGpuClaims['measurements']>;
 const gpuRim = { driver: str, vbios: str } satisfies FieldsOf<NvidiaGpuClaims['rim']>;
+const gpuRevocationCoverage = { checked: int, required: int } satisfies FieldsOf<NvidiaGpuClaims['revocationCoverage']>;
 
 const snp = {
   tee: words(['snp']),
@@ -204,7 +206,18 @@ const nvidiaGpu = {
   measurements: obj('GpuMeasurements'),
   rim: obj('GpuRim'),
   revocation: words(['checked', 'not-checked']),
-} satisfies FieldsOf<NvidiaGpuClaims>;
+  source: words(['local', 'nras']),
+  deviceType: words(['gpu', 'nvswitch']),
+  chip: str,
+  ccMode: bool,
+  featureFlag: words(['spt', 'mpt', 'ppcie', 'unreported', 'unknown']),
+  ueid: str,
+  deviceId: hex,
+  hwmodel: str,
+  revocationCoverage: obj('GpuRevocationCoverage'),
+  rimAnchor: obj('Anchor'),
+  // `devices` (NRAS results) is not a policy field: the broker expands an NRAS result into one GPU each.
+} satisfies FieldsOf<Omit<NvidiaGpuClaims, 'devices'>>;
 
 /** The fields each TEE's claims carry, by `tee`. */
 export const TEE_CLAIM_FIELDS = {
@@ -227,6 +240,7 @@ export const CLAIM_OBJECT_TYPES: Readonly<Record<ObjectTypeName, Fields>> = {
   SgxAttributes: sgxAttributes,
   GpuMeasurements: gpuMeasurements,
   GpuRim: gpuRim,
+  GpuRevocationCoverage: gpuRevocationCoverage,
   CpuClaims: mergeFields(CPU_TEES.map((tee) => TEE_CLAIM_FIELDS[tee])),
   GpuClaims: nvidiaGpu,
 };

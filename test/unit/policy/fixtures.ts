@@ -135,6 +135,15 @@ export function gpuClaims(index = 0): NvidiaGpuClaims {
     measurements: { matched: 64, total: 64, mismatchedIndices: [] },
     rim: { driver: 'NV_GPU_DRIVER_GH100_550.90.07', vbios: 'NV_GPU_VBIOS_1010_0200_882_96008800' },
     revocation: 'checked',
+    source: 'local',
+    deviceType: 'gpu',
+    chip: 'GH100',
+    ccMode: true,
+    featureFlag: 'unreported',
+    ueid: String(470_000_000_000 + index),
+    deviceId: (index.toString(16).padStart(2, '0') + 'd1').repeat(16),
+    hwmodel: 'GH100 A01 GSP BROM',
+    revocationCoverage: { checked: 4, required: 4 },
   };
 }
 
