@@ -43,6 +43,13 @@ export function parseCertificate(der: Uint8Array): Certificate {
     fail('ERR_CHAIN_MALFORMED', 'A certificate could not be parsed as X.509 DER.', cause);
   }
   const raw = new Uint8Array(x509.raw);
+  let spki: string;
+  try {
+    spki = spkiSha256(x509);
+  } catch (cause) {
+    // e.g. an EC point that is not on its curve: node parses the certificate but not its key.
+    fail('ERR_CHAIN_MALFORMED', 'A certificate carries a public key that cannot be read.', cause);
+  }
   const notBefore = new Date(x509.validFrom);
   const notAfter = new Date(x509.validTo);
   if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) {
@@ -52,7 +59,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
     der: raw,
     x509,
     sha256: createHash('sha256').update(raw).digest('hex'),
-    spkiSha256: spkiSha256(x509),
+    spkiSha256: spki,
     serial: normalizeSerial(x509.serialNumber),
     subject: x509.subject,
     issuer: x509.issuer,
@@ -357,6 +364,17 @@ export function crlIssuedBy(der: Uint8Array, issuer: Certificate): boolean {
  * A CRL past nextUpdate is ERR_CRL_STALE: collateral to refresh, not a verdict on the evidence.
  */
 export function verifyCrl(der: Uint8Array, issuer: Certificate, now: Date, memo?: VerificationMemo): VerifiedCrl {
+  const crl = verifyCrlSignature(der, issuer, memo);
+  checkCrlFreshness(crl, now);
+  return crl;
+}
+
+/**
+ * The time-independent half of verifyCrl: the CRL is issued by `issuer` (DER-equal name), its signature
+ * verifies with `issuer`'s key, and it has a nextUpdate. The result is a pure function of (der, issuer),
+ * so callers may remember it; they must still call checkCrlFreshness for the instant they judge.
+ */
+export function verifyCrlSignature(der: Uint8Array, issuer: Certificate, memo?: VerificationMemo): VerifiedCrl {
   const { list, tbs } = parseCrl(der);
   const tbsList = list.tbsCertList;
   if (nameDer(tbsList.issuer) !== subjectDer(issuer)) {
@@ -370,8 +388,6 @@ export function verifyCrl(der: Uint8Array, issuer: Certificate, now: Date, memo?
   const thisUpdate = tbsList.thisUpdate.getTime();
   const next = tbsList.nextUpdate?.getTime();
   if (!next) fail('ERR_CRL_INVALID', 'The CRL has no nextUpdate; its freshness cannot be judged.');
-  if (now < thisUpdate) fail('ERR_CRL_NOT_YET_VALID', `The CRL is not valid before ${thisUpdate.toISOString()}.`);
-  if (now > next) fail('ERR_CRL_STALE', `The CRL expired at ${next.toISOString()}; fetch a current one.`);
   const revoked = new Set<string>();
   for (const entry of tbsList.revokedCertificates ?? []) {
     revoked.add(normalizeSerial(Buffer.from(entry.userCertificate).toString('hex')));
@@ -383,6 +399,12 @@ export function verifyCrl(der: Uint8Array, issuer: Certificate, now: Date, memo?
     nextUpdate: next,
     revokedSerials: revoked,
   };
+}
+
+/** Fails unless thisUpdate <= now <= nextUpdate (ERR_CRL_NOT_YET_VALID / ERR_CRL_STALE). */
+export function checkCrlFreshness(crl: VerifiedCrl, now: Date): void {
+  if (now < crl.thisUpdate) fail('ERR_CRL_NOT_YET_VALID', `The CRL is not valid before ${crl.thisUpdate.toISOString()}.`);
+  if (now > crl.nextUpdate) fail('ERR_CRL_STALE', `The CRL expired at ${crl.nextUpdate.toISOString()}; fetch a current one.`);
 }
 
 /** Fails with ERR_CHAIN_REVOKED when a CRL from a certificate's issuer lists that certificate. */
