@@ -3,19 +3,10 @@
 import { createTrustAnchors } from '../../src/evidence/anchors.js';
 import type { Collateral, TrustAnchors, VerifyContext } from '../../src/evidence/types.js';
 import { LruMemo } from '../../src/evidence/memo.js';
-import {
-  createDcapCrls,
-  createDcapTestPki,
-  dcapCollateral,
-  pckChainPem,
-  signQeIdentity,
-  signTcbInfo,
-  type DcapTestPki,
-  type DcapTestPkiOptions,
-} from '../../src/dev/dcap.js';
-import { qeIdentityBody, tcbInfoBody, type DevModuleIdentity, type DevTcbLevel } from '../../src/dev/dcap-collateral.js';
-import { createQuotingEnclave, type QuotingEnclave } from '../../src/dev/dcap-quote.js';
-import { devPrivateKeyObject } from '../../src/dev/pki.js';
+import { dcapCollateral, type DcapTestPki } from '../../src/dev/dcap.js';
+import type { DevModuleIdentity, DevTcbLevel } from '../../src/dev/dcap-collateral.js';
+import type { QuotingEnclave } from '../../src/dev/dcap-quote.js';
+import { createDcapWorld, type DcapWorldOptions } from '../../src/dev/dcap-world.js';
 
 export const NOT_BEFORE = new Date('2024-01-01T00:00:00Z');
 export const NOT_AFTER = new Date('2034-01-01T00:00:00Z');
@@ -76,20 +67,20 @@ export interface DcapFixture {
   collateral(tee: 'tdx' | 'sgx', parts?: Partial<{ tcbInfo: string; qeIdentity: string; rootCrl: Uint8Array; pckCrl: Uint8Array }>): Collateral;
 }
 
-export async function createDcapFixture(opts: Partial<DcapTestPkiOptions> = {}): Promise<DcapFixture> {
-  const pki = await createDcapTestPki({ notBefore: NOT_BEFORE, notAfter: NOT_AFTER, pck: { sgxTcbComponents: PCK_COMPONENTS, fmspc: FMSPC }, ...opts });
-  const { rootCrl, pckCrl } = await createDcapCrls(pki, { thisUpdate: ISSUE, nextUpdate: NEXT });
-  const dates = { issueDate: ISSUE, nextUpdate: NEXT };
-  const fmspc = pki.pckValues.fmspc;
-  const tdxTcbInfo = signTcbInfo(pki, tcbInfoBody({ tee: 'tdx', fmspc, ...dates, levels: DEFAULT_TDX_LEVELS, moduleIdentities: DEFAULT_MODULES }));
-  const sgxTcbInfo = signTcbInfo(pki, tcbInfoBody({ tee: 'sgx', fmspc, ...dates, levels: DEFAULT_SGX_LEVELS }));
-  const tdQeIdentity = signQeIdentity(pki, qeIdentityBody({ id: 'TD_QE', ...dates }));
-  const qeIdentity = signQeIdentity(pki, qeIdentityBody({ id: 'QE', ...dates }));
-  const chain = pckChainPem(pki, pki.pck);
-  const pckKey = devPrivateKeyObject(pki.pck.keys);
-  const tdxQe = createQuotingEnclave({ tee: 'tdx', pckKey, pckChainPem: chain });
-  const sgxQe = createQuotingEnclave({ tee: 'sgx', pckKey, pckChainPem: chain });
-  const anchors = createTrustAnchors([pki.root.der]);
+export async function createDcapFixture(opts: Partial<DcapWorldOptions> = {}): Promise<DcapFixture> {
+  const world = await createDcapWorld({
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+    issueDate: ISSUE,
+    nextUpdate: NEXT,
+    pck: { sgxTcbComponents: PCK_COMPONENTS, fmspc: FMSPC },
+    tdxLevels: DEFAULT_TDX_LEVELS,
+    sgxLevels: DEFAULT_SGX_LEVELS,
+    moduleIdentities: DEFAULT_MODULES,
+    ...opts,
+  });
+  const { pki, rootCrl, pckCrl, tdxTcbInfo, sgxTcbInfo, tdQeIdentity, qeIdentity } = world;
+  const anchors = createTrustAnchors([world.rootDer]);
   const collateral: DcapFixture['collateral'] = (tee, parts = {}) =>
     dcapCollateral(pki, {
       tcbInfo: parts.tcbInfo ?? (tee === 'tdx' ? tdxTcbInfo : sgxTcbInfo),
@@ -97,7 +88,7 @@ export async function createDcapFixture(opts: Partial<DcapTestPkiOptions> = {}):
       rootCrl: parts.rootCrl ?? rootCrl,
       pckCrl: parts.pckCrl ?? pckCrl,
     });
-  const bags = { tdx: collateral('tdx'), sgx: collateral('sgx') };
+  const bags = { tdx: world.tdxCollateral, sgx: world.sgxCollateral };
   return {
     pki,
     anchors,
@@ -107,8 +98,8 @@ export async function createDcapFixture(opts: Partial<DcapTestPkiOptions> = {}):
     sgxTcbInfo,
     tdQeIdentity,
     qeIdentity,
-    tdxQe,
-    sgxQe,
+    tdxQe: world.tdxQe,
+    sgxQe: world.sgxQe,
     collateral,
     ctx: (tee, overrides = {}) => ({ collateral: bags[tee], anchors, now: NOW, memo: new LruMemo(), ...overrides }),
   };

@@ -65,10 +65,18 @@ interface IndexedCrl {
   readonly sha256: string;
 }
 
-const certIndex = new WeakMap<readonly Uint8Array[], Certificate[]>();
+interface IndexedCertificates {
+  /** Every readable certificate once (bags repeat the root in every chain file). */
+  readonly all: readonly Certificate[];
+  readonly tcbSigning: readonly Certificate[];
+}
+
+const certIndex = new WeakMap<readonly Uint8Array[], IndexedCertificates>();
 const crlIndex = new WeakMap<readonly Uint8Array[], IndexedCrl[]>();
 const tcbInfoIndex = new WeakMap<readonly string[], (SignedTcbInfo | EvidenceError)[]>();
 const qeIdentityIndex = new WeakMap<readonly string[], (SignedQeIdentity | EvidenceError)[]>();
+const bagResults = new WeakMap<Collateral, Map<string, unknown>>();
+const MAX_BAG_RESULTS = 4096;
 
 function indexed<K extends object, V>(cache: WeakMap<K, V>, key: K, build: () => V): V {
   let value = cache.get(key);
@@ -79,14 +87,30 @@ function indexed<K extends object, V>(cache: WeakMap<K, V>, key: K, build: () =>
   return value;
 }
 
-function collateralCertificates(collateral: Collateral): Certificate[] {
-  return indexed(certIndex, collateral.certificates, () =>
-    collateral.certificates.flatMap((der) => {
+/**
+ * Remembers a pure result about this bag's content (keys name the content by hash): first in a plain
+ * per-bag map, which costs less per hit than an LRU, then in `ctx.memo` so other bags can share it.
+ */
+function rememberForBag<T>(ctx: VerifyContext, key: string, compute: () => T): T {
+  const results = indexed(bagResults, ctx.collateral, () => new Map<string, unknown>());
+  if (results.has(key)) return results.get(key) as T;
+  const value = remember(ctx.memo, key, compute);
+  if (results.size >= MAX_BAG_RESULTS) results.clear();
+  results.set(key, value);
+  return value;
+}
+
+function collateralCertificates(collateral: Collateral): IndexedCertificates {
+  return indexed(certIndex, collateral.certificates, () => {
+    const bySha = new Map<string, Certificate>();
+    for (const der of collateral.certificates) {
       const cert = capture(() => parseCertificate(der));
       // An unreadable certificate cannot help build a path; it is left out rather than trusted.
-      return cert instanceof EvidenceError ? [] : [cert];
-    }),
-  );
+      if (!(cert instanceof EvidenceError)) bySha.set(cert.sha256, cert);
+    }
+    const all = [...bySha.values()];
+    return { all, tcbSigning: all.filter((c) => commonNameOf(c.subject).includes('SGX TCB Signing')) };
+  });
 }
 
 function collateralCrls(collateral: Collateral): IndexedCrl[] {
@@ -102,24 +126,28 @@ function collateralCrls(collateral: Collateral): IndexedCrl[] {
  * with a bad signature counts only if no good one exists; none at all is ERR_COLLATERAL_MISSING.
  */
 export function selectCrl(collateral: Collateral, issuer: Certificate, ctx: VerifyContext): VerifiedCrl {
+  const verified = rememberForBag(ctx, `dcap-crls-by:${issuer.sha256}`, () => crlsIssuedBy(collateral, issuer, ctx.memo));
+  if (verified instanceof EvidenceError) throw verified;
+  if (verified.length === 0) missing(`No CRL issued by "${commonNameOf(issuer.subject)}" was supplied.`);
+  const failures = verified.map((crl) => capture(() => checkCrlFreshness(crl, ctx.now)));
+  const fresh = failures.findIndex((failure) => failure === undefined);
+  if (fresh >= 0) return verified[fresh] as VerifiedCrl;
+  // None is valid now: report the newest one's reason (ERR_CRL_STALE or ERR_CRL_NOT_YET_VALID).
+  throw failures[0] as EvidenceError;
+}
+
+/** The bag's CRLs by `issuer` whose signatures verify, newest first; a bad one only counts if no good one exists. */
+function crlsIssuedBy(collateral: Collateral, issuer: Certificate, memo: VerificationMemo | undefined): VerifiedCrl[] | EvidenceError {
   const verified: VerifiedCrl[] = [];
   let firstError: EvidenceError | undefined;
   for (const crl of collateralCrls(collateral)) {
-    const issued = remember(ctx.memo, `dcap-crl-issuer:${crl.sha256}:${issuer.sha256}`, () => crlIssuedBy(crl.der, issuer));
-    if (!issued) continue;
-    const result = remember(ctx.memo, `dcap-crl:${crl.sha256}:${issuer.sha256}`, () => capture(() => verifyCrlSignature(crl.der, issuer)));
+    if (!remember(memo, `dcap-crl-issuer:${crl.sha256}:${issuer.sha256}`, () => crlIssuedBy(crl.der, issuer))) continue;
+    const result = remember(memo, `dcap-crl:${crl.sha256}:${issuer.sha256}`, () => capture(() => verifyCrlSignature(crl.der, issuer)));
     if (result instanceof EvidenceError) firstError ??= result;
     else verified.push(result);
   }
-  if (verified.length === 0) {
-    if (firstError) throw firstError;
-    missing(`No CRL issued by "${commonNameOf(issuer.subject)}" was supplied.`);
-  }
-  verified.sort((a, b) => b.thisUpdate.getTime() - a.thisUpdate.getTime());
-  const fresh = verified.find((crl) => capture(() => checkCrlFreshness(crl, ctx.now)) === undefined);
-  if (fresh) return fresh;
-  checkCrlFreshness(verified[0] as VerifiedCrl, ctx.now);
-  throw new Error('unreachable: a CRL failed freshness without an error');
+  if (verified.length === 0 && firstError) return firstError;
+  return verified.sort((a, b) => b.thisUpdate.getTime() - a.thisUpdate.getTime());
 }
 
 // --- the PCK chain --------------------------------------------------------------------------------------
@@ -140,7 +168,7 @@ function checkPckPath(chain: VerifiedChain): void {
  * `intel-sgx-root`, valid at `now`, with the PCK CRL (issued by the PCK CA) and the Root CA CRL applied.
  */
 export function verifyPckChain(pck: PckCertificates, ctx: VerifyContext): VerifiedPckChain {
-  const pool = [...pck.certificates, ...collateralCertificates(ctx.collateral)];
+  const pool = [...pck.certificates, ...collateralCertificates(ctx.collateral).all];
   const chain = verifyChain(pck.leaf, pool, { anchors: ctx.anchors, role: 'intel-sgx-root', now: ctx.now, memo: ctx.memo });
   checkPckPath(chain);
   const [, ca, root] = chain.path as [Certificate, Certificate, Certificate];
@@ -173,8 +201,9 @@ export function intersect(...windows: Window[]): Window {
 
 /** TCB Signing certificates valid at `now` that chain (with the Root CA CRL) to the PCK chain's anchor. */
 function tcbSigningChains(ctx: VerifyContext, pck: VerifiedPckChain): VerifiedChain[] {
-  const pool = [...collateralCertificates(ctx.collateral), ...pck.path];
-  const candidates = collateralCertificates(ctx.collateral).filter((c) => commonNameOf(c.subject).includes('SGX TCB Signing'));
+  const certificates = collateralCertificates(ctx.collateral);
+  const pool = [...certificates.all, ...pck.path];
+  const candidates = certificates.tcbSigning;
   if (candidates.length === 0) missing('No Intel SGX TCB Signing certificate was supplied.');
   const chains: VerifiedChain[] = [];
   let firstError: EvidenceError | undefined;
@@ -201,10 +230,10 @@ interface SignedDocument {
   readonly sha256: string;
 }
 
-function signedBy(doc: SignedDocument, chains: readonly VerifiedChain[], memo: VerificationMemo | undefined): VerifiedChain | undefined {
+function signedBy(doc: SignedDocument, chains: readonly VerifiedChain[], ctx: VerifyContext): VerifiedChain | undefined {
   return chains.find((chain) => {
     const signer = chain.path[0] as Certificate;
-    return remember(memo, `dcap-json-sig:${doc.sha256}:${signer.sha256}`, () => {
+    return rememberForBag(ctx, `dcap-json-sig:${doc.sha256}:${signer.sha256}`, () => {
       try {
         return cryptoVerify('sha256', doc.signedBytes, { key: signer.x509.publicKey, dsaEncoding: 'ieee-p1363' }, doc.signature);
       } catch {
@@ -236,25 +265,26 @@ function pickSigned<D extends SignedDocument>(
   ctx: VerifyContext,
   names: { what: string; signatureCode: 'ERR_DCAP_TCB_INFO_SIGNATURE_INVALID' | 'ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID' },
 ): Pick<D> {
-  const signed = docs.flatMap((doc) => {
-    const signer = signedBy(doc, chains, ctx.memo);
-    return signer ? [{ doc, signer }] : [];
-  });
-  if (signed.length === 0) throw new EvidenceError(names.signatureCode, `The ${names.what}'s signature does not verify with the TCB Signing certificate.`);
   const now = ctx.now.getTime();
-  const fresh = signed.filter(({ doc }) => dated(doc).issueDate.getTime() <= now && now <= dated(doc).nextUpdate.getTime());
-  if (fresh.length === 0) {
-    if (signed.some(({ doc }) => dated(doc).nextUpdate.getTime() < now)) {
-      throw new EvidenceError('ERR_COLLATERAL_STALE', `The ${names.what} is past its nextUpdate; fetch a current one.`);
-    }
-    missing(`No ${names.what} valid at ${ctx.now.toISOString()} was supplied.`);
+  let best: Pick<D> | undefined;
+  let anySigned = false;
+  let anyStale = false;
+  for (const doc of docs) {
+    const signer = signedBy(doc, chains, ctx);
+    if (!signer) continue;
+    anySigned = true;
+    const d = dated(doc);
+    if (d.nextUpdate.getTime() < now) anyStale = true;
+    if (d.issueDate.getTime() > now || d.nextUpdate.getTime() < now) continue;
+    const b = best && dated(best.doc);
+    const newer = !b || d.tcbEvaluationDataNumber > b.tcbEvaluationDataNumber ||
+      (d.tcbEvaluationDataNumber === b.tcbEvaluationDataNumber && d.issueDate.getTime() > b.issueDate.getTime());
+    if (newer) best = { doc, signer };
   }
-  fresh.sort((a, b) => {
-    const da = dated(a.doc);
-    const db = dated(b.doc);
-    return db.tcbEvaluationDataNumber - da.tcbEvaluationDataNumber || db.issueDate.getTime() - da.issueDate.getTime();
-  });
-  return fresh[0] as Pick<D>;
+  if (best) return best;
+  if (!anySigned) throw new EvidenceError(names.signatureCode, `The ${names.what}'s signature does not verify with the TCB Signing certificate.`);
+  if (anyStale) throw new EvidenceError('ERR_COLLATERAL_STALE', `The ${names.what} is past its nextUpdate; fetch a current one.`);
+  missing(`No ${names.what} valid at ${ctx.now.toISOString()} was supplied.`);
 }
 
 function firstParseError<T>(entries: readonly (T | EvidenceError)[]): EvidenceError | undefined {

@@ -54,13 +54,13 @@ function verifyP256(key: KeyObject, data: Uint8Array, signature: Uint8Array): bo
 }
 
 /** QVL 4.1.2.4.12–13: the PCK key signed the QE report, whose REPORT_DATA binds the attestation key. */
-function checkQeReport(quote: DcapQuote, pckKey: KeyObject, pckSha256: string, memo: VerificationMemo | undefined): void {
+function checkQeReport(quote: DcapQuote, qe: SgxReportFields, pckKey: KeyObject, pckSha256: string, memo: VerificationMemo | undefined): void {
   const key = `dcap-qe-sig:${createHash('sha256').update(quote.qeReport).update(quote.qeReportSignature).digest('hex')}:${pckSha256}`;
   if (!remember(memo, key, () => verifyP256(pckKey, quote.qeReport, quote.qeReportSignature))) {
     throw new EvidenceError('ERR_DCAP_QE_REPORT_SIGNATURE_INVALID', 'The QE report signature does not verify with the PCK certificate.');
   }
   const expected = Buffer.concat([createHash('sha256').update(quote.attestationKey).update(quote.qeAuthData).digest(), Buffer.alloc(32)]);
-  if (!constantTimeEqual(readSgxReport(quote.qeReport).reportData, expected)) {
+  if (!constantTimeEqual(qe.reportData, expected)) {
     throw new EvidenceError(
       'ERR_DCAP_QE_REPORT_DATA_MISMATCH',
       'The QE report data is not SHA-256(attestation key ‖ QE authentication data) followed by zeros.',
@@ -94,7 +94,8 @@ export function verifyDcapQuote(bytes: Uint8Array, tee: DcapTee, ctx: VerifyCont
     throw new EvidenceError('ERR_DCAP_TEE_TYPE_MISMATCH', `The quote comes from ${quote.tee.toUpperCase()}, not ${tee.toUpperCase()}.`);
   }
   const pckCerts = pckCertificatesOf(quote.pckChain, ctx.memo);
-  checkQeReport(quote, pckCerts.leaf.x509.publicKey, pckCerts.leaf.sha256, ctx.memo);
+  const qeReport = readSgxReport(quote.qeReport);
+  checkQeReport(quote, qeReport, pckCerts.leaf.x509.publicKey, pckCerts.leaf.sha256, ctx.memo);
   checkQuoteSignature(quote, ctx.memo);
   const report =
     quote.bodyKind === 'sgx'
@@ -106,7 +107,6 @@ export function verifyDcapQuote(bytes: Uint8Array, tee: DcapTee, ctx: VerifyCont
   const pck = pckCerts.extensions;
   const collateral = selectTcbCollateral(tee, toHex(pck.fmspc), toHex(pck.pceId), chain, ctx);
   if (report.kind === 'td') checkTdxModule(collateral.tcbInfo, report.fields);
-  const qeReport = readSgxReport(quote.qeReport);
   const qe = checkQeIdentity(collateral.qeIdentity, qeReport);
   const tcb =
     report.kind === 'td' ? evaluateTdxTcb(collateral.tcbInfo, pck, report.fields, qe) : evaluateSgxTcb(collateral.tcbInfo, pck, qe);

@@ -1,5 +1,6 @@
 // Verifies Intel SGX quotes (v3, v4, and v5 with an SGX body) into SgxClaims (DESIGN.md "Evidence and
 // claims", sgx), on the shared DCAP core (../dcap/verify-quote.ts).
+import { EvidenceError } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { SgxClaims } from '../dcap/claims.js';
 import { anchorClaim, platformClaims } from '../dcap/platform-claims.js';
@@ -43,6 +44,6 @@ export async function verifySgxEvidence(
   ctx: VerifyContext,
 ): Promise<VerifiedEvidence<SgxClaims>> {
   const v = verifyDcapQuote(item.quote, 'sgx', ctx);
-  if (v.report.kind !== 'sgx') throw new Error('unreachable: an SGX quote without an enclave report');
+  if (v.report.kind !== 'sgx') throw new EvidenceError('ERR_DCAP_TEE_TYPE_MISMATCH', 'The quote body does not match its TEE type.');
   return { claims: sgxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil };
 }

@@ -1,5 +1,6 @@
 // Verifies Intel TDX quotes (v4, and v5 with TD report 1.0 or 1.5) into TdxClaims (DESIGN.md "Evidence and
 // claims", tdx), on the shared DCAP core (../dcap/verify-quote.ts).
+import { EvidenceError } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { TdxClaims } from '../dcap/claims.js';
 import { anchorClaim, platformClaims } from '../dcap/platform-claims.js';
@@ -47,6 +48,6 @@ export async function verifyTdxEvidence(
   ctx: VerifyContext,
 ): Promise<VerifiedEvidence<TdxClaims>> {
   const v = verifyDcapQuote(item.quote, 'tdx', ctx);
-  if (v.report.kind !== 'td') throw new Error('unreachable: a TDX quote without a TD report');
+  if (v.report.kind !== 'td') throw new EvidenceError('ERR_DCAP_TEE_TYPE_MISMATCH', 'The quote body does not match its TEE type.');
   return { claims: tdxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil };
 }

@@ -116,7 +116,7 @@ describe('real Intel quotes under their collateral (manifest)', () => {
     const misses = memo.misses;
     await verifyVector(q, e, memo);
     expect(memo.misses).toBe(misses);
-    expect(memo.hits).toBeGreaterThanOrEqual(10);
+    expect(memo.hits).toBeGreaterThanOrEqual(3);
   });
 
   it('accepts the nonce that REPORT_DATA carries and refuses any other', async () => {
