@@ -57,8 +57,9 @@ function missing(message: string): never {
 }
 
 // --- per-bag indexes ----------------------------------------------------------------------------------
-// Parsing collateral is pure; the results are kept per (immutable) array so that a service that passes the
-// same bag to every verification parses it once. Time-dependent checks are never cached.
+// Parsing collateral is pure; the results are kept per array of the bag so that a service that passes the
+// same bag to every verification parses it once. An index is reused only while its array still holds the
+// same items (a bag changed in place is indexed afresh). Time-dependent checks are never cached.
 
 interface IndexedCrl {
   readonly der: Uint8Array;
@@ -71,52 +72,51 @@ interface IndexedCertificates {
   readonly tcbSigning: readonly Certificate[];
 }
 
-const certIndex = new WeakMap<readonly Uint8Array[], IndexedCertificates>();
-const crlIndex = new WeakMap<readonly Uint8Array[], IndexedCrl[]>();
-const tcbInfoIndex = new WeakMap<readonly string[], (SignedTcbInfo | EvidenceError)[]>();
-const qeIdentityIndex = new WeakMap<readonly string[], (SignedQeIdentity | EvidenceError)[]>();
-const bagResults = new WeakMap<Collateral, Map<string, unknown>>();
-const MAX_BAG_RESULTS = 4096;
-
-function indexed<K extends object, V>(cache: WeakMap<K, V>, key: K, build: () => V): V {
-  let value = cache.get(key);
-  if (value === undefined) {
-    value = build();
-    cache.set(key, value);
-  }
-  return value;
+interface Index<T, E> {
+  readonly source: readonly T[];
+  readonly entries: E;
+  /** Results that are pure functions of this array's items and the key (need not name the items). */
+  readonly results: Map<string, unknown>;
 }
 
-/**
- * Remembers a pure result about this bag's content (keys name the content by hash): first in a plain
- * per-bag map, which costs less per hit than an LRU, then in `ctx.memo` so other bags can share it.
- */
-function rememberForBag<T>(ctx: VerifyContext, key: string, compute: () => T): T {
-  const results = indexed(bagResults, ctx.collateral, () => new Map<string, unknown>());
-  if (results.has(key)) return results.get(key) as T;
-  const value = remember(ctx.memo, key, compute);
-  if (results.size >= MAX_BAG_RESULTS) results.clear();
-  results.set(key, value);
+const certIndex = new WeakMap<readonly Uint8Array[], Index<Uint8Array, IndexedCertificates>>();
+const crlIndex = new WeakMap<readonly Uint8Array[], Index<Uint8Array, IndexedCrl[]>>();
+const tcbInfoIndex = new WeakMap<readonly string[], Index<string, (SignedTcbInfo | EvidenceError)[]>>();
+const qeIdentityIndex = new WeakMap<readonly string[], Index<string, (SignedQeIdentity | EvidenceError)[]>>();
+const MAX_RESULTS = 4096;
+
+function indexOf<T, E>(cache: WeakMap<readonly T[], Index<T, E>>, items: readonly T[], build: (items: readonly T[]) => E): Index<T, E> {
+  const hit = cache.get(items);
+  if (hit && hit.source.length === items.length && hit.source.every((item, i) => item === items[i])) return hit;
+  const index = { source: [...items], entries: build(items), results: new Map<string, unknown>() };
+  cache.set(items, index);
+  return index;
+}
+
+/** Remembers a pure result about an index's items in its own map (cheaper per hit than an LRU). */
+function rememberIn<T>(index: Index<unknown, unknown>, key: string, compute: () => T): T {
+  if (index.results.has(key)) return index.results.get(key) as T;
+  const value = compute();
+  if (index.results.size >= MAX_RESULTS) index.results.clear();
+  index.results.set(key, value);
   return value;
 }
 
 function collateralCertificates(collateral: Collateral): IndexedCertificates {
-  return indexed(certIndex, collateral.certificates, () => {
+  return indexOf(certIndex, collateral.certificates, (ders) => {
     const bySha = new Map<string, Certificate>();
-    for (const der of collateral.certificates) {
+    for (const der of ders) {
       const cert = capture(() => parseCertificate(der));
       // An unreadable certificate cannot help build a path; it is left out rather than trusted.
       if (!(cert instanceof EvidenceError)) bySha.set(cert.sha256, cert);
     }
     const all = [...bySha.values()];
     return { all, tcbSigning: all.filter((c) => commonNameOf(c.subject).includes('SGX TCB Signing')) };
-  });
+  }).entries;
 }
 
-function collateralCrls(collateral: Collateral): IndexedCrl[] {
-  return indexed(crlIndex, collateral.crls, () =>
-    collateral.crls.map((der) => ({ der, sha256: createHash('sha256').update(der).digest('hex') })),
-  );
+function crlIndexOf(collateral: Collateral): Index<Uint8Array, IndexedCrl[]> {
+  return indexOf(crlIndex, collateral.crls, (ders) => ders.map((der) => ({ der, sha256: createHash('sha256').update(der).digest('hex') })));
 }
 
 // --- CRLs -----------------------------------------------------------------------------------------------
@@ -126,7 +126,9 @@ function collateralCrls(collateral: Collateral): IndexedCrl[] {
  * with a bad signature counts only if no good one exists; none at all is ERR_COLLATERAL_MISSING.
  */
 export function selectCrl(collateral: Collateral, issuer: Certificate, ctx: VerifyContext): VerifiedCrl {
-  const verified = rememberForBag(ctx, `dcap-crls-by:${issuer.sha256}`, () => crlsIssuedBy(collateral, issuer, ctx.memo));
+  // Kept with the bag's CRL index only: the key does not name the CRLs, so this must never reach ctx.memo.
+  const index = crlIndexOf(collateral);
+  const verified = rememberIn(index, `crls-by:${issuer.sha256}`, () => crlsIssuedBy(index.entries, issuer, ctx.memo));
   if (verified instanceof EvidenceError) throw verified;
   if (verified.length === 0) missing(`No CRL issued by "${commonNameOf(issuer.subject)}" was supplied.`);
   const failures = verified.map((crl) => capture(() => checkCrlFreshness(crl, ctx.now)));
@@ -137,10 +139,10 @@ export function selectCrl(collateral: Collateral, issuer: Certificate, ctx: Veri
 }
 
 /** The bag's CRLs by `issuer` whose signatures verify, newest first; a bad one only counts if no good one exists. */
-function crlsIssuedBy(collateral: Collateral, issuer: Certificate, memo: VerificationMemo | undefined): VerifiedCrl[] | EvidenceError {
+function crlsIssuedBy(crls: readonly IndexedCrl[], issuer: Certificate, memo: VerificationMemo | undefined): VerifiedCrl[] | EvidenceError {
   const verified: VerifiedCrl[] = [];
   let firstError: EvidenceError | undefined;
-  for (const crl of collateralCrls(collateral)) {
+  for (const crl of crls) {
     if (!remember(memo, `dcap-crl-issuer:${crl.sha256}:${issuer.sha256}`, () => crlIssuedBy(crl.der, issuer))) continue;
     const result = remember(memo, `dcap-crl:${crl.sha256}:${issuer.sha256}`, () => capture(() => verifyCrlSignature(crl.der, issuer)));
     if (result instanceof EvidenceError) firstError ??= result;
@@ -230,16 +232,18 @@ interface SignedDocument {
   readonly sha256: string;
 }
 
-function signedBy(doc: SignedDocument, chains: readonly VerifiedChain[], ctx: VerifyContext): VerifiedChain | undefined {
+function signedBy(doc: SignedDocument, chains: readonly VerifiedChain[], ctx: VerifyContext, index: Index<string, unknown>): VerifiedChain | undefined {
   return chains.find((chain) => {
     const signer = chain.path[0] as Certificate;
-    return rememberForBag(ctx, `dcap-json-sig:${doc.sha256}:${signer.sha256}`, () => {
+    const key = `dcap-json-sig:${doc.sha256}:${signer.sha256}`;
+    const check = (): boolean => {
       try {
         return cryptoVerify('sha256', doc.signedBytes, { key: signer.x509.publicKey, dsaEncoding: 'ieee-p1363' }, doc.signature);
       } catch {
         return false;
       }
-    });
+    };
+    return rememberIn(index, key, () => remember(ctx.memo, key, check));
   });
 }
 
@@ -263,6 +267,7 @@ function pickSigned<D extends SignedDocument>(
   dated: (d: D) => Dated,
   chains: readonly VerifiedChain[],
   ctx: VerifyContext,
+  index: Index<string, unknown>,
   names: { what: string; signatureCode: 'ERR_DCAP_TCB_INFO_SIGNATURE_INVALID' | 'ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID' },
 ): Pick<D> {
   const now = ctx.now.getTime();
@@ -270,7 +275,7 @@ function pickSigned<D extends SignedDocument>(
   let anySigned = false;
   let anyStale = false;
   for (const doc of docs) {
-    const signer = signedBy(doc, chains, ctx);
+    const signer = signedBy(doc, chains, ctx, index);
     if (!signer) continue;
     anySigned = true;
     const d = dated(doc);
@@ -292,7 +297,8 @@ function firstParseError<T>(entries: readonly (T | EvidenceError)[]): EvidenceEr
 }
 
 function selectTcbInfo(tee: DcapTee, fmspc: string, pceId: string, chains: readonly VerifiedChain[], ctx: VerifyContext): Pick<SignedTcbInfo> {
-  const entries = indexed(tcbInfoIndex, ctx.collateral.tcbInfos, () => ctx.collateral.tcbInfos.map((t) => capture(() => parseTcbInfo(t))));
+  const index = indexOf(tcbInfoIndex, ctx.collateral.tcbInfos, (texts) => texts.map((t) => capture(() => parseTcbInfo(t))));
+  const entries = index.entries;
   const wantedId = tee === 'tdx' ? 'TDX' : 'SGX';
   const matching = entries.filter(
     (e): e is SignedTcbInfo => !(e instanceof EvidenceError) && e.info.fmspc === fmspc && e.info.pceId === pceId && e.info.id === wantedId,
@@ -302,13 +308,12 @@ function selectTcbInfo(tee: DcapTee, fmspc: string, pceId: string, chains: reado
     if (parseError) throw parseError;
     missing(`No ${wantedId} TCB Info for FMSPC ${fmspc.toUpperCase()} and PCE ID ${pceId} was supplied.`);
   }
-  return pickSigned(matching, (e) => e.info, chains, ctx, { what: 'TCB Info', signatureCode: 'ERR_DCAP_TCB_INFO_SIGNATURE_INVALID' });
+  return pickSigned(matching, (e) => e.info, chains, ctx, index, { what: 'TCB Info', signatureCode: 'ERR_DCAP_TCB_INFO_SIGNATURE_INVALID' });
 }
 
 function selectQeIdentity(tee: DcapTee, chains: readonly VerifiedChain[], ctx: VerifyContext): Pick<SignedQeIdentity> {
-  const entries = indexed(qeIdentityIndex, ctx.collateral.qeIdentities, () =>
-    ctx.collateral.qeIdentities.map((t) => capture(() => parseQeIdentity(t))),
-  );
+  const index = indexOf(qeIdentityIndex, ctx.collateral.qeIdentities, (texts) => texts.map((t) => capture(() => parseQeIdentity(t))));
+  const entries = index.entries;
   const wantedId = tee === 'tdx' ? 'TD_QE' : 'QE';
   const matching = entries.filter((e): e is SignedQeIdentity => !(e instanceof EvidenceError) && e.identity.id === wantedId);
   if (matching.length === 0) {
@@ -316,7 +321,7 @@ function selectQeIdentity(tee: DcapTee, chains: readonly VerifiedChain[], ctx: V
     if (parseError) throw parseError;
     missing(`No ${wantedId} identity was supplied.`);
   }
-  return pickSigned(matching, (e) => e.identity, chains, ctx, { what: 'QE Identity', signatureCode: 'ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID' });
+  return pickSigned(matching, (e) => e.identity, chains, ctx, index, { what: 'QE Identity', signatureCode: 'ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID' });
 }
 
 /**

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EvidenceError } from '../../../../src/errors.js';
 import { createTrustAnchors, vendorAnchors } from '../../../../src/evidence/anchors.js';
 import { verifyEvidence } from '../../../../src/evidence/verify.js';
+import { LruMemo } from '../../../../src/evidence/memo.js';
 import type { SgxClaims, TdxClaims } from '../../../../src/evidence/dcap/claims.js';
 import type { VerifyContext } from '../../../../src/evidence/types.js';
 import { createDcapCrls, createDcapTestPki, issuePckCertificate, defaultPckValues, pckChainPem, signQeIdentity, signTcbInfo } from '../../../../src/dev/dcap.js';
@@ -104,6 +105,24 @@ describe('revocation with test-CA CRLs', () => {
   it('a Root CA CRL listing the TCB Signing certificate → ERR_CHAIN_REVOKED', async () => {
     const { rootCrl } = await createDcapCrls(f.pki, { thisUpdate: ISSUE, nextUpdate: NEXT, revokedByRoot: [f.pki.tcbSigning.cert.serialNumber] });
     expect(await outcome('tdx', mintTdxQuote(f.tdxQe), f.ctx('tdx', { collateral: f.collateral('tdx', { rootCrl }) }))).toBe('ERR_CHAIN_REVOKED');
+  });
+
+  it('applies each bag\'s own CRLs even when one memo serves both bags', async () => {
+    const { pckCrl } = await createDcapCrls(f.pki, { thisUpdate: ISSUE, nextUpdate: NEXT, revokedPcks: [f.pki.pck.cert.serialNumber] });
+    const memo = new LruMemo();
+    const quote = mintTdxQuote(f.tdxQe);
+    expect(await outcome('tdx', quote, f.ctx('tdx', { memo }))).toBe('UpToDate');
+    expect(await outcome('tdx', quote, f.ctx('tdx', { memo, collateral: f.collateral('tdx', { pckCrl }) }))).toBe('ERR_CHAIN_REVOKED');
+    expect(await outcome('tdx', quote, f.ctx('tdx', { memo }))).toBe('UpToDate');
+  });
+
+  it('notices a bag whose CRL array was changed in place', async () => {
+    const { pckCrl } = await createDcapCrls(f.pki, { thisUpdate: ISSUE, nextUpdate: NEXT, revokedPcks: [f.pki.pck.cert.serialNumber] });
+    const bag = f.collateral('tdx');
+    const quote = mintTdxQuote(f.tdxQe);
+    expect(await outcome('tdx', quote, f.ctx('tdx', { collateral: bag }))).toBe('UpToDate');
+    (bag.crls as Uint8Array[])[0] = pckCrl;
+    expect(await outcome('tdx', quote, f.ctx('tdx', { collateral: bag }))).toBe('ERR_CHAIN_REVOKED');
   });
 
   it('prefers the newest valid CRL when several are supplied', async () => {
