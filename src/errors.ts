@@ -72,6 +72,28 @@ export const ERROR_STATUS = {
   ERR_SNP_CERT_TABLE_MALFORMED: 400,
 
   // --- evidence: Intel DCAP (TDX and SGX) -------------------------------------------------------
+  // quote structure (QuoteConstants / Quote.cpp): malformed input, refused before any signature check
+  ERR_DCAP_QUOTE_MALFORMED: 400,
+  ERR_DCAP_QUOTE_VERSION_UNSUPPORTED: 400,
+  ERR_DCAP_TEE_TYPE_UNSUPPORTED: 400,
+  ERR_DCAP_TEE_TYPE_MISMATCH: 400,
+  ERR_DCAP_BODY_TYPE_UNSUPPORTED: 400,
+  ERR_DCAP_ATTESTATION_KEY_UNSUPPORTED: 400,
+  ERR_DCAP_QE_VENDOR_UNSUPPORTED: 400,
+  ERR_DCAP_CERT_DATA_UNSUPPORTED: 400,
+  // verdicts on the quote and its PCK certificate
+  ERR_DCAP_QUOTE_SIGNATURE_INVALID: 422,
+  ERR_DCAP_QE_REPORT_SIGNATURE_INVALID: 422,
+  ERR_DCAP_QE_REPORT_DATA_MISMATCH: 422,
+  ERR_DCAP_PCK_CERT_INVALID: 422,
+  // TCB Info / QE Identity collateral (signed JSON) and the TCB evaluation over it
+  ERR_DCAP_TCB_INFO_INVALID: 422,
+  ERR_DCAP_TCB_INFO_SIGNATURE_INVALID: 422,
+  ERR_DCAP_QE_IDENTITY_INVALID: 422,
+  ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID: 422,
+  ERR_DCAP_QE_IDENTITY_MISMATCH: 422,
+  ERR_DCAP_TDX_MODULE_MISMATCH: 422,
+  ERR_DCAP_TCB_NOT_SUPPORTED: 422,
 
   // --- evidence: NVIDIA GPUs and NRAS -----------------------------------------------------------
   ERR_NVIDIA_REPORT_MALFORMED: 400,

@@ -147,6 +147,8 @@ function recognizeJson(text: string, name: string): CollateralItem[] {
 export function recognizeCollateral(bytes: Uint8Array, name = 'collateral'): CollateralItem[] {
   if (bytes.length === 0) return unrecognized(name, 'the file is empty.');
   const head = Buffer.from(bytes.subarray(0, Math.min(bytes.length, 512))).toString('latin1').trimStart();
+  // JSON first: dcap-qvl's combined collateral embeds PEM chains and would otherwise pass for a PEM file.
+  if (head.startsWith('{')) return recognizeJson(Buffer.from(bytes).toString('utf8'), name);
   if (looksLikePem(bytes)) {
     const text = Buffer.from(bytes).toString('latin1');
     const items: CollateralItem[] = [
@@ -156,7 +158,6 @@ export function recognizeCollateral(bytes: Uint8Array, name = 'collateral'): Col
     if (items.length === 0) return unrecognized(name, 'PEM without a CERTIFICATE or X509 CRL block.');
     return items;
   }
-  if (head.startsWith('{')) return recognizeJson(Buffer.from(bytes).toString('utf8'), name);
   if (head.startsWith('<')) {
     const text = Buffer.from(bytes).toString('utf8');
     if (text.includes('SoftwareIdentity')) return [{ kind: 'rim', data: text }];

@@ -4,9 +4,13 @@ import type { EvidenceItem, EvidenceType, VerifiedEvidence, Verifier, VerifyCont
 import { verifyNitroEvidence } from './nitro/verify.js';
 import { verifyNvidiaGpuEvidence } from './nvidia/verify-gpu.js';
 import { verifyNvidiaNrasEvidence } from './nvidia/nras.js';
+import { verifyTdxEvidence } from './tdx/verify.js';
+import { verifySgxEvidence } from './sgx/verify.js';
 
 /** The verifier for each evidence type. A type without one is refused (fail closed). */
 const VERIFIERS: Partial<Record<EvidenceType, Verifier<never>>> = {
+  tdx: verifyTdxEvidence,
+  sgx: verifySgxEvidence,
   nitro: verifyNitroEvidence,
   'nvidia-gpu': verifyNvidiaGpuEvidence as Verifier<never>,
   'nvidia-nras': verifyNvidiaNrasEvidence as Verifier<never>,

@@ -111,8 +111,29 @@ const snpGuestPolicy = {
   abiMinor: int,
 } satisfies FieldsOf<SnpGuestPolicy>;
 
-const tdAttributes = { debug: bool, septVeDisable: bool } satisfies FieldsOf<TdAttributes>;
-const sgxAttributes = { debug: bool } satisfies FieldsOf<SgxAttributes>;
+const tdAttributes = { debug: bool, septVeDisable: bool, pks: bool, kl: bool, perfmon: bool } satisfies FieldsOf<TdAttributes>;
+const sgxAttributes = {
+  debug: bool,
+  mode64Bit: bool,
+  provisionKey: bool,
+  einitTokenKey: bool,
+  kss: bool,
+  xfrm: hex,
+} satisfies FieldsOf<SgxAttributes>;
+
+/** Platform fields both DCAP TEEs carry (from the PCK certificate and the TCB evaluation). */
+const dcapPlatform = {
+  fmspc: hex,
+  tcbStatus: words(TCB_STATUS_WORDS),
+  advisoryIds: listOf(str, 128),
+  pceId: hex,
+  pceSvn: int,
+  cpuSvn: hex,
+  tcbDate: str,
+  tcbEvaluationDataNumber: int,
+  qeTcbStatus: words(['UpToDate', 'OutOfDate', 'Revoked', 'NotSupported']),
+  qeSvn: int,
+} as const;
 const gpuMeasurements = {
   matched: int,
   total: int,
@@ -161,9 +182,12 @@ const tdx = {
   tdAttributes: obj('TdAttributes'),
   xfam: hex,
   teeTcbSvn: hex,
-  fmspc: hex,
-  tcbStatus: words(TCB_STATUS_WORDS),
-  advisoryIds: listOf(str, 128),
+  seamAttributes: hex,
+  teeTcbSvn2: hex,
+  mrServiceTd: hex,
+  tdxModuleId: str,
+  tdxModuleTcbStatus: words(['UpToDate', 'OutOfDate', 'Revoked']),
+  ...dcapPlatform,
 } satisfies FieldsOf<TdxClaims>;
 
 const sgx = {
@@ -177,9 +201,13 @@ const sgx = {
   isvProdId: int,
   isvSvn: int,
   attributes: obj('SgxAttributes'),
-  fmspc: hex,
-  tcbStatus: words(TCB_STATUS_WORDS),
-  advisoryIds: listOf(str, 128),
+  miscSelect: int,
+  configId: hex,
+  configSvn: int,
+  isvExtProdId: hex,
+  isvFamilyId: hex,
+  reportCpuSvn: hex,
+  ...dcapPlatform,
 } satisfies FieldsOf<SgxClaims>;
 
 const nitro = {

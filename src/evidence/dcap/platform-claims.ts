@@ -1,0 +1,26 @@
+// The platform half of TDX and SGX claims (claims.ts DcapPlatformClaims): what the PCK certificate and the
+// TCB evaluation established about the machine, shared by both verifiers.
+import { toHex } from '../../encoding.js';
+import type { AnchorClaim } from '../claims.js';
+import type { DcapPlatformClaims } from './claims.js';
+import type { VerifiedQuote } from './verify-quote.js';
+
+export function platformClaims(v: VerifiedQuote): DcapPlatformClaims {
+  return {
+    fmspc: toHex(v.pck.fmspc),
+    tcbStatus: v.tcb.status,
+    advisoryIds: v.tcb.advisoryIds,
+    pceId: toHex(v.pck.pceId),
+    pceSvn: v.pck.pceSvn,
+    cpuSvn: toHex(v.pck.cpuSvn),
+    tcbDate: v.tcb.tcbDate,
+    tcbEvaluationDataNumber: v.tcb.tcbEvaluationDataNumber,
+    qeTcbStatus: v.tcb.qeStatus,
+    qeSvn: v.qeReport.isvSvn,
+  };
+}
+
+export function anchorClaim(v: VerifiedQuote): AnchorClaim {
+  const { source, name, spkiSha256 } = v.chain.anchor;
+  return { source, name, spkiSha256 };
+}
