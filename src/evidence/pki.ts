@@ -357,6 +357,16 @@ export function crlIssuedBy(der: Uint8Array, issuer: Certificate): boolean {
  * A CRL past nextUpdate is ERR_CRL_STALE: collateral to refresh, not a verdict on the evidence.
  */
 export function verifyCrl(der: Uint8Array, issuer: Certificate, now: Date, memo?: VerificationMemo): VerifiedCrl {
+  const crl = verifyCrlSignature(der, issuer, memo);
+  checkCrlFreshness(crl, now);
+  return crl;
+}
+
+/**
+ * The time-independent half of verifyCrl: issuer name, signature and the presence of nextUpdate.
+ * Its result may be remembered; pair it with checkCrlFreshness at every use.
+ */
+export function verifyCrlSignature(der: Uint8Array, issuer: Certificate, memo?: VerificationMemo): VerifiedCrl {
   const { list, tbs } = parseCrl(der);
   const tbsList = list.tbsCertList;
   if (nameDer(tbsList.issuer) !== subjectDer(issuer)) {
@@ -367,11 +377,8 @@ export function verifyCrl(der: Uint8Array, issuer: Certificate, now: Date, memo?
     verifyWithAlgorithm(list.signatureAlgorithm, tbs, new Uint8Array(list.signature), issuer.x509.publicKey),
   );
   if (!ok) fail('ERR_CRL_SIGNATURE_INVALID', `The CRL's signature does not verify with "${commonNameOf(issuer.subject)}".`);
-  const thisUpdate = tbsList.thisUpdate.getTime();
   const next = tbsList.nextUpdate?.getTime();
   if (!next) fail('ERR_CRL_INVALID', 'The CRL has no nextUpdate; its freshness cannot be judged.');
-  if (now < thisUpdate) fail('ERR_CRL_NOT_YET_VALID', `The CRL is not valid before ${thisUpdate.toISOString()}.`);
-  if (now > next) fail('ERR_CRL_STALE', `The CRL expired at ${next.toISOString()}; fetch a current one.`);
   const revoked = new Set<string>();
   for (const entry of tbsList.revokedCertificates ?? []) {
     revoked.add(normalizeSerial(Buffer.from(entry.userCertificate).toString('hex')));
@@ -379,10 +386,16 @@ export function verifyCrl(der: Uint8Array, issuer: Certificate, now: Date, memo?
   return {
     issuer: issuer.subject,
     issuerSha256: issuer.sha256,
-    thisUpdate,
+    thisUpdate: tbsList.thisUpdate.getTime(),
     nextUpdate: next,
     revokedSerials: revoked,
   };
+}
+
+/** Fails unless `now` lies in [thisUpdate, nextUpdate] (ERR_CRL_NOT_YET_VALID / ERR_CRL_STALE). */
+export function checkCrlFreshness(crl: VerifiedCrl, now: Date): void {
+  if (now < crl.thisUpdate) fail('ERR_CRL_NOT_YET_VALID', `The CRL is not valid before ${crl.thisUpdate.toISOString()}.`);
+  if (now > crl.nextUpdate) fail('ERR_CRL_STALE', `The CRL expired at ${crl.nextUpdate.toISOString()}; fetch a current one.`);
 }
 
 /** Fails with ERR_CHAIN_REVOKED when a CRL from a certificate's issuer lists that certificate. */

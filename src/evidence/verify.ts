@@ -1,9 +1,12 @@
 // Dispatches evidence items to their TEE verifier and verifies composite sets (CPU TEE + N GPUs).
 import { EvidenceError } from '../errors.js';
 import type { EvidenceItem, EvidenceType, VerifiedEvidence, Verifier, VerifyContext } from './types.js';
+import { verifySnpEvidence } from './snp/verify.js';
 
 /** The verifier for each evidence type. A type without one is refused (fail closed). */
-const VERIFIERS: Partial<Record<EvidenceType, Verifier<never>>> = {};
+const VERIFIERS: Partial<Record<EvidenceType, Verifier<never>>> = {
+  snp: verifySnpEvidence,
+};
 
 export function supportedEvidenceTypes(): EvidenceType[] {
   return Object.keys(VERIFIERS) as EvidenceType[];
