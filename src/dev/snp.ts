@@ -1,7 +1,9 @@
 // Synthetic SEV-SNP evidence for tests and the TEE simulator: a look-alike AMD PKI (ARK, ASK, ASVK; VCEK and
 // VLEK with AMD's extensions, VCEK spec #57230), reports of any version and fields (ABI spec #56860), signing,
 // and certificate tables. Nothing minted here is trusted unless its ARK is configured as an extra anchor.
-import { sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { sign as cryptoSign, webcrypto, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate as AsnCertificate } from '@peculiar/asn1-x509';
 import type { SnpProduct } from '../evidence/types.js';
 import type { SnpTcb } from '../evidence/snp/claims.js';
 import { OFFSET, REPORT_SIZE, SIGNED_LENGTH, SIZE } from '../evidence/snp/layout.js';
@@ -12,7 +14,6 @@ import {
   createSelfSignedRoot,
   devPrivateKeyObject,
   generateDevKeyPair,
-  issueCertificate,
   x509,
   type DevCertificate,
   type DevKeyPair,
@@ -45,9 +46,46 @@ type Algorithm = Parameters<typeof x509.X509CertificateGenerator.create>[0]['sig
 
 const PRODUCT_SERIAL: Record<SnpProduct, number> = { Milan: 1, Genoa: 2, Turin: 3 };
 
-/** AMD's DN layout: OU, C, L, ST, O, CN. The CN carries the role and product ("ARK-Milan", "SEV-VLEK-Milan"). */
+/** An attribute value as a DER UTF8String in RFC 4514 "#hex" form, so names encode exactly as AMD's do. */
+function utf8(value: string): string {
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length > 127) throw new RangeError('name attribute too long');
+  return `#0c${bytes.length.toString(16).padStart(2, '0')}${bytes.toString('hex')}`;
+}
+
+/**
+ * AMD's DN layout and encoding: OU, C, L, ST, O, CN; C a PrintableString, the rest UTF8Strings. The CN
+ * carries the role and product ("ARK-Milan", "SEV-Milan", "SEV-VLEK-Milan", "SEV-VCEK").
+ */
 export function amdDistinguishedName(commonName: string, names: Required<AmdNameOptions>): string {
-  return `OU=${names.organizationalUnit}, C=US, L=Santa Clara, ST=CA, O=${names.organization}, CN=${commonName}`;
+  return `OU=${utf8(names.organizationalUnit)}, C=US, L=${utf8('Santa Clara')}, ST=${utf8('CA')}, O=${utf8(names.organization)}, CN=${utf8(commonName)}`;
+}
+
+const PSS_SHA384 = { name: 'RSA-PSS', saltLength: 48, hash: 'SHA-384' };
+
+interface AmdIssueOptions {
+  readonly subject: string;
+  readonly keys: DevKeyPair;
+  readonly serialNumber?: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly extensions: readonly x509.Extension[];
+}
+
+/** Issues under `issuer` naming it by the DN it was created with (so issuer and subject DER match exactly). */
+async function issueUnder(issuer: DevCertificate, opts: AmdIssueOptions): Promise<DevCertificate> {
+  const cert = await x509.X509CertificateGenerator.create({
+    ...(opts.serialNumber ? { serialNumber: opts.serialNumber } : {}),
+    subject: opts.subject,
+    issuer: issuer.subject,
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
+    publicKey: opts.keys.publicKey,
+    signingKey: issuer.keys.privateKey,
+    signingAlgorithm: PSS_SHA384 as Algorithm,
+    extensions: [...opts.extensions],
+  });
+  return { der: new Uint8Array(cert.rawData), pem: cert.toString('pem'), keys: opts.keys, subject: opts.subject, cert };
 }
 
 /** Mints ARK-<P> (self-signed), SEV-<P> (ASK) and SEV-VLEK-<P> (ASVK), RSASSA-PSS SHA-384 as AMD's. */
@@ -65,27 +103,63 @@ export async function createAmdLookalikePki(opts: AmdPkiOptions): Promise<AmdLoo
     generateDevKeyPair(algorithm),
     generateDevKeyPair(algorithm),
   ]);
+  // As AMD's: the ARK may sign certificates and CRLs; ASK and ASVK certificates only, with path length 0;
+  // subject key identifiers on all three, the ARK's key identifier on ASK, ASVK and the ARK's CRLs.
+  const ski = (keys: DevKeyPair) => x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
+  const aki = await x509.AuthorityKeyIdentifierExtension.create(arkKeys.publicKey);
+  const intermediate = async (keys: DevKeyPair) => [
+    await ski(keys),
+    aki,
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
+  ];
   const ark = await createSelfSignedRoot({
     subject: amdDistinguishedName(`ARK-${product}`, names),
     keys: arkKeys,
     serialNumber: `0${serial}0000`,
+    extensions: [await ski(arkKeys)],
     ...validity,
   });
-  const ask = await issueCertificate(ark, {
+  const ask = await issueUnder(ark, {
     subject: amdDistinguishedName(`SEV-${product}`, names),
     keys: askKeys,
-    ca: true,
     serialNumber: `0${serial}0001`,
+    extensions: await intermediate(askKeys),
     ...validity,
   });
-  const asvk = await issueCertificate(ark, {
+  const asvk = await issueUnder(ark, {
     subject: amdDistinguishedName(`SEV-VLEK-${product}`, names),
     keys: asvkKeys,
-    ca: true,
     serialNumber: `0${serial}0101`,
+    extensions: await intermediate(asvkKeys),
     ...validity,
   });
   return { product, names, ark, ask, asvk };
+}
+
+export interface ArkCrlOptions {
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  /** Serial numbers (hex) of revoked ASKs/ASVKs, e.g. "010001". */
+  readonly revokedSerials?: readonly string[];
+  readonly crlNumber?: number;
+}
+
+/** A CRL issued by the look-alike ARK as AMD's are: RSASSA-PSS, authorityKeyIdentifier and cRLNumber. */
+export async function createArkCrl(pki: AmdLookalikePki, opts: ArkCrlOptions): Promise<Uint8Array> {
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: pki.ark.subject,
+    thisUpdate: opts.thisUpdate,
+    nextUpdate: opts.nextUpdate,
+    entries: (opts.revokedSerials ?? []).map((serialNumber) => ({ serialNumber, revocationDate: opts.thisUpdate })),
+    signingKey: pki.ark.keys.privateKey,
+    signingAlgorithm: PSS_SHA384 as Algorithm,
+    extensions: [
+      await x509.AuthorityKeyIdentifierExtension.create(pki.ark.keys.publicKey),
+      new x509.Extension('2.5.29.20', false, derInteger(opts.crlNumber ?? 1)),
+    ],
+  });
+  return new Uint8Array(crl.rawData);
 }
 
 function derInteger(value: number): Uint8Array {
@@ -136,19 +210,25 @@ async function issueSigningKey(
 ): Promise<DevCertificate> {
   const keys = opts.keys ?? (await generateDevKeyPair('p384'));
   const subject = amdDistinguishedName(commonName, pki.names);
-  // Like AMD's VCEKs and VLEKs: serial number 0, no key usage or basic constraints, AMD extensions only.
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '00',
+  // Like AMD's VCEKs and VLEKs: no key usage or basic constraints, AMD extensions only, serial number 0.
+  const generated = await issueUnder(issuer, {
     subject,
-    issuer: issuer.cert.subject,
+    keys,
     notBefore: opts.notBefore,
     notAfter: opts.notAfter,
-    publicKey: keys.publicKey,
-    signingKey: issuer.keys.privateKey,
-    signingAlgorithm: { name: 'RSA-PSS', saltLength: 48, hash: 'SHA-384' } as Algorithm,
     extensions: [...amdExtensions(pki, opts), identity],
   });
+  const cert = new x509.X509Certificate(await resignWithSerialZero(generated.der, issuer));
   return { der: new Uint8Array(cert.rawData), pem: cert.toString('pem'), keys, subject, cert };
+}
+
+/** The generator refuses serial 0 (it substitutes a random one), so set it in the TBS and sign again. */
+async function resignWithSerialZero(der: Uint8Array, issuer: DevCertificate): Promise<Uint8Array> {
+  const cert = AsnConvert.parse(der, AsnCertificate);
+  cert.tbsCertificate.serialNumber = new Uint8Array([0]).buffer;
+  const tbs = AsnConvert.serialize(cert.tbsCertificate);
+  cert.signatureValue = await webcrypto.subtle.sign(PSS_SHA384, issuer.keys.privateKey, tbs);
+  return new Uint8Array(AsnConvert.serialize(cert));
 }
 
 /** A VCEK for `chipId` (64 bytes; on Turin the 8-byte hwID is used) and TCB, issued by the ASK. */

@@ -16,6 +16,7 @@ export const SNP_CERT_TABLE_GUIDS: Readonly<Record<Exclude<SnpCertTableKind, 'un
 };
 
 const ENTRY_SIZE = 24;
+const ZERO_ENTRY = new Uint8Array(ENTRY_SIZE);
 /** More entries than any host writes; bounds the work a hostile table can cause. */
 export const MAX_CERT_TABLE_ENTRIES = 32;
 
@@ -47,12 +48,18 @@ export function guidToBytes(guid: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
+const KNOWN_GUID_BYTES = Object.values(SNP_CERT_TABLE_GUIDS).map(guidToBytes);
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
 /** True when the bytes start like a certificate table: a known GUID first, or an empty (all-zero) table. */
 export function looksLikeSnpCertTable(bytes: Uint8Array): boolean {
   if (bytes.length < ENTRY_SIZE) return false;
-  const first = bytes.subarray(0, 16);
-  if (KIND_BY_GUID.has(guidToString(first))) return true;
-  return bytes.subarray(0, ENTRY_SIZE).every((b) => b === 0);
+  if (KNOWN_GUID_BYTES.some((guid) => startsWith(bytes, guid))) return true;
+  return startsWith(bytes, ZERO_ENTRY);
 }
 
 /** Exactly one DER structure (certificate or CRL), given as DER or as a single PEM block. */

@@ -19,6 +19,8 @@ function certificatesFromTable(bytes: Uint8Array): Uint8Array[] {
 function certificatesFromInput(input: Uint8Array): Uint8Array[] {
   if (input.length === 0) throw new EvidenceError('ERR_CHAIN_MALFORMED', 'An empty certificate was supplied.');
   if (looksLikeSnpCertTable(input)) return certificatesFromTable(input);
+  // DER: a SEQUENCE with a long-form length (every certificate is longer than 127 bytes); text never has bit 7 set there.
+  if (input[0] === 0x30 && ((input[1] as number) & 0x80) !== 0) return splitDerSequence(input);
   if (looksLikePem(input)) {
     const blocks = decodePemBlocks(Buffer.from(input).toString('latin1'), 'CERTIFICATE');
     if (blocks.length === 0) throw new EvidenceError('ERR_CHAIN_MALFORMED', 'PEM data without a CERTIFICATE block was supplied.');
@@ -42,6 +44,23 @@ export function decodeSnpCertificates(inputs: readonly Uint8Array[]): Uint8Array
     }
   }
   return out;
+}
+
+/**
+ * The certificates sent with a report, parsed. With a memo, the whole list is remembered under one
+ * SHA-256 over the inputs (length-prefixed), so a repeated chain costs one hash instead of a PEM decode
+ * and a parse lookup per certificate.
+ */
+export function parseEvidenceCertificates(inputs: readonly Uint8Array[], memo: VerificationMemo | undefined): Certificate[] {
+  const parseAll = (): Certificate[] => decodeSnpCertificates(inputs).map((der) => parseCertificateRemembered(der, memo));
+  if (!memo || inputs.length === 0) return parseAll();
+  const hash = createHash('sha256');
+  const length = Buffer.alloc(4);
+  for (const input of inputs) {
+    length.writeUInt32BE(input.length);
+    hash.update(length).update(input);
+  }
+  return memo.remember(`snp-certs:${hash.digest('hex')}`, parseAll);
 }
 
 /** Parses a DER certificate, remembering the parse by the DER's SHA-256 (a pure function of the bytes). */

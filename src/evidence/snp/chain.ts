@@ -1,12 +1,20 @@
 // The AMD chain of an SEV-SNP signing key (VCEK spec #57230): ARK → ASK → VCEK or ARK → ASVK → VLEK,
 // the product it belongs to, and the ARK-issued CRLs that list revoked ASKs/ASVKs.
-import { createHash } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AuthorityKeyIdentifier,
+  Certificate as AsnCertificate,
+  SubjectKeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_subjectKeyIdentifier,
+} from '@peculiar/asn1-x509';
 import { EvidenceError } from '../../errors.js';
 import {
   applyCrls,
   checkCrlFreshness,
   commonNameOf,
   crlIssuedBy,
+  parseCrl,
   verifyChain,
   verifyCrlSignature,
   type Certificate,
@@ -54,14 +62,53 @@ function chainProduct(chain: VerifiedChain, kind: 'vcek' | 'vlek'): SnpProduct {
 
 type CrlCheck = VerifiedCrl | null;
 
+/** Verified CRLs per collateral buffer and ARK: collateral is long-lived, so its CRLs are checked once. */
+const crlChecks = new WeakMap<Uint8Array, Map<string, CrlCheck>>();
+
+function hexOf(buffer: ArrayBuffer): string {
+  return Buffer.from(buffer).toString('hex');
+}
+
+/** The CRL's authorityKeyIdentifier keyIdentifier, hex (AMD's CRLs carry the ARK's subjectKeyIdentifier). */
+function crlAuthorityKeyId(der: Uint8Array): string | undefined {
+  const ext = parseCrl(der).list.tbsCertList.crlExtensions?.find((e) => e.extnID === id_ce_authorityKeyIdentifier);
+  const keyId = ext ? AsnConvert.parse(ext.extnValue.buffer, AuthorityKeyIdentifier).keyIdentifier : undefined;
+  return keyId ? hexOf(keyId.buffer) : undefined;
+}
+
+function subjectKeyId(cert: Certificate): string | undefined {
+  const ext = AsnConvert.parse(cert.der, AsnCertificate).tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+  return ext ? hexOf(AsnConvert.parse(ext.extnValue.buffer, SubjectKeyIdentifier).buffer) : undefined;
+}
+
+/**
+ * Whether a CRL is this ARK's: its issuer name must be the ARK's subject, and when both carry key
+ * identifiers they must agree (a look-alike root may share AMD's names, e.g. a simulator next to real CRLs).
+ */
+function crlBelongsTo(der: Uint8Array, ark: Certificate): boolean {
+  if (!crlIssuedBy(der, ark)) return false;
+  const aki = crlAuthorityKeyId(der);
+  const ski = aki === undefined ? undefined : subjectKeyId(ark);
+  return aki === undefined || ski === undefined || aki === ski;
+}
+
+function inspectCrl(der: Uint8Array, ark: Certificate, memo: VerificationMemo | undefined): CrlCheck {
+  let byArk = crlChecks.get(der);
+  const known = byArk?.get(ark.sha256);
+  if (known !== undefined) return known;
+  // null: issued by someone else (another product's ARK), so not for this chain.
+  const check = crlBelongsTo(der, ark) ? verifyCrlSignature(der, ark, memo) : null;
+  if (!byArk) crlChecks.set(der, (byArk = new Map()));
+  byArk.set(ark.sha256, check);
+  return check;
+}
+
 /** Verifies the CRLs issued by this ARK (others are for other products and are ignored) and applies them. */
 function applyArkCrls(chain: VerifiedChain, crls: readonly Uint8Array[], now: Date, memo: VerificationMemo | undefined): VerifiedCrl[] {
   const ark = chain.path[chain.path.length - 1] as Certificate;
   const applied: VerifiedCrl[] = [];
   for (const der of crls) {
-    const inspect = (): CrlCheck => (crlIssuedBy(der, ark) ? verifyCrlSignature(der, ark, memo) : null);
-    const key = memo ? `snp-crl:${createHash('sha256').update(der).digest('hex')}:${ark.sha256}` : undefined;
-    const crl = memo && key ? memo.remember(key, inspect) : inspect();
+    const crl = inspectCrl(der, ark, memo);
     if (!crl) continue;
     checkCrlFreshness(crl, now);
     applied.push(crl);

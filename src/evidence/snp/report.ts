@@ -223,10 +223,12 @@ export interface SnpPolicyBits {
 
 /** Decodes guest POLICY (ABI spec "Guest Policy Structure"). */
 export function decodeGuestPolicy(policy: bigint): SnpPolicyBits {
-  const bit = (n: number): boolean => ((policy >> BigInt(n)) & 1n) === 1n;
+  // Every named bit is below 32 (bits 63:26 are reserved), so the low word holds them all.
+  const low = Number(policy & 0xffff_ffffn);
+  const bit = (n: number): boolean => ((low >>> n) & 1) === 1;
   return {
-    abiMinor: Number(policy & 0xffn),
-    abiMajor: Number((policy >> 8n) & 0xffn),
+    abiMinor: low & 0xff,
+    abiMajor: (low >>> 8) & 0xff,
     smt: bit(16),
     migrateMa: bit(18),
     debug: bit(19),
@@ -256,7 +258,8 @@ export interface SnpPlatformInfoBits {
  * host, and newer firmware sets bits older specs called reserved (bit 6 on Turin).
  */
 export function decodePlatformInfo(info: bigint): SnpPlatformInfoBits {
-  const bit = (n: number): boolean => ((info >> BigInt(n)) & 1n) === 1n;
+  const low = Number(info & 0xffn);
+  const bit = (n: number): boolean => ((low >>> n) & 1) === 1;
   return {
     smtEn: bit(0),
     tsmeEn: bit(1),

@@ -57,11 +57,18 @@ export function encodeTcb(tcb: SnpTcb, product: SnpProduct): Uint8Array | undefi
   return out;
 }
 
+function reservedIndices(layout: Readonly<Record<string, number>>): readonly number[] {
+  const used = new Set(Object.values(layout));
+  return [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => !used.has(i));
+}
+
+const MILAN_RESERVED = reservedIndices(MILAN_LAYOUT);
+const TURIN_RESERVED = reservedIndices(TURIN_LAYOUT);
+
 /** True when a byte the product's layout leaves reserved is non-zero. */
 export function tcbReservedNonZero(raw: Uint8Array, product: SnpProduct): boolean {
-  const used = new Set(Object.values(layoutOf(product)));
-  for (let i = 0; i < 8; i++) {
-    if (!used.has(i) && raw[i] !== 0) return true;
+  for (const i of product === 'Turin' ? TURIN_RESERVED : MILAN_RESERVED) {
+    if (raw[i] !== 0) return true;
   }
   return false;
 }

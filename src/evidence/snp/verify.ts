@@ -7,7 +7,7 @@ import type { EvidenceItem, SnpProduct, VerifiedEvidence, VerifyContext } from '
 import { evidenceBytes } from '../wire.js';
 import { verifySnpChain, type SnpChainResult } from './chain.js';
 import type { SnpClaims } from './claims.js';
-import { decodeSnpCertificates, parseCertificateRemembered, parseCollateralCertificates } from './certs.js';
+import { parseCollateralCertificates, parseEvidenceCertificates } from './certs.js';
 import { decodeGuestPolicy, decodePlatformInfo, parseSnpReport, reportProduct, type SnpFirmwareVersion, type SnpReport } from './report.js';
 import { reportSignatureValid, selectSigningCandidates, type SigningCandidate } from './signer.js';
 import { decodeTcb, tcbReservedNonZero } from './tcb.js';
@@ -133,7 +133,7 @@ function digestOf(item: SnpEvidenceItem): string {
 export function verifySnpEvidenceSync(item: SnpEvidenceItem, ctx: VerifyContext): VerifiedEvidence<SnpClaims> {
   const report = parseSnpReport(item.report);
   refuseUnsigned(report);
-  const evidenceCerts = decodeSnpCertificates(item.certs).map((der) => parseCertificateRemembered(der, ctx.memo));
+  const evidenceCerts = parseEvidenceCertificates(item.certs, ctx.memo);
   const collateralCerts = parseCollateralCertificates(ctx.collateral.certificates, ctx.memo);
   const candidates = selectSigningCandidates(report, evidenceCerts, collateralCerts, ctx.memo);
   // Structure before cryptography: the TCB layout is the signing certificate's product (checked against the chain later).
@@ -141,7 +141,7 @@ export function verifySnpEvidenceSync(item: SnpEvidenceItem, ctx: VerifyContext)
   if (layoutProduct) checkTcbReserved(report, layoutProduct);
   const accepted = acceptSigner(report, candidates, [...evidenceCerts, ...collateralCerts], ctx);
   checkReportProduct(report, accepted.result.product);
-  checkTcbReserved(report, accepted.result.product);
+  if (accepted.result.product !== layoutProduct) checkTcbReserved(report, accepted.result.product);
   checkNonce(report, ctx.expectedNonce);
   return {
     claims: buildClaims(report, accepted),

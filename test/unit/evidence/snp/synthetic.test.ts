@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifySnpEvidenceSync, type SnpEvidenceItem } from '../../../../src/evidence/snp/verify.js';
 import { createTrustAnchors, vendorAnchors } from '../../../../src/evidence/anchors.js';
-import { createCrl, createSelfSignedRoot, generateDevKeyPair, issueCertificate, type DevCertificate } from '../../../../src/dev/pki.js';
+import { createCrl, createSelfSignedRoot, generateDevKeyPair, issueCertificate, x509, type DevCertificate } from '../../../../src/dev/pki.js';
 import {
   buildSnpReport,
   createAmdLookalikePki,
+  createArkCrl,
   issueVcek,
   issueVlek,
   signSnpReport,
@@ -12,6 +13,8 @@ import {
   type SnpReportSpec,
 } from '../../../../src/dev/snp.js';
 import type { TrustAnchors } from '../../../../src/evidence/types.js';
+import { crlIssuedBy, parseCertificate } from '../../../../src/evidence/pki.js';
+import { readVector } from '../../../helpers/vectors.js';
 import { codeOfSync, ctxAt } from './helpers.js';
 
 const nb = new Date('2024-01-01T00:00:00Z');
@@ -206,25 +209,55 @@ describe('report and certificate edge cases', () => {
 
 describe('CRLs from a look-alike ARK', () => {
   it('a CRL that revokes the ASK: ERR_CHAIN_REVOKED', async () => {
-    const crl = await createCrl(milan.ark, { thisUpdate: nb, nextUpdate: na, revokedSerials: ['010001'] });
+    const crl = await createArkCrl(milan, { thisUpdate: nb, nextUpdate: na, revokedSerials: ['010001'], crlNumber: 6 });
     expect(codeMilan(milanItem(), { collateral: { crls: [crl] } })).toBe('ERR_CHAIN_REVOKED');
   });
 
   it('a CRL that revokes only the ASVK leaves VCEK chains alone and refuses VLEK chains', async () => {
-    const crl = await createCrl(milan.ark, { thisUpdate: nb, nextUpdate: na, revokedSerials: ['010101'] });
+    const crl = await createArkCrl(milan, { thisUpdate: nb, nextUpdate: na, revokedSerials: ['010101'] });
     expect(verifyMilan(milanItem(), { collateral: { crls: [crl] } }).validUntil.toISOString()).toBe(na.toISOString());
     expect(codeMilan(milanItem({ signingKey: 'vlek' }, vlek), { collateral: { crls: [crl] } })).toBe('ERR_CHAIN_REVOKED');
   });
 
   it('a stale CRL: ERR_CRL_STALE', async () => {
-    const crl = await createCrl(milan.ark, { thisUpdate: nb, nextUpdate: new Date('2025-01-01T00:00:00Z') });
+    const crl = await createArkCrl(milan, { thisUpdate: nb, nextUpdate: new Date('2025-01-01T00:00:00Z') });
     expect(codeMilan(milanItem(), { collateral: { crls: [crl] } })).toBe('ERR_CRL_STALE');
   });
 
-  it('a CRL naming ARK-Milan but signed by another key: ERR_CRL_SIGNATURE_INVALID', async () => {
-    const impostor = await createSelfSignedRoot({ subject: milan.ark.subject, keys: await generateDevKeyPair('rsa-pss-2048'), notBefore: nb, notAfter: na });
-    const crl = await createCrl(impostor, { thisUpdate: nb, nextUpdate: na, revokedSerials: [] });
-    expect(codeMilan(milanItem(), { collateral: { crls: [crl] } })).toBe('ERR_CRL_SIGNATURE_INVALID');
+  it('a CRL naming ARK-Milan and its key identifier but signed by another key: ERR_CRL_SIGNATURE_INVALID', async () => {
+    const impostorKeys = await generateDevKeyPair('rsa-pss-2048');
+    const forged = await x509.X509CrlGenerator.create({
+      issuer: milan.ark.subject,
+      thisUpdate: nb,
+      nextUpdate: na,
+      signingKey: impostorKeys.privateKey,
+      signingAlgorithm: { name: 'RSA-PSS', saltLength: 48, hash: 'SHA-384' } as never,
+      extensions: [await x509.AuthorityKeyIdentifierExtension.create(milan.ark.keys.publicKey)],
+    });
+    expect(codeMilan(milanItem(), { collateral: { crls: [new Uint8Array(forged.rawData)] } })).toBe('ERR_CRL_SIGNATURE_INVALID');
+    // Without key identifiers the name alone decides, and the signature is checked just the same.
+    const impostor = await createSelfSignedRoot({ subject: milan.ark.subject, keys: impostorKeys, notBefore: nb, notAfter: na });
+    const bare = await x509.X509CrlGenerator.create({
+      issuer: impostor.subject,
+      thisUpdate: nb,
+      nextUpdate: na,
+      signingKey: impostorKeys.privateKey,
+      signingAlgorithm: { name: 'RSA-PSS', saltLength: 48, hash: 'SHA-384' } as never,
+    });
+    expect(codeMilan(milanItem(), { collateral: { crls: [new Uint8Array(bare.rawData)] } })).toBe('ERR_CRL_SIGNATURE_INVALID');
+  });
+
+  it('a CRL of a look-alike root with the same name but another key identifier is not applied', async () => {
+    const other = await createAmdLookalikePki({ product: 'Milan', algorithm: 'rsa-pss-2048', notBefore: nb, notAfter: na });
+    const crl = await createArkCrl(other, { thisUpdate: nb, nextUpdate: na, revokedSerials: ['010001'] });
+    expect(crlIssuedBy(crl, parseCertificate(milan.ark.der))).toBe(true);
+    expect(verifyMilan(milanItem(), { collateral: { crls: [crl] } }).claims.product).toBe('Milan');
+  });
+
+  it('AMD\'s real Milan CRL next to a look-alike ARK-Milan of the same name is not applied (its AKI is another key)', () => {
+    const real = readVector('snp', 'crl/milan_vcek_crl_2025-05-06.der');
+    expect(crlIssuedBy(real, parseCertificate(milan.ark.der))).toBe(true);
+    expect(verifyMilan(milanItem(), { collateral: { crls: [real] } }).validUntil.toISOString()).toBe(na.toISOString());
   });
 
   it('a CRL of another product (ARK-Turin) is not applied, even when it would revoke the serial', async () => {
