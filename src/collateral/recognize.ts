@@ -1,6 +1,7 @@
 // Recognizes collateral files by their content (DESIGN.md `keyward verify --collateral`) and gathers
 // them into a Collateral bag: certificates and CRLs (PEM or DER), OCSP responses, Intel TCB Info and
-// QE Identity (as PCS serves them, or dcap-qvl's combined JSON), NVIDIA RIMs, JWK sets.
+// QE Identity (as PCS serves them, or dcap-qvl's combined JSON), NVIDIA RIMs, JWK sets, and the SEV-SNP
+// GUID certificate table (SNP_GET_EXT_REPORT / configfs-tsm auxblob) holding AMD certificates and CRLs.
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate as AsnCertificate, CertificateList } from '@peculiar/asn1-x509';
 import { OCSPResponse } from '@peculiar/asn1-ocsp';
@@ -8,6 +9,7 @@ import type { JWK } from 'jose';
 import { KeywardError } from '../errors.js';
 import { decodePemBlocks, looksLikePem, splitDerSequence } from '../evidence/pki.js';
 import type { Collateral } from '../evidence/types.js';
+import { looksLikeSnpCertTable, parseSnpCertTable } from '../evidence/snp/cert-table.js';
 
 export type CollateralKind = 'certificate' | 'crl' | 'ocsp' | 'tcb-info' | 'qe-identity' | 'rim' | 'jwks';
 
@@ -140,6 +142,23 @@ function recognizeJson(text: string, name: string): CollateralItem[] {
   return unrecognized(name, 'unknown JSON collateral.');
 }
 
+/** The certificates and CRLs of an SEV-SNP certificate table (entries of unknown GUIDs are left out). */
+function recognizeSnpCertTable(bytes: Uint8Array, name: string): CollateralItem[] {
+  let entries;
+  try {
+    entries = parseSnpCertTable(bytes);
+  } catch (cause) {
+    throw new KeywardError('ERR_COLLATERAL_UNRECOGNIZED', `${name}: a malformed SEV-SNP certificate table.`, { cause });
+  }
+  const items: CollateralItem[] = [];
+  for (const entry of entries) {
+    if (!entry.der) continue;
+    items.push({ kind: entry.kind === 'crl' ? 'crl' : 'certificate', data: entry.der });
+  }
+  if (items.length === 0) return unrecognized(name, 'an SEV-SNP certificate table without certificates.');
+  return items;
+}
+
 /**
  * Recognizes one collateral file by content. `name` is used only in error messages.
  * Unknown content is ERR_COLLATERAL_UNRECOGNIZED (a usage problem, not a verdict on evidence).
@@ -149,6 +168,8 @@ export function recognizeCollateral(bytes: Uint8Array, name = 'collateral'): Col
   const head = Buffer.from(bytes.subarray(0, Math.min(bytes.length, 512))).toString('latin1').trimStart();
   // JSON first: dcap-qvl's combined collateral embeds PEM chains and would otherwise pass for a PEM file.
   if (head.startsWith('{')) return recognizeJson(Buffer.from(bytes).toString('utf8'), name);
+  // Before PEM: a table may hold PEM certificates, but it is read through its entries, never by scanning.
+  if (looksLikeSnpCertTable(bytes)) return recognizeSnpCertTable(bytes, name);
   if (looksLikePem(bytes)) {
     const text = Buffer.from(bytes).toString('latin1');
     const items: CollateralItem[] = [

@@ -400,7 +400,6 @@ export function verifyCrlSignature(der: Uint8Array, issuer: Certificate, memo?: 
     verifyWithAlgorithm(list.signatureAlgorithm, tbs, new Uint8Array(list.signature), issuer.x509.publicKey),
   );
   if (!ok) fail('ERR_CRL_SIGNATURE_INVALID', `The CRL's signature does not verify with "${commonNameOf(issuer.subject)}".`);
-  const thisUpdate = tbsList.thisUpdate.getTime();
   const next = tbsList.nextUpdate?.getTime();
   if (!next) fail('ERR_CRL_INVALID', 'The CRL has no nextUpdate; its freshness cannot be judged.');
   const revoked = new Set<string>();
@@ -410,7 +409,7 @@ export function verifyCrlSignature(der: Uint8Array, issuer: Certificate, memo?: 
   return {
     issuer: issuer.subject,
     issuerSha256: issuer.sha256,
-    thisUpdate,
+    thisUpdate: tbsList.thisUpdate.getTime(),
     nextUpdate: next,
     revokedSerials: revoked,
   };

@@ -6,9 +6,11 @@ import { verifyNvidiaGpuEvidence } from './nvidia/verify-gpu.js';
 import { verifyNvidiaNrasEvidence } from './nvidia/nras.js';
 import { verifyTdxEvidence } from './tdx/verify.js';
 import { verifySgxEvidence } from './sgx/verify.js';
+import { verifySnpEvidence } from './snp/verify.js';
 
 /** The verifier for each evidence type. A type without one is refused (fail closed). */
 const VERIFIERS: Partial<Record<EvidenceType, Verifier<never>>> = {
+  snp: verifySnpEvidence,
   tdx: verifyTdxEvidence,
   sgx: verifySgxEvidence,
   nitro: verifyNitroEvidence,

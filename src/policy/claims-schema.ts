@@ -8,7 +8,7 @@
 // each TEE leaves the others' fields absent. Reading an absent field is an evaluation error, so a rule
 // about SNP fields fails (with its reason recorded) on TDX claims; it can never pass by accident.
 import type { AnchorClaim } from '../evidence/claims.js';
-import type { SnpClaims, SnpGuestPolicy, SnpTcb } from '../evidence/snp/claims.js';
+import type { SnpClaims, SnpCpuidClaim, SnpGuestPolicy, SnpPlatformInfo, SnpTcb } from '../evidence/snp/claims.js';
 import type { SgxAttributes, SgxClaims, TdAttributes, TdxClaims } from '../evidence/dcap/claims.js';
 import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
 import type { NitroClaims } from '../evidence/nitro/claims.js';
@@ -45,6 +45,8 @@ export type ObjectTypeName =
   | 'Anchor'
   | 'SnpTcb'
   | 'SnpGuestPolicy'
+  | 'SnpPlatformInfo'
+  | 'SnpCpuid'
   | 'TdAttributes'
   | 'SgxAttributes'
   | 'GpuMeasurements'
@@ -109,7 +111,25 @@ const snpGuestPolicy = {
   singleSocket: bool,
   abiMajor: int,
   abiMinor: int,
+  cxlAllow: bool,
+  memAes256Xts: bool,
+  raplDis: bool,
+  ciphertextHiding: bool,
+  pageSwapDisable: bool,
 } satisfies FieldsOf<SnpGuestPolicy>;
+
+const snpPlatformInfo = {
+  smtEn: bool,
+  tsmeEn: bool,
+  eccEn: bool,
+  raplDis: bool,
+  ciphertextHidingEn: bool,
+  aliasCheckComplete: bool,
+  tioEn: bool,
+  raw: hex,
+} satisfies FieldsOf<SnpPlatformInfo>;
+
+const snpCpuid = { family: int, model: int, stepping: int } satisfies FieldsOf<SnpCpuidClaim>;
 
 const tdAttributes = { debug: bool, septVeDisable: bool, pks: bool, kl: bool, perfmon: bool } satisfies FieldsOf<TdAttributes>;
 const sgxAttributes = {
@@ -164,6 +184,17 @@ const snp = {
   committedTcb: obj('SnpTcb'),
   currentTcb: obj('SnpTcb'),
   launchTcb: obj('SnpTcb'),
+  platformInfo: obj('SnpPlatformInfo'),
+  cpuid: obj('SnpCpuid'),
+  reportId: hex,
+  reportIdMa: hex,
+  authorKeyEn: bool,
+  currentVersion: str,
+  committedVersion: str,
+  launchMitVector: hex,
+  currentMitVector: hex,
+  cspId: str,
+  certProductName: str,
 } satisfies FieldsOf<SnpClaims>;
 
 const tdx = {
@@ -264,6 +295,8 @@ export const CLAIM_OBJECT_TYPES: Readonly<Record<ObjectTypeName, Fields>> = {
   Anchor: anchor,
   SnpTcb: snpTcb,
   SnpGuestPolicy: snpGuestPolicy,
+  SnpPlatformInfo: snpPlatformInfo,
+  SnpCpuid: snpCpuid,
   TdAttributes: tdAttributes,
   SgxAttributes: sgxAttributes,
   GpuMeasurements: gpuMeasurements,

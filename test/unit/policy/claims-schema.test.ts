@@ -18,11 +18,11 @@ describe('claims schema', () => {
   });
 
   it('reports a field the schema does not declare, a value of another kind and a word outside a vocabulary', () => {
-    const claims = { ...snpClaims(), cspId: 'aws', reportedTcb: { ...snpClaims().reportedTcb, snp: '24' }, signer: 'VCEK' };
+    const claims = { ...snpClaims(), cspIdentity: 'aws', reportedTcb: { ...snpClaims().reportedTcb, snp: '24' }, signer: 'VCEK' };
     expect(claimsSchemaGaps(claims)).toEqual([
       'snp.signer: "VCEK" is not a declared value (vcek, vlek)',
       'snp.reportedTcb.snp: expected int',
-      'snp.cspId: not declared in the policy claims schema',
+      'snp.cspIdentity: not declared in the policy claims schema',
     ]);
     expect(claimsSchemaGaps({ ...tdxClaims(), rtmr: ['00', 1] })).toEqual(['tdx.rtmr[1]: expected string']);
     expect(claimsSchemaGaps({ ...nitroClaims(), pcrs: { '0': 5 } })).toEqual(['nitro.pcrs["0"]: expected string']);
