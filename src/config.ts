@@ -126,6 +126,6 @@ export function loadConfig(env: Env = process.env): Config {
     pccsUrl,
     nonceTtlSeconds: intSetting(env, 'KEYWARD_NONCE_TTL', 300, 10, 3600),
     attestationTokenTtlSeconds: intSetting(env, 'KEYWARD_ATTESTATION_TOKEN_TTL', 300, 10, 3600),
-    workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 600, 0, 1_000_000),
+    workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000),
   };
 }

@@ -37,6 +37,20 @@ export const ERROR_STATUS = {
   ERR_KEK_CONFIG_INVALID: 500,
   ERR_SEALED_RECORD_INVALID: 500,
 
+  // --- attestation and release (workload side of the protocol) ----------------------------------
+  ERR_ATTEST_NONCE_MALFORMED: 400,
+  ERR_ATTEST_NONCE_UNKNOWN: 400,
+  ERR_ATTEST_NONCE_EXPIRED: 400,
+  ERR_ATTEST_NONCE_REPLAYED: 409,
+  ERR_ATTEST_KEY_INVALID: 400,
+  ERR_ATTEST_TOKEN_REQUIRED: 401,
+  ERR_ATTEST_TOKEN_INVALID: 401,
+  ERR_ATTEST_TOKEN_EXPIRED: 401,
+  ERR_POLICY_NOT_BOUND: 403,
+  ERR_POLICY_NOT_FOUND: 404,
+  ERR_POLICY_NAME_TAKEN: 409,
+  ERR_POLICY_IN_USE: 409,
+
   // --- evidence: shared vocabulary for every TEE verifier ---------------------------------------
   ERR_EVIDENCE_MALFORMED: 400,
   ERR_EVIDENCE_UNSUPPORTED: 400,

@@ -24,6 +24,14 @@ import { loadOpenApi } from './http/openapi.js';
 import { registerKeyRoutes } from './http/routes/keys.js';
 import { registerSystemRoutes } from './http/routes/system.js';
 import { registerAdminRoutes } from './http/routes/admin.js';
+import { registerReleaseRoutes } from './http/routes/release.js';
+import { registerPolicyRoutes } from './http/routes/policies.js';
+import { AttestationTokens } from './broker/attestation-tokens.js';
+import { Policies } from './broker/policies.js';
+import { ReleaseService, type CollateralSource } from './broker/release.js';
+import { RateLimiter } from './broker/rate-limit.js';
+import { LruMemo } from './evidence/memo.js';
+import { emptyCollateral } from './collateral/recognize.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -39,6 +47,9 @@ export interface Keyward {
   readonly keks: KekRing;
   readonly vault: Vault;
   readonly tokens: Tokens;
+  readonly policies: Policies;
+  readonly release: ReleaseService;
+  readonly attestationTokens: AttestationTokens;
   readonly anchors: TrustAnchors;
   readonly logger: Logger;
   /** Set when this start created the bootstrap admin token from a generated secret. */
@@ -118,12 +129,38 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       }
     }
 
+    const policies = new Policies(database.db, clock);
+    const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
+    const collateral: CollateralSource = { collateralFor: async () => emptyCollateral() };
+    const release = new ReleaseService({
+      db: database.db,
+      clock,
+      anchors,
+      collateral,
+      memo: new LruMemo(50_000),
+      tokens: attestationTokens,
+      policies,
+      vault,
+      nonceTtlSeconds: config.nonceTtlSeconds,
+      onExtraAnchor: (names) => logger.warn({ anchors: names }, 'accepted evidence chaining to EXTRA trust anchors (simulated or private PKI), not to vendor roots'),
+    });
+    const limits = {
+      perClient: new RateLimiter(config.workloadRateLimit, clock, 'client address'),
+      perKey: new RateLimiter(config.workloadRateLimit, clock, 'key'),
+    };
+
     const openapi = loadOpenApi();
     const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit });
     registerSystemRoutes(http, health, http.metrics, openapi);
     registerKeyRoutes(http, vault, importKeys);
     registerAdminRoutes(http, tokens, auditLog);
+    registerPolicyRoutes(http, policies, release);
+    registerReleaseRoutes(http, release, attestationTokens, limits);
     await http.app.ready();
+    const sweeper = setInterval(() => {
+      release.sweepNonces().catch((err: unknown) => logger.warn({ err }, 'nonce sweep failed'));
+    }, 60_000);
+    sweeper.unref();
 
     const ring = keks;
     let closed = false;
@@ -133,6 +170,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       keks: ring,
       vault,
       tokens,
+      policies,
+      release,
+      attestationTokens,
       anchors,
       logger,
       bootstrapToken: boot.secret,
@@ -144,6 +184,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       async close() {
         if (closed) return;
         closed = true;
+        clearInterval(sweeper);
         await http.app.close();
         await ring.close();
         if (!opts.database) await database.close();

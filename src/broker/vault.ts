@@ -36,6 +36,8 @@ export interface KeyMetadata {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly destroyedAt: string | null;
+  /** The release policy bound to the key; null: the key is never released (fail closed). */
+  readonly policyId: string | null;
   /** Changes on every update; send it back in If-Match. */
   readonly etag: string;
 }
@@ -53,6 +55,7 @@ export function toKeyMetadata(row: KeyRow): KeyMetadata {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     destroyedAt: row.destroyedAt ? row.destroyedAt.toISOString() : null,
+    policyId: row.policyId ?? null,
     etag: `"${row.revision}"`,
   };
 }

@@ -1,7 +1,7 @@
 // A bounded in-memory memo for pure, time-independent verification results (signature checks).
 import type { VerificationMemo } from './types.js';
 
-/** Least-recently-used memo. Only results that are pure functions of their key may be stored. */
+/** Bounded memo (first-in-first-out eviction). Only results that are pure functions of their key may be stored. */
 export class LruMemo implements VerificationMemo {
   private readonly entries = new Map<string, unknown>();
   hits = 0;
@@ -10,13 +10,12 @@ export class LruMemo implements VerificationMemo {
   constructor(private readonly capacity = 10_000) {}
 
   remember<T>(key: string, compute: () => T): T {
-    if (this.entries.has(key)) {
-      const value = this.entries.get(key) as T;
-      // Re-insert to mark as most recently used.
-      this.entries.delete(key);
-      this.entries.set(key, value);
+    const found = this.entries.get(key);
+    if (found !== undefined || this.entries.has(key)) {
+      // Hits are not re-ordered (a Map delete+set per hit costs more than the occasional early eviction
+      // of a hot entry): eviction is first-in-first-out, which is enough for signature results.
       this.hits++;
-      return value;
+      return found as T;
     }
     this.misses++;
     const value = compute();
@@ -26,6 +25,11 @@ export class LruMemo implements VerificationMemo {
       this.entries.delete(oldest);
     }
     return value;
+  }
+
+  /** The value remembered for `key`, without computing it. */
+  peek<T>(key: string): T | undefined {
+    return this.entries.get(key) as T | undefined;
   }
 
   get size(): number {

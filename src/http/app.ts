@@ -8,7 +8,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { RequestError } from '../errors.js';
 import type { Principal, Scope, Tokens } from '../broker/tokens.js';
 import type { RequestContext } from '../broker/vault.js';
-import { toFastifyPath, type OpenApiDocument } from './openapi.js';
+import { OPTIONAL_BODY, toFastifyPath, type OpenApiDocument } from './openapi.js';
 import { problemOf, sendProblem, toProblem } from './problem.js';
 
 declare module 'fastify' {
@@ -47,8 +47,15 @@ function makeValidatorCompiler() {
   const coercing = new Ajv2020.default({ allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
   addFormats.default(strict);
   addFormats.default(coercing);
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? strict : coercing).compile(schema);
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => {
+    if (httpPart === 'body' && OPTIONAL_BODY in schema) {
+      const { [OPTIONAL_BODY]: _optional, ...rest } = schema as Record<string, unknown>;
+      const validate = strict.compile(rest);
+      const optional = (data: unknown) => data === undefined || data === null || validate(data);
+      return Object.assign(optional, { get errors() { return validate.errors; } });
+    }
+    return (httpPart === 'body' ? strict : coercing).compile(schema);
+  };
 }
 
 /** The principal of an authenticated request; routes with a scope always have one. */
@@ -72,6 +79,8 @@ export function createHttpApp(opts: HttpOptions): RouteRegistrar {
     // keyward logs one line per request itself (onResponse), without headers.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Attestation tokens for 8-GPU evidence carry every device's claims: allow them in Authorization.
+    http: { maxHeaderSize: 64 * 1024 },
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.setValidatorCompiler(makeValidatorCompiler());

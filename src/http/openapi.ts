@@ -78,6 +78,9 @@ function parameterSchema(params: JsonObject[], location: string): JsonObject | u
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
+/** Marks a request-body schema whose body may be omitted (requestBody.required is not true). */
+export const OPTIONAL_BODY = 'x-keyward-optional-body';
+
 export function loadOpenApi(path = OPENAPI_PATH): OpenApiDocument {
   const text = readFileSync(path, 'utf8');
   const doc = parseYaml(text) as JsonObject;
@@ -92,13 +95,21 @@ export function loadOpenApi(path = OPENAPI_PATH): OpenApiDocument {
       if (typeof id !== 'string') throw new Error(`openapi.yaml: ${method.toUpperCase()} ${p} has no operationId`);
       const params = [...shared, ...((op['parameters'] ?? []) as JsonObject[])];
       const content = ((op['requestBody'] as JsonObject | undefined)?.['content'] ?? {}) as Record<string, JsonObject>;
-      const bodySchema = content['application/json']?.['schema'];
+      const withSchema = Object.entries(content).filter(([, media]) => media['schema'] !== undefined);
+      // One media type: its schema validates the body. Several: fastify picks the schema by content type.
+      const bodySchema =
+        withSchema.length > 1
+          ? { content: Object.fromEntries(withSchema.map(([type, media]) => [type, { schema: toJsonSchema(media['schema']) }])) }
+          : content['application/json']?.['schema'];
       const querystring = parameterSchema(params, 'query');
       const pathParams = parameterSchema(params, 'path');
+      const bodyRequired = (op['requestBody'] as JsonObject | undefined)?.['required'] === true;
+      const body = bodySchema ? (withSchema.length > 1 ? (bodySchema as JsonObject) : toJsonSchema(bodySchema)) : undefined;
       operations.set(id, {
         method: method.toUpperCase(),
         path: p,
-        ...(bodySchema ? { body: toJsonSchema(bodySchema) } : {}),
+        // An optional body may be absent; the validator compiler honours this marker.
+        ...(body ? { body: bodyRequired ? body : { ...body, [OPTIONAL_BODY]: true } } : {}),
         ...(querystring ? { querystring } : {}),
         ...(pathParams ? { params: pathParams } : {}),
       });

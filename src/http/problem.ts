@@ -44,6 +44,7 @@ export function problemOf(code: ErrorCode, detail: string, requestId: string, ex
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
+  if (typeof problem['retryAfterSeconds'] === 'number') reply.header('retry-after', String(problem['retryAfterSeconds']));
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 

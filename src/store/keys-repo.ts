@@ -82,7 +82,7 @@ export async function listKeys(db: Db, filter: KeyListFilter): Promise<KeyRow[]>
 export async function updateKey(
   db: Db,
   id: string,
-  patch: { description?: string; labels?: Record<string, string>; state?: KeyRow['state']; destroyedAt?: Date },
+  patch: { description?: string; labels?: Record<string, string>; state?: KeyRow['state']; destroyedAt?: Date; policyId?: string | null },
   at: Date,
 ): Promise<KeyRow> {
   return db
@@ -92,6 +92,7 @@ export async function updateKey(
       ...(patch.labels !== undefined ? { labels: JSON.stringify(patch.labels) } : {}),
       ...(patch.state !== undefined ? { state: patch.state } : {}),
       ...(patch.destroyedAt !== undefined ? { destroyedAt: patch.destroyedAt } : {}),
+      ...(patch.policyId !== undefined ? { policyId: patch.policyId } : {}),
       updatedAt: at,
       revision: sql<number>`revision + 1`,
     })

@@ -24,6 +24,7 @@ export interface KeysTable {
   createdAt: Timestamp;
   updatedAt: Timestamp;
   destroyedAt: Timestamp | null;
+  policyId: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface KeyVersionsTable {
@@ -79,6 +80,44 @@ export interface AuditHeadTable {
   hash: Uint8Array;
 }
 
+export interface NoncesTable {
+  nonceHash: Uint8Array;
+  createdAt: Timestamp;
+  expiresAt: Timestamp;
+  consumedAt: Timestamp | null;
+  client: string | null;
+}
+
+export interface PoliciesTable {
+  id: string;
+  name: string;
+  currentVersion: number;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: Timestamp | null;
+}
+
+export interface PolicyVersionsTable {
+  policyId: string;
+  version: number;
+  document: ColumnType<Record<string, unknown>, string, string>;
+  source: string | null;
+  sha256: string;
+  createdAt: Timestamp;
+  createdBy: string;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  publicJwk: ColumnType<Record<string, unknown>, string, string>;
+  kekId: string;
+  sealedPrivate: Uint8Array;
+  createdAt: Timestamp;
+  signUntil: Timestamp;
+  expiresAt: Timestamp;
+}
+
 export interface Schema {
   keks: KeksTable;
   keys: KeysTable;
@@ -87,4 +126,8 @@ export interface Schema {
   importKeys: ImportKeysTable;
   auditEvents: AuditEventsTable;
   auditHead: AuditHeadTable;
+  nonces: NoncesTable;
+  policies: PoliciesTable;
+  policyVersions: PolicyVersionsTable;
+  signingKeys: SigningKeysTable;
 }

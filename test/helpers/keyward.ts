@@ -43,6 +43,8 @@ export async function startTestKeyward(
     KEYWARD_DATA_DIR: dataDir,
     KEYWARD_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     KEYWARD_LOG_LEVEL: 'debug',
+    // Tests send far more requests from one address than a workload would; rate-limit tests turn it on.
+    KEYWARD_RATE_LIMIT: '0',
     ...opts.env,
   });
   const db = opts.db ?? (await createTestDatabase(kind));

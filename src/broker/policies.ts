@@ -1,0 +1,181 @@
+// Release policies as stored objects: create, new versions, list, delete, bind to keys, dry-run.
+// Documents are type-checked when saved (a typo is a 422 then, not a silent deny in production).
+import { createHash, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { RequestError } from '../errors.js';
+import type { Db } from '../store/database.js';
+import { pgErrorCode } from '../store/database.js';
+import * as repo from '../store/policies-repo.js';
+import * as keysRepo from '../store/keys-repo.js';
+import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
+import { parsePolicyText } from '../policy/document.js';
+import { evaluatePolicy, type PolicyDecision, type PolicyInput } from '../policy/evaluate.js';
+import { LruMemo } from '../evidence/memo.js';
+import { canonicalJson, appendAudit } from './audit.js';
+import { toKeyMetadata, type KeyMetadata, type RequestContext } from './vault.js';
+
+export interface PolicyInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly version: number;
+  readonly description: string;
+  readonly document: unknown;
+  readonly sha256: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly versionCreatedAt: string;
+}
+
+/** A policy version ready to evaluate. */
+export interface LoadedPolicy {
+  readonly id: string;
+  readonly version: number;
+  readonly compiled: CompiledPolicy;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function notFound(): RequestError {
+  return new RequestError('ERR_POLICY_NOT_FOUND', 'No policy with this id exists.');
+}
+
+/** A policy submitted as JSON (already parsed) or as YAML/JSON text. */
+export type PolicySubmission = { readonly document: unknown } | { readonly text: string };
+
+function readSubmission(input: PolicySubmission): { document: unknown; source: string | null } {
+  if ('text' in input) return { document: parsePolicyText(input.text), source: input.text };
+  return { document: input.document, source: null };
+}
+
+export class Policies {
+  private readonly compiled = new LruMemo(512);
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(ctx: RequestContext, input: PolicySubmission): Promise<PolicyInfo> {
+    const { document, source } = readSubmission(input);
+    const compiled = compilePolicy(document);
+    const id = randomUUID();
+    const at = this.clock.now();
+    const doc = compiled.document;
+    const sha256 = createHash('sha256').update(canonicalJson(doc)).digest('hex');
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await repo.insertPolicy(trx, { id, name: doc.name, at });
+        await repo.insertPolicyVersion(trx, { policyId: id, version: 1, document: doc, source, sha256, at, createdBy: ctx.actor.id });
+        await appendAudit(trx, { actor: ctx.actor, action: 'policy.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: doc.name, version: 1, sha256 } }, at);
+      });
+    } catch (err) {
+      if (pgErrorCode(err) === '23505') throw await this.nameTaken(doc.name);
+      throw err;
+    }
+    return this.get(id);
+  }
+
+  private async nameTaken(name: string): Promise<RequestError> {
+    const existing = await repo.findPolicyByName(this.db, name);
+    return new RequestError('ERR_POLICY_NAME_TAKEN', 'A policy with this name already exists.', existing ? { extra: { existingId: existing.id } } : {});
+  }
+
+  /** Saves a new version; keys bound to the policy are decided by it from now on. */
+  async update(ctx: RequestContext, id: string, input: PolicySubmission): Promise<PolicyInfo> {
+    const { document, source } = readSubmission(input);
+    const compiled = compilePolicy(document);
+    const doc = compiled.document;
+    const sha256 = createHash('sha256').update(canonicalJson(doc)).digest('hex');
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        if (!UUID_RE.test(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
+        const at = this.clock.now();
+        const row = await repo.bumpPolicyVersion(trx, id, doc.name, at);
+        await repo.insertPolicyVersion(trx, { policyId: id, version: row.currentVersion, document: doc, source, sha256, at, createdBy: ctx.actor.id });
+        await appendAudit(trx, { actor: ctx.actor, action: 'policy.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: doc.name, version: row.currentVersion, sha256 } }, at);
+      });
+    } catch (err) {
+      if (pgErrorCode(err) === '23505') throw await this.nameTaken(doc.name);
+      throw err;
+    }
+    return this.get(id);
+  }
+
+  async get(id: string, version?: number): Promise<PolicyInfo> {
+    if (!UUID_RE.test(id)) throw notFound();
+    const row = await repo.findPolicy(this.db, id);
+    if (!row) throw notFound();
+    const v = await repo.findPolicyVersion(this.db, id, version ?? row.currentVersion);
+    if (!v) throw new RequestError('ERR_POLICY_NOT_FOUND', `Policy version ${version} does not exist.`);
+    const doc = v.document as { description?: string };
+    return {
+      id: row.id,
+      name: row.name,
+      version: v.version,
+      description: doc.description ?? '',
+      document: v.document,
+      sha256: v.sha256,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+      versionCreatedAt: v.createdAt.toISOString(),
+    };
+  }
+
+  async list(limit: number, after?: string): Promise<{ items: PolicyInfo[]; nextAfter: string | null }> {
+    const rows = await repo.listPolicies(this.db, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const items = await Promise.all(page.map((r) => this.get(r.id)));
+    return { items, nextAfter: rows.length > limit ? (page[page.length - 1]?.name ?? null) : null };
+  }
+
+  /** Deletes a policy no live key is bound to (its versions stay, for the audit trail). */
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (!UUID_RE.test(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
+      const bound = await repo.keysBoundTo(trx, id);
+      if (bound.length > 0) {
+        throw new RequestError('ERR_POLICY_IN_USE', 'Keys are bound to this policy; bind them to another policy first.', { extra: { keyIds: bound } });
+      }
+      const at = this.clock.now();
+      await repo.markPolicyDeleted(trx, id, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'policy.delete', target: id, outcome: 'success', requestId: ctx.requestId }, at);
+    });
+  }
+
+  /** Binds a key to a policy (null unbinds: the key is then never released). */
+  async bind(ctx: RequestContext, keyId: string, policyId: string | null): Promise<KeyMetadata> {
+    return this.db.transaction().execute(async (trx) => {
+      const key = UUID_RE.test(keyId) ? await keysRepo.findKeyById(trx, keyId, { forUpdate: true }) : undefined;
+      if (!key) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
+      if (key.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed.');
+      if (policyId !== null && (!UUID_RE.test(policyId) || !(await repo.findPolicy(trx, policyId)))) throw notFound();
+      const at = this.clock.now();
+      const updated = await keysRepo.updateKey(trx, keyId, { policyId }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'key.bind-policy', target: keyId, outcome: 'success', requestId: ctx.requestId, details: { policyId, previous: key.policyId } }, at);
+      return toKeyMetadata(updated);
+    });
+  }
+
+  /** The current version of a policy, compiled (cached by id and version). */
+  async load(db: Db, id: string): Promise<LoadedPolicy> {
+    const row = await repo.findPolicy(db, id);
+    if (!row) throw notFound();
+    return this.loadVersion(db, id, row.currentVersion);
+  }
+
+  async loadVersion(db: Db, id: string, version: number): Promise<LoadedPolicy> {
+    const key = `${id}:${version}`;
+    const cached = this.compiled.peek<CompiledPolicy>(key);
+    if (cached) return { id, version, compiled: cached };
+    const v = await repo.findPolicyVersion(db, id, version);
+    if (!v) throw notFound();
+    const compiled = this.compiled.remember(key, () => compilePolicy(v.document));
+    return { id, version, compiled };
+  }
+
+  /** Dry run: evaluates a policy version over claims and explains every rule. */
+  async evaluate(id: string, input: PolicyInput, version?: number): Promise<PolicyDecision & { policyId: string; version: number }> {
+    const loaded = version === undefined ? await this.load(this.db, id) : await this.loadVersion(this.db, id, version);
+    return { ...evaluatePolicy(loaded.compiled, input), policyId: id, version: loaded.version };
+  }
+}

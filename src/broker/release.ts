@@ -1,0 +1,269 @@
+// The release protocol (DESIGN.md "Release protocol"): challenge → attest (verify evidence bound to the
+// nonce and TEE key, consume the nonce, issue a token) → release (policy over the token's claims, JWE
+// to the TEE key). Every attestation, release and denial is audited in the transaction that decides it.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { EvidenceError, KeywardError, RequestError } from '../errors.js';
+import { fromBase64Url, toBase64Url, zeroize } from '../encoding.js';
+import type { Db } from '../store/database.js';
+import * as releaseRepo from '../store/release-repo.js';
+import * as keysRepo from '../store/keys-repo.js';
+import type { Collateral, EvidenceItem, TrustAnchors, VerificationMemo, VerifiedEvidence } from '../evidence/types.js';
+import type { CpuClaims } from '../evidence/claims.js';
+import { decodeEvidenceItem, evidenceBytes } from '../evidence/wire.js';
+import { verifyEvidenceSet, MAX_EVIDENCE_ITEMS } from '../evidence/verify.js';
+import { expandNvidiaClaims, summarizeGpus } from '../evidence/nvidia/topology.js';
+import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
+import { policyInputFromClaims, evaluatePolicy } from '../policy/evaluate.js';
+import { encryptForTee, parseTeePublicKey, type TeeKey } from '../keys/jwe.js';
+import { appendAudit, canonicalJson, type Actor } from './audit.js';
+import type { AttestationTokens } from './attestation-tokens.js';
+import type { Policies } from './policies.js';
+import { assertUsable, type Vault } from './vault.js';
+
+/** Where verifiers get collateral that does not travel with the evidence (uploads, caches, fetchers). */
+export interface CollateralSource {
+  collateralFor(items: readonly EvidenceItem[], now: Date): Promise<Collateral>;
+}
+
+export interface ReleaseDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly anchors: TrustAnchors;
+  readonly collateral: CollateralSource;
+  readonly memo: VerificationMemo;
+  readonly tokens: AttestationTokens;
+  readonly policies: Policies;
+  readonly vault: Vault;
+  readonly nonceTtlSeconds: number;
+  /** Told when evidence chained to an extra (non-vendor) anchor was accepted. */
+  readonly onExtraAnchor?: (anchors: string[]) => void;
+}
+
+export interface AttestRequest {
+  readonly nonce: string;
+  readonly teePublicKey: unknown;
+  readonly evidence: readonly unknown[];
+}
+
+export interface AttestResult {
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly claims: { readonly cpu: CpuClaims | null; readonly gpus: readonly NvidiaGpuClaims[]; readonly gpuTopology: unknown };
+}
+
+export interface ReleaseResult {
+  readonly keyId: string;
+  readonly version: number;
+  readonly jwe: string;
+  readonly releaseId: string;
+}
+
+const NONCE_BYTES = 32;
+export const WORKLOAD_ACTOR_PREFIX = 'workload:';
+
+function hashNonce(nonce: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(nonce).digest());
+}
+
+/** bind = SHA-512(nonce ‖ RFC 7638 thumbprint of the TEE key) (DESIGN.md step 2). */
+export function bindingFor(nonce: Uint8Array, thumbprint: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha512').update(nonce).update(thumbprint).digest());
+}
+
+function digestOf(item: EvidenceItem): string {
+  const h = createHash('sha256');
+  for (const part of evidenceBytes(item)) h.update(part);
+  return h.digest('hex');
+}
+
+export class ReleaseService {
+  constructor(private readonly deps: ReleaseDeps) {}
+
+  async challenge(client: string | null): Promise<{ nonce: string; expiresAt: string }> {
+    const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
+    const now = this.deps.clock.now();
+    const expiresAt = new Date(now.getTime() + this.deps.nonceTtlSeconds * 1000);
+    await releaseRepo.insertNonce(this.deps.db, { nonceHash: hashNonce(nonce), createdAt: now, expiresAt, client });
+    return { nonce: toBase64Url(nonce), expiresAt: expiresAt.toISOString() };
+  }
+
+  private async nonceProblem(nonceHash: Uint8Array, now: Date): Promise<RequestError> {
+    const row = await releaseRepo.findNonce(this.deps.db, nonceHash);
+    if (!row) return new RequestError('ERR_ATTEST_NONCE_UNKNOWN', 'The nonce was not issued by this keyward (POST /v1/challenge first).');
+    if (row.consumedAt) return new RequestError('ERR_ATTEST_NONCE_REPLAYED', 'The nonce was already used; each nonce works once.');
+    if (row.expiresAt <= now) return new RequestError('ERR_ATTEST_NONCE_EXPIRED', 'The nonce expired; request a new challenge.');
+    return new RequestError('ERR_ATTEST_NONCE_REPLAYED', 'The nonce was already used; each nonce works once.');
+  }
+
+  async attest(request: AttestRequest, requestId: string | null): Promise<AttestResult> {
+    const nonce = fromBase64Url(request.nonce);
+    if (!nonce || nonce.length !== NONCE_BYTES) throw new RequestError('ERR_ATTEST_NONCE_MALFORMED', 'nonce must be the base64url string POST /v1/challenge returned.');
+    const tee = parseTeePublicKey(request.teePublicKey);
+    if (request.evidence.length === 0 || request.evidence.length > MAX_EVIDENCE_ITEMS) {
+      throw new EvidenceError('ERR_EVIDENCE_SET_INVALID', `evidence must hold 1 to ${MAX_EVIDENCE_ITEMS} items.`);
+    }
+    const items = request.evidence.map((e, i) => decodeEvidenceItem(e, i));
+    const nonceHash = hashNonce(nonce);
+    const now = this.deps.clock.now();
+    // Fail fast (before any signature work) when the nonce cannot be consumed.
+    const row = await releaseRepo.findNonce(this.deps.db, nonceHash);
+    if (!row || row.consumedAt || row.expiresAt <= now) throw await this.nonceProblem(nonceHash, now);
+
+    const binding = bindingFor(nonce, tee.thumbprint);
+    const jkt = toBase64Url(tee.thumbprint);
+    const digests = items.map((item) => ({ type: item.type, digest: digestOf(item) }));
+    let verified: VerifiedEvidence[] | undefined;
+    let failure: KeywardError | undefined;
+    try {
+      const collateral = await this.deps.collateral.collateralFor(items, now);
+      verified = await verifyEvidenceSet(items, { collateral, anchors: this.deps.anchors, now, memo: this.deps.memo }, binding);
+    } catch (err) {
+      if (!(err instanceof KeywardError)) throw err;
+      // Evidence whose nonce field is not this binding was made for another nonce or another TEE key.
+      failure =
+        err.code === 'ERR_EVIDENCE_NONCE_MISMATCH'
+          ? new EvidenceError('ERR_EVIDENCE_BINDING_MISMATCH', 'The evidence is not bound to this nonce and teePublicKey.', { cause: err })
+          : err;
+    }
+    const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${jkt}`, name: 'attesting workload' };
+    const claims = verified ? this.claimsOf(verified) : undefined;
+    await this.deps.db.transaction().execute(async (trx) => {
+      // Burns the nonce whatever the verdict: one nonce, one attempt.
+      if (!(await releaseRepo.consumeNonce(trx, nonceHash, now))) throw await this.nonceProblem(nonceHash, now);
+      await appendAudit(
+        trx,
+        {
+          actor,
+          action: 'attest',
+          target: jkt,
+          outcome: failure ? 'failure' : 'success',
+          requestId,
+          details: {
+            evidence: digests,
+            ...(failure ? { code: failure.code } : { claimsDigest: createHash('sha256').update(canonicalJson(claims)).digest('hex') }),
+          },
+        },
+        now,
+      );
+    });
+    if (failure || !verified || !claims) throw failure ?? new KeywardError('ERR_INTERNAL', 'attestation failed');
+    const extra = verified.filter((v) => v.claims.anchor.source === 'extra').map((v) => `${v.claims.tee}:${v.claims.anchor.name}`);
+    if (extra.length > 0) this.deps.onExtraAnchor?.(extra);
+    const validUntil = Math.min(...verified.map((v) => v.validUntil.getTime()));
+    const { token, expiresAt } = await this.deps.tokens.sign({
+      sub: jkt,
+      cnf: { jkt, jwk: tee.jwk },
+      ...claims,
+      evidence: digests,
+      simulated: extra.length > 0,
+    });
+    const exp = new Date(Math.min(expiresAt.getTime(), validUntil));
+    return { token, expiresAt: exp.toISOString(), claims };
+  }
+
+  private claimsOf(verified: readonly VerifiedEvidence[]) {
+    const input = policyInputFromClaims(verified.map((v) => v.claims));
+    const gpus = expandNvidiaClaims(input.gpus ?? []);
+    return { cpu: input.cpu ?? null, gpus, gpuTopology: gpus.length > 0 ? summarizeGpus(gpus) : null };
+  }
+
+  /** Releases a key (or a data key of it) to the TEE an attestation token names, if its policy allows. */
+  async release(token: string, keyId: string, body: { version?: number; wrappedDataKey?: string }, requestId: string | null): Promise<ReleaseResult> {
+    const payload = await this.deps.tokens.verify(token);
+    const cnf = payload['cnf'] as { jkt?: string; jwk?: unknown } | undefined;
+    let tee: TeeKey;
+    try {
+      tee = parseTeePublicKey(cnf?.jwk);
+    } catch {
+      throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+    }
+    const jkt = toBase64Url(tee.thumbprint);
+    if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+    const db = this.deps.db;
+    const key = /^[0-9a-f-]{36}$/.test(keyId) ? await keysRepo.findKeyById(db, keyId) : undefined;
+    if (!key) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
+    const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${jkt}`, name: 'attested workload' };
+    const base = { evidence: payload['evidence'], tokenId: payload['jti'], jkt };
+    const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {
+      await db.transaction().execute((trx) =>
+        appendAudit(trx, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, code: err.code, ...details } }, this.deps.clock.now()),
+      );
+      return err;
+    };
+    try {
+      assertUsable(key);
+    } catch (err) {
+      throw await refuse(err as KeywardError, 'denied');
+    }
+    if (!key.policyId) throw await refuse(new RequestError('ERR_POLICY_NOT_BOUND', 'The key has no release policy; it is never released.'), 'denied');
+    const policy = await this.deps.policies.load(db, key.policyId);
+    const decision = evaluatePolicy(policy.compiled, { cpu: payload['cpu'] as never, gpus: (payload['gpus'] ?? []) as never });
+    const policyRef = { policyId: policy.id, policyVersion: policy.version };
+    if (!decision.allowed) {
+      // The workload learns only the code; the reasons go to the audit log for the owner.
+      throw await refuse(new RequestError('ERR_POLICY_DENIED', 'The release policy does not allow this workload.'), 'denied', {
+        ...policyRef,
+        reasons: decision.rules.filter((r) => r.outcome !== 'pass'),
+      });
+    }
+    let secret: Uint8Array;
+    let version: number;
+    try {
+      if (body.wrappedDataKey !== undefined) {
+        const opened = await this.deps.vault.openDataKey(db, key, body.wrappedDataKey);
+        if (body.version !== undefined && body.version !== opened.version) {
+          zeroize(opened.dataKey);
+          throw new RequestError('ERR_DATAKEY_INVALID', 'The wrapped data key is not valid for this key.');
+        }
+        ({ version } = opened);
+        secret = opened.dataKey;
+      } else {
+        version = body.version ?? key.currentVersion;
+        secret = await this.deps.vault.openVersion(db, key, version);
+      }
+    } catch (err) {
+      if (err instanceof KeywardError) throw await refuse(err, 'failure', policyRef);
+      throw err;
+    }
+    const releaseId = randomUUID();
+    try {
+      const jwe = await encryptForTee(secret, tee);
+      await db.transaction().execute((trx) =>
+        appendAudit(
+          trx,
+          {
+            actor,
+            action: 'key.release',
+            target: keyId,
+            outcome: 'success',
+            requestId,
+            details: { ...base, ...policyRef, releaseId, version, what: body.wrappedDataKey !== undefined ? 'datakey' : 'key', claimsDigest: createHash('sha256').update(canonicalJson({ cpu: payload['cpu'], gpus: payload['gpus'] })).digest('hex') },
+          },
+          this.deps.clock.now(),
+        ),
+      );
+      return { keyId, version, jwe, releaseId };
+    } finally {
+      zeroize(secret);
+    }
+  }
+
+  /** Verifies evidence without a nonce binding (admin dry run) and returns the policy input it yields. */
+  async claimsForDryRun(evidence: readonly unknown[], at?: Date): Promise<{ cpu: CpuClaims | null; gpus: readonly NvidiaGpuClaims[] }> {
+    if (evidence.length === 0 || evidence.length > MAX_EVIDENCE_ITEMS) {
+      throw new EvidenceError('ERR_EVIDENCE_SET_INVALID', `evidence must hold 1 to ${MAX_EVIDENCE_ITEMS} items.`);
+    }
+    const items = evidence.map((e, i) => decodeEvidenceItem(e, i));
+    const now = at ?? this.deps.clock.now();
+    const collateral = await this.deps.collateral.collateralFor(items, now);
+    const verified = await verifyEvidenceSet(items, { collateral, anchors: this.deps.anchors, now, memo: this.deps.memo });
+    const { cpu, gpus } = this.claimsOf(verified);
+    return { cpu, gpus };
+  }
+
+  /** Deletes long-expired nonces; returns how many. */
+  async sweepNonces(): Promise<number> {
+    return releaseRepo.deleteExpiredNonces(this.deps.db, new Date(this.deps.clock.now().getTime() - 3600_000));
+  }
+}

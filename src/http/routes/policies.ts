@@ -1,0 +1,55 @@
+// Release policy routes: create, version, list, read, delete, bind to keys, and the dry run.
+import type { Policies, PolicySubmission } from '../../broker/policies.js';
+import type { ReleaseService } from '../../broker/release.js';
+import type { PolicyInput } from '../../policy/evaluate.js';
+import { requestContext, type RouteRegistrar } from '../app.js';
+
+interface IdParams {
+  id: string;
+}
+
+function submission(body: unknown): PolicySubmission {
+  return typeof body === 'string' ? { text: body } : { document: body };
+}
+
+export function registerPolicyRoutes(r: RouteRegistrar, policies: Policies, release: ReleaseService): void {
+  r.app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  r.route('createPolicy', 'policies:write', async (request, reply) => {
+    const policy = await policies.create(requestContext(request), submission(request.body));
+    reply.code(201).header('location', `/v1/policies/${policy.id}`);
+    return policy;
+  });
+
+  r.route('listPolicies', 'policies:read', async (request) => {
+    const q = request.query as { limit: number; after?: string };
+    return policies.list(q.limit, q.after);
+  });
+
+  r.route('getPolicy', 'policies:read', async (request) => {
+    const q = request.query as { version?: number };
+    return policies.get((request.params as IdParams).id, q.version);
+  });
+
+  r.route('updatePolicy', 'policies:write', async (request) =>
+    policies.update(requestContext(request), (request.params as IdParams).id, submission(request.body)),
+  );
+
+  r.route('deletePolicy', 'policies:write', async (request, reply) => {
+    await policies.delete(requestContext(request), (request.params as IdParams).id);
+    reply.code(204);
+    return undefined;
+  });
+
+  r.route('bindKeyPolicy', 'policies:write', async (request) => {
+    const body = request.body as { policyId: string | null };
+    return policies.bind(requestContext(request), (request.params as IdParams).id, body.policyId);
+  });
+
+  r.route('evaluatePolicy', 'policies:read', async (request) => {
+    const body = request.body as { claims?: PolicyInput; evidence?: unknown[]; at?: string; version?: number };
+    const id = (request.params as IdParams).id;
+    const input = body.evidence ? await release.claimsForDryRun(body.evidence, body.at ? new Date(body.at) : undefined) : (body.claims ?? {});
+    return policies.evaluate(id, input, body.version);
+  });
+}

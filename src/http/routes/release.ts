@@ -1,0 +1,46 @@
+// Workload routes (DESIGN.md release protocol): challenge, attest, release, and the token JWKS.
+// No API token here: the workload proves itself with evidence, then with the attestation token.
+import type { FastifyRequest } from 'fastify';
+import { RequestError } from '../../errors.js';
+import type { ReleaseService, AttestRequest } from '../../broker/release.js';
+import type { AttestationTokens } from '../../broker/attestation-tokens.js';
+import type { RateLimiter } from '../../broker/rate-limit.js';
+import type { RouteRegistrar } from '../app.js';
+
+export interface ReleaseLimits {
+  readonly perClient: RateLimiter;
+  readonly perKey: RateLimiter;
+}
+
+function bearer(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_\-.]{1,65536})$/i.exec(header) : null;
+  if (!match?.[1]) throw new RequestError('ERR_ATTEST_TOKEN_REQUIRED', 'Send the attestation token from POST /v1/attest as "Authorization: Bearer <token>".');
+  return match[1];
+}
+
+export function registerReleaseRoutes(r: RouteRegistrar, release: ReleaseService, tokens: AttestationTokens, limits: ReleaseLimits): void {
+  r.route('createChallenge', 'public', async (request, reply) => {
+    limits.perClient.take(request.ip);
+    reply.code(201);
+    return release.challenge(request.ip);
+  });
+
+  r.route('attest', 'public', async (request) => {
+    limits.perClient.take(request.ip);
+    return release.attest(request.body as AttestRequest, String(request.id));
+  });
+
+  r.route('releaseKey', 'public', async (request) => {
+    const token = bearer(request);
+    const keyId = (request.params as { id: string }).id;
+    limits.perKey.take(keyId);
+    const body = (request.body ?? {}) as { version?: number; wrappedDataKey?: string };
+    return release.release(token, keyId, body, String(request.id));
+  });
+
+  r.route('jwks', 'public', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return tokens.jwks();
+  });
+}
