@@ -87,6 +87,19 @@ export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
   return createTrustAnchors(ders);
 }
 
+/** Calls `fn` at most once per `intervalMs` per distinct argument (log lines on hot paths). */
+function throttled<A>(intervalMs: number, clock: Clock, fn: (arg: A) => void): (arg: A) => void {
+  const last = new Map<string, number>();
+  return (arg) => {
+    const key = JSON.stringify(arg);
+    const now = clock.now().getTime();
+    if ((last.get(key) ?? -Infinity) + intervalMs > now) return;
+    last.set(key, now);
+    if (last.size > 1000) last.clear();
+    fn(arg);
+  };
+}
+
 export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
@@ -142,7 +155,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       policies,
       vault,
       nonceTtlSeconds: config.nonceTtlSeconds,
-      onExtraAnchor: (names) => logger.warn({ anchors: names }, 'accepted evidence chaining to EXTRA trust anchors (simulated or private PKI), not to vendor roots'),
+      onExtraAnchor: throttled(60_000, clock, (names: string[]) =>
+        logger.warn({ anchors: names }, 'accepted evidence chaining to EXTRA trust anchors (simulated or private PKI), not to vendor roots'),
+      ),
     });
     const limits = {
       perClient: new RateLimiter(config.workloadRateLimit, clock, 'client address'),

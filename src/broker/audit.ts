@@ -2,7 +2,7 @@
 // (hash = SHA-256(prevHash ‖ canonical JSON of the event)), never holding key material.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../store/database.js';
-import { appendAuditRow, lockAuditHead, type AuditRow } from '../store/audit-repo.js';
+import { advanceAuditHead, appendAuditRow, type AuditRow } from '../store/audit-repo.js';
 import { toHex } from '../encoding.js';
 
 export interface Actor {
@@ -50,9 +50,9 @@ function hashEvent(prevHash: Uint8Array, body: Omit<AuditEntry, 'prevHash' | 'ha
 
 /** Appends one event inside `trx` (call it last in the transaction: it holds the chain head lock). */
 export async function appendAudit(trx: Db, event: AuditEvent, at: Date): Promise<number> {
-  const head = await lockAuditHead(trx);
+  const head = await advanceAuditHead(trx);
   const body = {
-    seq: head.seq + 1,
+    seq: head.seq,
     id: randomUUID(),
     at: at.toISOString(),
     actor: event.actor.id,
@@ -62,8 +62,8 @@ export async function appendAudit(trx: Db, event: AuditEvent, at: Date): Promise
     requestId: event.requestId,
     details: { actorName: event.actor.name, ...(event.details ?? {}) },
   };
-  const hash = hashEvent(head.hash, body);
-  await appendAuditRow(trx, { ...body, at, prevHash: head.hash, hash });
+  const hash = hashEvent(head.prevHash, body);
+  await appendAuditRow(trx, { ...body, at, prevHash: head.prevHash, hash });
   return body.seq;
 }
 

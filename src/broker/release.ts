@@ -181,8 +181,11 @@ export class ReleaseService {
     const jkt = toBase64Url(tee.thumbprint);
     if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
     const db = this.deps.db;
-    const key = /^[0-9a-f-]{36}$/.test(keyId) ? await keysRepo.findKeyById(db, keyId) : undefined;
-    if (!key) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
+    const found = /^[0-9a-f-]{36}$/.test(keyId)
+      ? await keysRepo.findKeyForRelease(db, keyId, body.wrappedDataKey === undefined ? body.version : undefined)
+      : undefined;
+    if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
+    const key = found.key;
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${jkt}`, name: 'attested workload' };
     const base = { evidence: payload['evidence'], tokenId: payload['jti'], jkt };
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {
@@ -196,8 +199,10 @@ export class ReleaseService {
     } catch (err) {
       throw await refuse(err as KeywardError, 'denied');
     }
-    if (!key.policyId) throw await refuse(new RequestError('ERR_POLICY_NOT_BOUND', 'The key has no release policy; it is never released.'), 'denied');
-    const policy = await this.deps.policies.load(db, key.policyId);
+    if (!key.policyId || found.policyVersion === undefined) {
+      throw await refuse(new RequestError('ERR_POLICY_NOT_BOUND', 'The key has no release policy; it is never released.'), 'denied');
+    }
+    const policy = await this.deps.policies.loadVersion(db, key.policyId, found.policyVersion);
     const decision = evaluatePolicy(policy.compiled, { cpu: payload['cpu'] as never, gpus: (payload['gpus'] ?? []) as never });
     const policyRef = { policyId: policy.id, policyVersion: policy.version };
     if (!decision.allowed) {
@@ -220,7 +225,7 @@ export class ReleaseService {
         secret = opened.dataKey;
       } else {
         version = body.version ?? key.currentVersion;
-        secret = await this.deps.vault.openVersion(db, key, version);
+        secret = await this.deps.vault.openVersionRow(key.id, version, found.version);
       }
     } catch (err) {
       if (err instanceof KeywardError) throw await refuse(err, 'failure', policyRef);
@@ -228,7 +233,7 @@ export class ReleaseService {
     }
     const releaseId = randomUUID();
     try {
-      const jwe = await encryptForTee(secret, tee);
+      const jwe = encryptForTee(secret, tee);
       await db.transaction().execute((trx) =>
         appendAudit(
           trx,

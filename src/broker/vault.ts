@@ -276,10 +276,14 @@ export class Vault {
 
   /** Opens the material of one version of a key (for release to an attested workload). Caller zeroes it. */
   async openVersion(db: Db, row: KeyRow, version: number): Promise<Uint8Array> {
-    const v = await keysRepo.findKeyVersion(db, row.id, version);
+    return this.openVersionRow(row.id, version, await keysRepo.findKeyVersion(db, row.id, version));
+  }
+
+  /** Opens an already-read version row (undefined: it does not exist). Caller zeroes the result. */
+  async openVersionRow(keyId: string, version: number, v: Pick<keysRepo.KeyVersionRow, 'state' | 'kekId' | 'sealed'> | undefined): Promise<Uint8Array> {
     if (!v) throw new RequestError('ERR_KEY_VERSION_NOT_FOUND', `Key version ${version} does not exist.`);
     if (v.state === 'destroyed' || !v.sealed || !v.kekId) throw new RequestError('ERR_KEY_DESTROYED', 'This key version has been destroyed.');
-    return openMaterial(await this.keks.resolve(v.kekId), row.id, version, v.sealed);
+    return openMaterial(await this.keks.resolve(v.kekId), keyId, version, v.sealed);
   }
 
   /** Opens a wrapped data key of this key (for release with wrappedDataKey). Caller zeroes it. */

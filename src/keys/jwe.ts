@@ -1,8 +1,17 @@
 // Release to a TEE (DESIGN.md release protocol step 4): key material or a data key encrypted as a compact
 // JWE to the ephemeral public key born inside the TEE — ECDH-ES+A256KW for EC/OKP keys, RSA-OAEP-256 for
 // RSA ≥ 3072; enc A256GCM. Also validates that key and computes its RFC 7638 thumbprint.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { CompactEncrypt } from 'jose';
+import {
+  constants,
+  createCipheriv,
+  createHash,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  publicEncrypt,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { RequestError } from '../errors.js';
 
 /** The public members of a TEE key JWK, and nothing else (a private member is refused). */
@@ -69,9 +78,62 @@ export function parseTeePublicKey(value: unknown): TeeKey {
   return { jwk, key, thumbprint: jwkThumbprint(jwk), alg: jwk.kty === 'RSA' ? 'RSA-OAEP-256' : 'ECDH-ES+A256KW' };
 }
 
-/** Encrypts `plaintext` to the TEE key as a compact JWE; `kid` of the header is the key's thumbprint. */
-export async function encryptForTee(plaintext: Uint8Array, tee: TeeKey, extraHeader: Record<string, string> = {}): Promise<string> {
-  return new CompactEncrypt(plaintext)
-    .setProtectedHeader({ alg: tee.alg, enc: 'A256GCM', kid: Buffer.from(tee.thumbprint).toString('base64url'), ...extraHeader })
-    .encrypt(tee.key);
+const b64u = (bytes: Uint8Array | string): string => Buffer.from(bytes).toString('base64url');
+
+/** RFC 7518 §4.6.2 Concat KDF for ECDH-ES+A256KW (SHA-256, one round: 256 bits), empty apu/apv. */
+function concatKdf(z: Buffer): Buffer {
+  const alg = Buffer.from('ECDH-ES+A256KW');
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  return createHash('sha256')
+    .update(u32(1))
+    .update(z)
+    .update(u32(alg.length))
+    .update(alg)
+    .update(u32(0))
+    .update(u32(0))
+    .update(u32(256))
+    .digest();
+}
+
+/** The content-encryption key wrapped to the TEE key, and the header members that say how. */
+function wrapCek(cek: Buffer, tee: TeeKey): { encryptedKey: Buffer; header: Record<string, unknown> } {
+  if (tee.jwk.kty === 'RSA') {
+    return { encryptedKey: publicEncrypt({ key: tee.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek), header: {} };
+  }
+  const ephemeral =
+    tee.jwk.kty === 'OKP' ? generateKeyPairSync('x25519') : generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: tee.key });
+  const kek = concatKdf(z);
+  z.fill(0);
+  // RFC 3394 AES key wrap with the default IV.
+  const wrap = createCipheriv('id-aes256-wrap', kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+  const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
+  kek.fill(0);
+  const epk = ephemeral.publicKey.export({ format: 'jwk' }) as Record<string, string>;
+  const epkMembers = tee.jwk.kty === 'OKP' ? { kty: 'OKP', crv: 'X25519', x: epk['x'] } : { kty: 'EC', crv: 'P-384', x: epk['x'], y: epk['y'] };
+  return { encryptedKey, header: { epk: epkMembers } };
+}
+
+/**
+ * Encrypts `plaintext` to the TEE key as a compact JWE (RFC 7516) with node's synchronous crypto:
+ * ECDH-ES+A256KW (X25519 or P-384 ephemeral key) or RSA-OAEP-256 for the CEK, A256GCM for the content.
+ * The header `kid` is the TEE key's thumbprint.
+ */
+export function encryptForTee(plaintext: Uint8Array, tee: TeeKey, extraHeader: Record<string, string> = {}): string {
+  const cek = randomBytes(32);
+  try {
+    const { encryptedKey, header } = wrapCek(cek, tee);
+    const protectedHeader = b64u(JSON.stringify({ alg: tee.alg, enc: 'A256GCM', kid: b64u(tee.thumbprint), ...header, ...extraHeader }));
+    const iv = randomBytes(12);
+    const gcm = createCipheriv('aes-256-gcm', cek, iv);
+    gcm.setAAD(Buffer.from(protectedHeader, 'ascii'));
+    const ciphertext = Buffer.concat([gcm.update(plaintext), gcm.final()]);
+    return [protectedHeader, b64u(encryptedKey), b64u(iv), b64u(ciphertext), b64u(gcm.getAuthTag())].join('.');
+  } finally {
+    cek.fill(0);
+  }
 }

@@ -1,14 +1,22 @@
 // The append-only, hash-chained audit log: head row lock, event insert, listing.
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from './database.js';
 import type { AuditEventsTable } from './schema.js';
 
 export type AuditRow = Selectable<AuditEventsTable>;
 
-/** Locks the chain head for this transaction (serializes appends) and returns it. */
-export async function lockAuditHead(trx: Db): Promise<{ seq: number; hash: Uint8Array }> {
-  const head = await trx.selectFrom('auditHead').select(['seq', 'hash']).where('singleton', '=', true).forUpdate().executeTakeFirstOrThrow();
-  return { seq: Number(head.seq), hash: head.hash };
+/**
+ * Advances the chain head by one inside `trx` and returns the new sequence number with the previous hash.
+ * The row lock it takes serializes appends until the transaction ends.
+ */
+export async function advanceAuditHead(trx: Db): Promise<{ seq: number; prevHash: Uint8Array }> {
+  const head = await trx
+    .updateTable('auditHead')
+    .set({ seq: sql<number>`seq + 1` })
+    .where('singleton', '=', true)
+    .returning(['seq', 'hash'])
+    .executeTakeFirstOrThrow();
+  return { seq: Number(head.seq), prevHash: head.hash };
 }
 
 export interface NewAuditRow {
@@ -25,9 +33,14 @@ export interface NewAuditRow {
   readonly hash: Uint8Array;
 }
 
+/** Inserts the event and moves the head's hash to it, in one statement (one round trip). */
 export async function appendAuditRow(trx: Db, row: NewAuditRow): Promise<void> {
-  await trx.insertInto('auditEvents').values({ ...row, details: JSON.stringify(row.details) }).execute();
-  await trx.updateTable('auditHead').set({ seq: row.seq, hash: row.hash }).where('singleton', '=', true).execute();
+  await sql`WITH inserted AS (
+      INSERT INTO audit_events (seq, id, at, actor, action, target, outcome, request_id, details, prev_hash, hash)
+      VALUES (${row.seq}, ${row.id}, ${row.at}, ${row.actor}, ${row.action}, ${row.target}, ${row.outcome}, ${row.requestId},
+              ${JSON.stringify(row.details)}::jsonb, ${row.prevHash}, ${row.hash})
+      RETURNING seq)
+    UPDATE audit_head SET hash = ${row.hash} WHERE singleton AND seq = (SELECT seq FROM inserted)`.execute(trx);
 }
 
 export interface AuditFilter {

@@ -172,3 +172,32 @@ export async function countVersionsByKek(db: Db): Promise<Map<string, number>> {
     .execute();
   return new Map(rows.map((r) => [r.kekId as string, Number(r.count)]));
 }
+
+export interface KeyForRelease {
+  readonly key: KeyRow;
+  /** Current version of the bound policy (undefined: unbound or the policy was deleted). */
+  readonly policyVersion: number | undefined;
+  /** The requested (or current) version's row, if it exists. */
+  readonly version: Pick<KeyVersionRow, 'version' | 'state' | 'kekId' | 'sealed'> | undefined;
+}
+
+/** One round trip for a release: the key, its policy's current version, and the version's sealed material. */
+export async function findKeyForRelease(db: Db, keyId: string, version: number | undefined): Promise<KeyForRelease | undefined> {
+  const row = await db
+    .selectFrom('keys as k')
+    .leftJoin('policies as p', (j) => j.onRef('p.id', '=', 'k.policyId').on('p.deletedAt', 'is', null))
+    .leftJoin('keyVersions as v', (j) =>
+      j.onRef('v.keyId', '=', 'k.id').on(version === undefined ? sql<boolean>`v.version = k.current_version` : sql<boolean>`v.version = ${version}`),
+    )
+    .selectAll('k')
+    .select(['p.currentVersion as policyVersion', 'v.version as vVersion', 'v.state as vState', 'v.kekId as vKekId', 'v.sealed as vSealed'])
+    .where('k.id', '=', keyId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { policyVersion, vVersion, vState, vKekId, vSealed, ...key } = row;
+  return {
+    key: key as KeyRow,
+    policyVersion: policyVersion ?? undefined,
+    version: vVersion === null || vVersion === undefined ? undefined : { version: vVersion, state: vState as KeyVersionRow['state'], kekId: vKekId ?? null, sealed: vSealed ?? null },
+  };
+}

@@ -1,0 +1,235 @@
+// Service benchmarks over real HTTP (issues 2 and 6). The keyward server and a fastify hello-world server
+// run as child processes; this process is the load generator (same machine: 2 cores shared by both).
+// - datakey: POST /v1/keys/{id}/datakey requests/s next to hello-world requests/s (same generator, same run).
+// - release: full SNP releases (challenge + attest + release, durable audit): server CPU seconds per
+//   release next to CPU seconds per raw P-384 verify in this run (ratio = verify ÷ release cost), the
+//   throughput at saturation and p50/p99 latency at half that rate.
+// Database: Postgres when KEYWARD_BENCH_DATABASE_URL is set, else PGlite.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash, generateKeyPairSync, createSign, createVerify } from 'node:crypto';
+import pg from 'pg';
+import { report } from './lib.mjs';
+import { createAmdLookalikePki, issueVcek, buildSnpReport, signSnpReport, DEFAULT_TCB } from '../dist/dev/snp.js';
+import { jwkThumbprint } from '../dist/keys/jwe.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = join(here, '..', 'bin', 'keyward.js');
+const TOKEN = 'bench-bootstrap-admin-token-0123456789';
+const TICK = 100; // Linux USER_HZ
+
+function procCpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK;
+}
+
+function startProcess(args, env, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1], stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) });
+      }
+    });
+    child.stderr.on('data', (c) => (out += c));
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+  });
+}
+
+async function startKeyward(env) {
+  return startProcess([BIN, 'serve'], { KEYWARD_PORT: '0', KEYWARD_LOG_LEVEL: 'info', KEYWARD_BOOTSTRAP_TOKEN: TOKEN, KEYWARD_RATE_LIMIT: '0', ...env }, /"address":"(http:\/\/[^"]+)".*keyward listening/);
+}
+
+async function startHello() {
+  const script = join(mkdtempSync(join(tmpdir(), 'kw-hello-')), 'hello.mjs');
+  writeFileSync(
+    script,
+    `import Fastify from ${JSON.stringify(join(here, '..', 'node_modules', 'fastify', 'fastify.js'))};
+const app = Fastify();
+app.post('/hello', async () => ({ hello: 'world' }));
+const address = await app.listen({ host: '127.0.0.1', port: 0 });
+console.log('listening ' + address);`,
+  );
+  return startProcess([script], {}, /listening (http:\/\/\S+)/);
+}
+
+async function call(url, method, path, token, body) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Closed loop: `concurrency` workers calling `op` for `seconds`; returns ops/s and latencies (ms). */
+async function closedLoop(op, { seconds, concurrency }) {
+  const end = performance.now() + seconds * 1000;
+  const latencies = [];
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      await op();
+      latencies.push(performance.now() - t0);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { rate: latencies.length / ((performance.now() - t0) / 1000), latencies };
+}
+
+/** Open loop at a fixed rate: latency percentiles without coordinated omission from the generator. */
+async function openLoop(op, { rate, seconds }) {
+  const latencies = [];
+  const inflight = [];
+  const start = performance.now();
+  const total = Math.floor(rate * seconds);
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(op().then(() => latencies.push(performance.now() - due)));
+  }
+  await Promise.all(inflight);
+  return latencies;
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** A fresh schema per run on the bench Postgres (dropped afterwards), or PGlite in `dataDir`. */
+async function dbEnv(dataDir) {
+  const base = process.env.KEYWARD_BENCH_DATABASE_URL;
+  if (!base) return { env: { KEYWARD_DATA_DIR: dataDir }, drop: async () => undefined };
+  const schema = `kwbench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    env: { KEYWARD_DATA_DIR: dataDir, KEYWARD_DATABASE_URL: url.toString() },
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+function rawP384CpuSeconds(seconds) {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const data = Buffer.alloc(672, 7);
+  const sig = createSign('sha384').update(data).sign(privateKey);
+  const c0 = process.cpuUsage();
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  while (performance.now() < end) {
+    createVerify('sha384').update(data).verify(publicKey, sig);
+    n++;
+  }
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6 / n;
+}
+
+async function benchDatakey(quick) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kw-bench-'));
+  const seconds = quick ? 3 : 10;
+  const hello = await startHello();
+  const db = await dbEnv(dataDir);
+  const kw = await startKeyward(db.env);
+  try {
+    const key = await call(kw.url, 'POST', '/v1/keys', TOKEN, { name: `bench-${Date.now()}`, kind: 'dataset' });
+    const hi = await closedLoop(() => call(hello.url, 'POST', '/hello', undefined, {}), { seconds, concurrency: 16 });
+    const dk = await closedLoop(() => call(kw.url, 'POST', `/v1/keys/${key.id}/datakey`, TOKEN), { seconds, concurrency: 16 });
+    report('datakey_requests_per_second', dk.rate, 'req/s', { ceiling: hi.rate, ratio: dk.rate / hi.rate, ceilingName: 'fastify hello world', database: process.env.KEYWARD_BENCH_DATABASE_URL ? 'postgres' : 'pglite', generator: 'same machine, in-process fetch, 16 connections' });
+    report('datakey_latency_p50', percentile(dk.latencies, 50), 'ms');
+  } finally {
+    await kw.stop();
+    await hello.stop();
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function benchRelease(quick) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kw-bench-'));
+  const now = new Date();
+  const nb = new Date(now.getTime() - 86_400_000);
+  const na = new Date(now.getTime() + 365 * 86_400_000);
+  const pki = await createAmdLookalikePki({ product: 'Milan', algorithm: 'rsa-pss-2048', notBefore: nb, notAfter: na, organization: 'keyward BENCH' });
+  const chipId = new Uint8Array(64).fill(7);
+  const vcek = await issueVcek(pki, { chipId, tcb: DEFAULT_TCB.Milan, notBefore: nb, notAfter: na });
+  const anchors = mkdtempSync(join(tmpdir(), 'kw-bench-anchors-'));
+  writeFileSync(join(anchors, 'ark.pem'), pki.ark.pem);
+  const certs = [vcek.der, pki.ask.der, pki.ark.der].map((d) => Buffer.from(d).toString('base64'));
+  const measurement = Buffer.alloc(48, 0xa1);
+  const db = await dbEnv(dataDir);
+  const kw = await startKeyward({ ...db.env, KEYWARD_EXTRA_ANCHORS: anchors });
+  try {
+    const key = await call(kw.url, 'POST', '/v1/keys', TOKEN, { name: 'bench-model', kind: 'model' });
+    const policy = await call(kw.url, 'POST', '/v1/policies', TOKEN, {
+      name: 'bench',
+      rules: [
+        { name: 'no-debug', expr: '!cpu.debug' },
+        { name: 'image', expr: 'cpu.measurement in refs.images' },
+        { name: 'tcb', expr: 'cpu.reportedTcb.snp >= 20' },
+      ],
+      refs: { images: [measurement.toString('hex')] },
+    });
+    await call(kw.url, 'PUT', `/v1/keys/${key.id}/policy`, TOKEN, { policyId: policy.id });
+    // One TEE key for the run: X25519 (the cheapest ECDH for the release JWE); the generator signs a fresh report each time.
+    const tee = generateKeyPairSync('x25519');
+    const jwk = tee.publicKey.export({ format: 'jwk' });
+    const teePublicKey = { kty: 'OKP', crv: 'X25519', x: jwk.x };
+    const thumb = jwkThumbprint(teePublicKey);
+    const releaseOnce = async () => {
+      const { nonce } = await call(kw.url, 'POST', '/v1/challenge');
+      const bind = createHash('sha512').update(Buffer.from(nonce, 'base64url')).update(thumb).digest();
+      const signed = signSnpReport(buildSnpReport({ product: 'Milan', chipId, reportData: bind, measurement }), vcek.keys);
+      const { token } = await call(kw.url, 'POST', '/v1/attest', undefined, { nonce, teePublicKey, evidence: [{ type: 'snp', report: Buffer.from(signed).toString('base64'), certs }] });
+      await call(kw.url, 'POST', `/v1/keys/${key.id}/release`, token);
+    };
+    for (let i = 0; i < 20; i++) await releaseOnce();
+    const seconds = quick ? 4 : 15;
+    const cpu0 = procCpuSeconds(kw.child.pid);
+    const sat = await closedLoop(releaseOnce, { seconds, concurrency: 8 });
+    const serverCpuPerRelease = (procCpuSeconds(kw.child.pid) - cpu0) / sat.latencies.length;
+    const verifyCost = rawP384CpuSeconds(quick ? 1 : 3);
+    const dbName = process.env.KEYWARD_BENCH_DATABASE_URL ? 'postgres' : 'pglite';
+    report('snp_release_server_cpu_per_release', serverCpuPerRelease * 1000, 'ms', {
+      ceiling: verifyCost * 1000,
+      ceilingName: 'raw P-384 crypto.verify (this process)',
+      ratio: verifyCost / serverCpuPerRelease,
+      database: dbName,
+    });
+    report('snp_release_throughput_saturation', sat.rate, 'releases/s', { database: dbName, generator: 'same machine (signs a fresh P-384 report per release), 8 concurrent flows' });
+    const half = await openLoop(releaseOnce, { rate: Math.max(1, sat.rate / 2), seconds: quick ? 3 : 10 });
+    report('snp_release_latency_p50_at_half_rate', percentile(half, 50), 'ms', { rate: sat.rate / 2 });
+    report('snp_release_latency_p99_at_half_rate', percentile(half, 99), 'ms', { rate: sat.rate / 2 });
+  } finally {
+    await kw.stop();
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(anchors, { recursive: true, force: true });
+  }
+}
+
+export async function run({ quick }) {
+  await benchDatakey(quick);
+  await benchRelease(quick);
+}
