@@ -170,9 +170,10 @@ function jsonEvidence(text: string, type: EvidenceType | undefined, file: string
  */
 export function readEvidence(bytes: Uint8Array, type: EvidenceType | undefined, collateral: Collateral, file: string): EvidenceItem | EvidenceItem[] {
   if (bytes.length === 0) throw new UsageError(`${file} is empty.`);
-  const looksTextual = bytes.subarray(0, 64).every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f));
+  const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  const looksTextual = text.subarray(0, 64).every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f));
   if (looksTextual) {
-    const json = jsonEvidence(Buffer.from(bytes).toString('utf8'), type, file);
+    const json = jsonEvidence(Buffer.from(text).toString('utf8'), type, file);
     if (json) return json;
   }
   if (type) return rawItem(type, bytes, collateral);

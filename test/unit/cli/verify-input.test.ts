@@ -91,6 +91,8 @@ describe('readEvidence', () => {
     const bytes = new Uint8Array(Buffer.from(`\n  ${text}\n`));
     expect(readEvidence(bytes, undefined, empty, 'eat.json')).toEqual({ type: 'nvidia-nras', token: `\n  ${text}\n` });
     expect(usageMessage(() => readEvidence(bytes, 'nitro', empty, 'eat.json'))).toMatch(/is an NRAS result, not nitro evidence/);
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...Buffer.from(text)]);
+    expect(readEvidence(bom, undefined, empty, 'bom.json')).toEqual({ type: 'nvidia-nras', token: text });
   });
 
   it('reads the wire form: one item, a set (extra attest-body fields ignored), and refuses a --type that disagrees', () => {
