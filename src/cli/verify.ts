@@ -119,9 +119,8 @@ export async function loadCollateral(paths: readonly string[]): Promise<Collater
 
 /** Vendor pins plus KEYWARD_EXTRA_ANCHORS (the service's loader, imported only when extras are configured). */
 async function loadAnchors(io: CliIo): Promise<TrustAnchors> {
-  let dir: string | undefined;
   try {
-    dir = loadConfig().extraAnchorsDir;
+    const dir = loadConfig().extraAnchorsDir;
     if (!dir) return vendorAnchors();
     const anchors = (await import('../service.js')).loadExtraAnchors(dir);
     const extra = anchors.all.filter((a) => a.source === 'extra').map((a) => `${a.name} (${a.spkiSha256})`);
