@@ -181,6 +181,17 @@ export const ERROR_STATUS = {
   ERR_SEALED_DIRECTORY_MISMATCH: 422,
   ERR_SEALED_IO_FAILED: 500,
 
+  // --- agent: evidence providers and the TEE simulator (agent/evidence, dev/ca) -------------------
+  // Raised inside the workload, never by the server; the statuses only classify them (503: try again).
+  ERR_AGENT_OPTIONS_INVALID: 400,
+  ERR_AGENT_TSM_UNAVAILABLE: 500,
+  ERR_AGENT_TSM_BUSY: 503,
+  ERR_AGENT_EVIDENCE_FAILED: 500,
+  ERR_AGENT_GPU_CMD_FAILED: 500,
+  ERR_AGENT_GPU_CMD_OUTPUT_INVALID: 502,
+  ERR_AGENT_GPU_CMD_TIMEOUT: 504,
+  ERR_AGENT_DEV_CA_INVALID: 500,
+
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,
   ERR_COLLATERAL_STALE: 503,

@@ -26,6 +26,8 @@ commands:
   kek rotate [--to URI]     rotate the root KEK and reseal every key version under it
   verify --evidence FILE [--type T] [--collateral PATH]... [--at RFC3339] [--nonce HEX] [--json]
                             verify attestation evidence offline
+  dev ca --out DIR [--data-dir DIR]
+                            write the simulator's development CA roots and collateral (SIMULATED)
   help                      show this text
 `;
 
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./serve.js')).migrateCommand,
   kek: async () => (await import('./kek.js')).kekCommand,
   verify: async () => (await import('./verify.js')).verifyCommand,
+  dev: async () => (await import('./dev.js')).devCommand,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

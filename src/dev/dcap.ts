@@ -40,6 +40,8 @@ export interface DcapPkiNames {
   readonly pckCa: string;
   readonly pck: string;
   readonly tcbSigning: string;
+  /** O= of every certificate (Intel: "Intel Corporation"); a simulator says SIMULATED here. */
+  readonly organization?: string;
 }
 
 export interface DcapTestPkiOptions {
@@ -62,7 +64,7 @@ export interface DcapTestPki {
   readonly notAfter: Date;
 }
 
-const INTEL_DN_TAIL = 'O=Intel Corporation, L=Santa Clara, ST=CA, C=US';
+const INTEL_ORGANIZATION = 'Intel Corporation';
 
 export function defaultPkiNames(caKind: 'platform' | 'processor' = 'platform'): DcapPkiNames {
   return {
@@ -140,14 +142,14 @@ export function encodeSgxExtension(values: PckValues): Uint8Array {
 
 // --- the PKI -------------------------------------------------------------------------------------------
 
-function dn(cn: string): string {
-  return `CN=${cn}, ${INTEL_DN_TAIL}`;
+function dn(cn: string, organization = INTEL_ORGANIZATION): string {
+  return `CN=${cn}, O=${organization}, L=Santa Clara, ST=CA, C=US`;
 }
 
 /** Issues a PCK leaf (a new platform) under the PKI's PCK CA. */
 export async function issuePckCertificate(pki: Pick<DcapTestPki, 'pckCa' | 'names' | 'notBefore' | 'notAfter'>, values: PckValues): Promise<DevCertificate> {
   return issueCertificate(pki.pckCa, {
-    subject: dn(pki.names.pck),
+    subject: dn(pki.names.pck, pki.names.organization),
     keys: await generateDevKeyPair('p256'),
     notBefore: pki.notBefore,
     notAfter: pki.notAfter,
@@ -158,9 +160,10 @@ export async function issuePckCertificate(pki: Pick<DcapTestPki, 'pckCa' | 'name
 export async function createDcapTestPki(opts: DcapTestPkiOptions): Promise<DcapTestPki> {
   const names = { ...defaultPkiNames(opts.caKind), ...opts.names };
   const { notBefore, notAfter } = opts;
-  const root = await createSelfSignedRoot({ subject: dn(names.root), keys: await generateDevKeyPair('p256'), notBefore, notAfter });
-  const pckCa = await issueCertificate(root, { subject: dn(names.pckCa), keys: await generateDevKeyPair('p256'), notBefore, notAfter, ca: true });
-  const tcbSigning = await issueCertificate(root, { subject: dn(names.tcbSigning), keys: await generateDevKeyPair('p256'), notBefore, notAfter });
+  const o = names.organization;
+  const root = await createSelfSignedRoot({ subject: dn(names.root, o), keys: await generateDevKeyPair('p256'), notBefore, notAfter });
+  const pckCa = await issueCertificate(root, { subject: dn(names.pckCa, o), keys: await generateDevKeyPair('p256'), notBefore, notAfter, ca: true });
+  const tcbSigning = await issueCertificate(root, { subject: dn(names.tcbSigning, o), keys: await generateDevKeyPair('p256'), notBefore, notAfter });
   const pckValues = defaultPckValues(opts.pck);
   const pck = await issuePckCertificate({ pckCa, names, notBefore, notAfter }, pckValues);
   return { root, pckCa, pck, tcbSigning, pckValues, names, notBefore, notAfter };

@@ -38,6 +38,13 @@ function commonName(subject: string): string {
   return cn ? cn.slice(3) : subject.replace(/\n/g, ', ');
 }
 
+/** An extra anchor's display name: its CN and, when present, its O ("ARK-Milan (keyward SIMULATED)"). */
+function extraAnchorName(subject: string): string {
+  const o = subject.split('\n').find((part) => part.startsWith('O='));
+  const cn = commonName(subject);
+  return o && o.length > 2 ? `${cn} (${o.slice(2)})` : cn;
+}
+
 class AnchorSet implements TrustAnchors {
   readonly all: readonly TrustAnchor[];
   private readonly bySpki = new Map<string, TrustAnchor>();
@@ -82,7 +89,8 @@ export function createTrustAnchors(extraRootsDer: readonly Uint8Array[]): TrustA
       throw new EvidenceError('ERR_CHAIN_MALFORMED', 'An extra trust anchor is not an X.509 certificate.', { cause });
     }
     anchors.push({
-      name: commonName(cert.subject),
+      // The organization shows who minted a look-alike root (a simulator says SIMULATED there).
+      name: extraAnchorName(cert.subject),
       spkiSha256: spkiSha256(cert),
       source: 'extra',
       roles: ALL_ROLES,

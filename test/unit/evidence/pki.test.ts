@@ -97,7 +97,15 @@ describe('verifyChain on a look-alike test CA', () => {
     const extra = createTrustAnchors([root.der]);
     const result = verifyChain(parseCertificate(leaf.der), [parseCertificate(ask.der)], { anchors: extra, role: 'amd-ark', now: at });
     expect(result.anchor.source).toBe('extra');
-    expect(result.anchor.name).toBe('ARK-Milan');
+    expect(result.anchor.name).toBe('ARK-Milan (Advanced Micro Devices)');
+  });
+
+  it('names an extra anchor by CN and O, or by CN alone when it has no O', async () => {
+    const bare = await createSelfSignedRoot({ subject: 'CN=Lab Root', keys: await generateDevKeyPair('p256'), notBefore: nb, notAfter: na });
+    expect(createTrustAnchors([root.der, bare.der]).all.filter((a) => a.source === 'extra').map((a) => a.name)).toEqual([
+      'ARK-Milan (Advanced Micro Devices)',
+      'Lab Root',
+    ]);
   });
 
   it('applies a CRL that revokes the ASK, and refuses a CRL signed by another key', async () => {

@@ -46,7 +46,7 @@ describe('a look-alike Intel PKI (test CA)', () => {
     const r = await verifyEvidence({ type: 'tdx', quote: mintTdxQuote(f.tdxQe, { reportData: new Uint8Array(64).fill(7) }) }, f.ctx('tdx'));
     const c = r.claims as TdxClaims;
     expect(c.anchor.source).toBe('extra');
-    expect(c.anchor.name).toBe('Intel SGX Root CA');
+    expect(c.anchor.name).toBe('Intel SGX Root CA (Intel Corporation)');
     expect(c.tcbStatus).toBe('UpToDate');
     expect(c.tdxModuleId).toBe('TDX_01');
     expect(c.reportData).toBe('07'.repeat(64));

@@ -92,7 +92,7 @@ describe('a chain from a test CA mimicking AWS', () => {
     expect(claims).toEqual({
       tee: 'nitro',
       debug: false,
-      anchor: { source: 'extra', name: 'aws.nitro-enclaves', spkiSha256: rootSpki },
+      anchor: { source: 'extra', name: 'aws.nitro-enclaves (Amazon)', spkiSha256: rootSpki },
       moduleId: 'i-0123456789abcdef0-enc0123456789abcdef',
       digest: 'SHA384',
       pcrs: Object.fromEntries([...nitroPcrs()].map(([i, v]) => [String(i), Buffer.from(v).toString('hex')])),
@@ -116,7 +116,7 @@ describe('a chain from a test CA mimicking AWS', () => {
     expect(custom.instance.cert.subject).toContain('CN=i-0123456789abcdef0.eu-west-3.aws.nitro-enclaves');
     const doc = mintNitroDocument(custom, customLeaf, { timestamp: AT });
     const { claims } = await verify(doc, { anchors: createTrustAnchors([custom.root.der]) });
-    expect(claims.anchor.name).toBe('test.nitro-enclaves');
+    expect(claims.anchor.name).toBe('test.nitro-enclaves (Example)');
   });
 
   it('treats the cabundle as an unordered pool, and can take the root from the extra anchor', async () => {

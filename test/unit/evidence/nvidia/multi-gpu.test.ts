@@ -152,6 +152,6 @@ describe('eight synthetic GPUs (what the simulator serves)', () => {
     const verified = await verifyEvidenceSet(ev.items, c, binding);
     const summary = summarizeGpus(verified.map((v) => v.claims as NvidiaGpuClaims));
     expect(summary).toMatchObject({ gpuCount: 8, duplicateCount: 0, allMeasurementsMatched: true, sameDriver: true, sameVbios: true, allCcMode: true });
-    expect(verified.every((v) => (v.claims as NvidiaGpuClaims).anchor.name === 'SIMULATED NVIDIA Device Identity CA')).toBe(true);
+    expect(verified.every((v) => (v.claims as NvidiaGpuClaims).anchor.name === 'SIMULATED NVIDIA Device Identity CA (SIMULATED NVIDIA)')).toBe(true);
   });
 });

@@ -192,7 +192,7 @@ describe('nvidia-nras with a test signing key', () => {
     const t = await mintNrasResult({ key: simKey, nonce, devices: gpus(1), now });
     const jwksSim = [{ keys: [simKey.jwk] }];
     const labelled = await verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx(now, { jwks: jwksSim }, {}, createTrustAnchors([pki.deviceRoot.der])));
-    expect(labelled.claims.anchor).toMatchObject({ source: 'extra', name: 'SIMULATED NVIDIA Device Identity CA' });
+    expect(labelled.claims.anchor).toMatchObject({ source: 'extra', name: 'SIMULATED NVIDIA Device Identity CA (SIMULATED NVIDIA)' });
     const unlabelled = await verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx(now, { jwks: jwksSim }));
     expect(unlabelled.claims.anchor.source).toBe('vendor');
     expect(await codeOf(() => verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx('2026-03-01T12:00:00Z', { jwks: jwksSim })))).toBe('ERR_NRAS_TOKEN_EXPIRED');

@@ -166,7 +166,7 @@ describe('verifyGpuReport with a test CA mimicking NVIDIA', () => {
     expect(syncCodeOf(() => verifyGpuReport(report, gpu.certChain, ctx('2026-01-01Z', {}, { expectedNonce: nonce })))).toBe('ERR_CHAIN_UNTRUSTED_ROOT');
     const v = verifyGpuReport(report, gpu.certChain, ctx('2026-01-01Z', {}, { expectedNonce: nonce }, createTrustAnchors([pki.deviceRoot.der])));
     expect(v.chain.anchor.source).toBe('extra');
-    expect(v.chain.anchor.name).toBe('SIMULATED NVIDIA Device Identity CA');
+    expect(v.chain.anchor.name).toBe('SIMULATED NVIDIA Device Identity CA (SIMULATED NVIDIA)');
   });
 
   it('binds the FWID for Hopper and Blackwell (DICE TcbInfo) leaves', async () => {

@@ -187,7 +187,7 @@ describe('nvidia-gpu with a test PKI (synthetic GPUs and RIMs)', () => {
   it('verifies, labelled with the test roots', async () => {
     const result = await verify(ev.items[0]!, ev.rims);
     expect(result.claims.measurements).toEqual({ matched: 33, total: 33, mismatchedIndices: [] });
-    expect(result.claims.anchor).toMatchObject({ source: 'extra', name: 'SIMULATED NVIDIA Device Identity CA' });
+    expect(result.claims.anchor).toMatchObject({ source: 'extra', name: 'SIMULATED NVIDIA Device Identity CA (SIMULATED NVIDIA)' });
   });
 
   it('accepts any listed alternative and refuses a value outside them', async () => {

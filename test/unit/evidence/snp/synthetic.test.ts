@@ -72,7 +72,7 @@ describe('a forged chain that mimics AMD exactly', () => {
 
   it('verifies with anchor.source "extra" when its ARK is configured as an extra anchor', () => {
     const result = verifyMilan(milanItem({ reportData: new Uint8Array(64).fill(0xab), policy: 0x30000n, vmpl: 2 }));
-    expect(result.claims.anchor).toMatchObject({ source: 'extra', name: 'ARK-Milan' });
+    expect(result.claims.anchor).toMatchObject({ source: 'extra', name: 'ARK-Milan (Advanced Micro Devices)' });
     expect(result.claims).toMatchObject({ product: 'Milan', signer: 'vcek', vmpl: 2, debug: false, reportVersion: 3 });
     expect(result.claims.reportData).toBe('ab'.repeat(64));
     expect(result.claims.reportedTcb).toEqual(milanTcb);
@@ -121,7 +121,7 @@ describe('Turin (TCB layout with FMC, 8-byte hwID)', () => {
     const result = verifySnpEvidenceSync(turinItem(), ctxAt(at, { anchors: turinAnchors }));
     expect(result.claims.product).toBe('Turin');
     expect(result.claims.reportedTcb).toEqual(turinTcb);
-    expect(result.claims.anchor.name).toBe('ARK-Turin');
+    expect(result.claims.anchor.name).toBe('ARK-Turin (SIMULATED)');
   });
 
   it('decodes a v2 report (no CPUID) with the layout of the product its chain names', () => {
