@@ -26,6 +26,7 @@ import { registerSystemRoutes } from './http/routes/system.js';
 import { registerAdminRoutes } from './http/routes/admin.js';
 import { registerReleaseRoutes } from './http/routes/release.js';
 import { registerPolicyRoutes } from './http/routes/policies.js';
+import { registerEvidenceRoutes } from './http/routes/evidence.js';
 import { AttestationTokens } from './broker/attestation-tokens.js';
 import { Policies } from './broker/policies.js';
 import { ReleaseService, type CollateralSource } from './broker/release.js';
@@ -145,12 +146,13 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const policies = new Policies(database.db, clock);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const collateral: CollateralSource = { collateralFor: async () => emptyCollateral() };
+    const memo = new LruMemo(50_000);
     const release = new ReleaseService({
       db: database.db,
       clock,
       anchors,
       collateral,
-      memo: new LruMemo(50_000),
+      memo,
       tokens: attestationTokens,
       policies,
       vault,
@@ -171,6 +173,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerAdminRoutes(http, tokens, auditLog);
     registerPolicyRoutes(http, policies, release);
     registerReleaseRoutes(http, release, attestationTokens, limits);
+    registerEvidenceRoutes(http, { anchors, collateral, memo, clock });
     await http.app.ready();
     const sweeper = setInterval(() => {
       release.sweepNonces().catch((err: unknown) => logger.warn({ err }, 'nonce sweep failed'));

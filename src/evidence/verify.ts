@@ -1,29 +1,33 @@
 // Dispatches evidence items to their TEE verifier and verifies composite sets (CPU TEE + N GPUs).
 import { EvidenceError } from '../errors.js';
 import type { EvidenceItem, EvidenceType, VerifiedEvidence, Verifier, VerifyContext } from './types.js';
-import { verifyNitroEvidence } from './nitro/verify.js';
-import { verifyNvidiaGpuEvidence } from './nvidia/verify-gpu.js';
-import { verifyNvidiaNrasEvidence } from './nvidia/nras.js';
-import { verifyTdxEvidence } from './tdx/verify.js';
-import { verifySgxEvidence } from './sgx/verify.js';
-import { verifySnpEvidence } from './snp/verify.js';
-
-/** The verifier for each evidence type. A type without one is refused (fail closed). */
-const VERIFIERS: Partial<Record<EvidenceType, Verifier<never>>> = {
-  snp: verifySnpEvidence,
-  tdx: verifyTdxEvidence,
-  sgx: verifySgxEvidence,
-  nitro: verifyNitroEvidence,
-  'nvidia-gpu': verifyNvidiaGpuEvidence as Verifier<never>,
-  'nvidia-nras': verifyNvidiaNrasEvidence as Verifier<never>,
+/**
+ * The verifier for each evidence type, loaded on first use (a CLI run for one TEE does not load the XML,
+ * JOSE and CBOR stacks of the others). A type without one is refused (fail closed).
+ */
+const VERIFIERS: Partial<Record<EvidenceType, () => Promise<Verifier<never>>>> = {
+  snp: async () => (await import('./snp/verify.js')).verifySnpEvidence,
+  tdx: async () => (await import('./tdx/verify.js')).verifyTdxEvidence,
+  sgx: async () => (await import('./sgx/verify.js')).verifySgxEvidence,
+  nitro: async () => (await import('./nitro/verify.js')).verifyNitroEvidence,
+  'nvidia-gpu': async () => (await import('./nvidia/verify-gpu.js')).verifyNvidiaGpuEvidence as Verifier<never>,
+  'nvidia-nras': async () => (await import('./nvidia/nras.js')).verifyNvidiaNrasEvidence as Verifier<never>,
 };
+const loaded = new Map<EvidenceType, Verifier>();
 
 export function supportedEvidenceTypes(): EvidenceType[] {
   return Object.keys(VERIFIERS) as EvidenceType[];
 }
 
 export async function verifyEvidence(item: EvidenceItem, ctx: VerifyContext): Promise<VerifiedEvidence> {
-  const verifier = VERIFIERS[item.type] as Verifier | undefined;
+  let verifier = loaded.get(item.type);
+  if (!verifier) {
+    const load = VERIFIERS[item.type];
+    if (load) {
+      verifier = (await load()) as Verifier;
+      loaded.set(item.type, verifier);
+    }
+  }
   if (!verifier) {
     throw new EvidenceError('ERR_EVIDENCE_UNSUPPORTED', `Evidence of type "${item.type}" is not supported by this keyward.`);
   }
