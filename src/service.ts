@@ -16,6 +16,12 @@ import { Tokens } from './broker/tokens.js';
 import { ImportKeys } from './broker/import-keys.js';
 import { AuditLog } from './broker/audit-log.js';
 import { Health } from './broker/health.js';
+import { CollateralBroker } from './broker/collateral.js';
+import type { CollateralFetchers } from './broker/collateral-fetch.js';
+import { AmdKdsClient } from './collateral/amd-kds.js';
+import { IntelPcsClient } from './collateral/intel-pcs.js';
+import { PostgresCollateralCache } from './collateral/postgres-cache.js';
+import { readCollateralDirectory } from './collateral/directory.js';
 import { createTrustAnchors } from './evidence/anchors.js';
 import { parseCertificates } from './evidence/pki.js';
 import type { TrustAnchors } from './evidence/types.js';
@@ -24,6 +30,7 @@ import { loadOpenApi } from './http/openapi.js';
 import { registerKeyRoutes } from './http/routes/keys.js';
 import { registerSystemRoutes } from './http/routes/system.js';
 import { registerAdminRoutes } from './http/routes/admin.js';
+import { registerCollateralRoutes } from './http/routes/collateral.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -40,6 +47,8 @@ export interface Keyward {
   readonly vault: Vault;
   readonly tokens: Tokens;
   readonly anchors: TrustAnchors;
+  /** Held (and, when enabled, fetched) collateral: `collateral.collateralFor(items, now)` for the verifiers. */
+  readonly collateral: CollateralBroker;
   readonly logger: Logger;
   /** Set when this start created the bootstrap admin token from a generated secret. */
   readonly bootstrapToken: string | undefined;
@@ -76,6 +85,30 @@ export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
   return createTrustAnchors(ders);
 }
 
+/** AMD KDS only with KEYWARD_COLLATERAL_FETCH=on, Intel PCS/PCCS only with KEYWARD_PCCS_URL; both cache in Postgres. */
+export function collateralFetchers(config: Config, cache: PostgresCollateralCache, clock: Clock): CollateralFetchers {
+  return {
+    ...(config.collateralFetch ? { kds: new AmdKdsClient({ cache, clock, ...(config.kdsUrl ? { baseUrl: config.kdsUrl } : {}) }) } : {}),
+    ...(config.pccsUrl ? { pcs: new IntelPcsClient({ baseUrl: config.pccsUrl, cache, clock }) } : {}),
+  };
+}
+
+/** Stores KEYWARD_COLLATERAL_DIR's collateral (source 'dir') and logs what was loaded and what was skipped. */
+export async function loadCollateralDirectory(collateral: CollateralBroker, dir: string, logger: Logger): Promise<void> {
+  const { files, tooLarge } = readCollateralDirectory(dir);
+  const { stored, skipped } = await collateral.loadFiles(files);
+  logger.info(
+    {
+      dir,
+      items: stored.length,
+      added: stored.filter((i) => !i.duplicate).length,
+      loaded: stored.slice(0, 100).map((i) => `${i.kind}: ${i.label}${i.stale ? ' (stale)' : ''}`),
+      skipped: [...skipped, ...tooLarge],
+    },
+    'collateral directory loaded',
+  );
+}
+
 export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
@@ -108,6 +141,12 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const vault = new Vault(database.db, keks, clock, importKeys);
     const auditLog = new AuditLog(database.db);
     const health = new Health(database, keks);
+    const collateral = new CollateralBroker(database.db, clock, {
+      fetchers: collateralFetchers(config, new PostgresCollateralCache(database.db, clock), clock),
+      logger,
+    });
+    if (config.collateralDir) await loadCollateralDirectory(collateral, config.collateralDir, logger);
+    if (collateral.fetching) logger.info({ kds: config.collateralFetch, pccs: config.pccsUrl ?? null }, 'collateral fetching enabled');
 
     const boot = await tokens.bootstrap(config.bootstrapToken);
     if (boot.created) {
@@ -123,6 +162,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerSystemRoutes(http, health, http.metrics, openapi);
     registerKeyRoutes(http, vault, importKeys);
     registerAdminRoutes(http, tokens, auditLog);
+    registerCollateralRoutes(http, collateral, openapi);
     await http.app.ready();
 
     const ring = keks;
@@ -134,6 +174,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       vault,
       tokens,
       anchors,
+      collateral,
       logger,
       bootstrapToken: boot.secret,
       async listen() {

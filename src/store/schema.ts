@@ -79,6 +79,35 @@ export interface AuditHeadTable {
   hash: Uint8Array;
 }
 
+export type CollateralKindColumn = 'certificate' | 'crl' | 'ocsp' | 'tcb-info' | 'qe-identity' | 'rim' | 'jwks';
+export type CollateralSourceColumn = 'upload' | 'kds' | 'pcs' | 'dir';
+
+export interface CollateralItemsTable {
+  sha256: Uint8Array;
+  kind: CollateralKindColumn;
+  label: string;
+  series: string;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  data: Uint8Array;
+  validFrom: Timestamp | null;
+  validUntil: Timestamp | null;
+  source: CollateralSourceColumn;
+  name: string | null;
+  uploadedBy: string;
+  createdAt: Timestamp;
+}
+
+export interface CollateralStateTable {
+  singleton: boolean;
+  generation: ColumnType<number | string, number, number>;
+}
+
+export interface CollateralCacheTable {
+  key: string;
+  data: Uint8Array;
+  fetchedAt: Timestamp;
+}
+
 export interface Schema {
   keks: KeksTable;
   keys: KeysTable;
@@ -87,4 +116,7 @@ export interface Schema {
   importKeys: ImportKeysTable;
   auditEvents: AuditEventsTable;
   auditHead: AuditHeadTable;
+  collateralItems: CollateralItemsTable;
+  collateralState: CollateralStateTable;
+  collateralCache: CollateralCacheTable;
 }
