@@ -9,9 +9,9 @@ import type { CollateralItem } from '../collateral/recognize.js';
 import type { CollateralSelection } from '../collateral/selection.js';
 import { toHex } from '../encoding.js';
 import { EvidenceError } from '../errors.js';
-import { commonNameOf, parseCertificate, type Certificate } from '../evidence/pki.js';
+import { commonNameOf, parseCertificate, parseCertificateRemembered, type Certificate } from '../evidence/pki.js';
 import { dcapCollateralNeeds, type DcapCollateralNeeds } from '../evidence/dcap/needs.js';
-import { decodeSnpCertificates } from '../evidence/snp/certs.js';
+import { amdExtensionsRemembered, decodeSnpCertificates } from '../evidence/snp/certs.js';
 import { parseSnpReport, reportProduct, type SnpReport } from '../evidence/snp/report.js';
 import { readAmdExtensions, vekHwIdMatches, vekTcbMatches, type AmdVekExtensions } from '../evidence/snp/vek.js';
 import type { EvidenceItem, SnpProduct, VerificationMemo } from '../evidence/types.js';
@@ -61,7 +61,8 @@ function buildIndex(selection: CollateralSelection): HeldIndex {
     if (!fresh) continue;
     const d = held.details;
     if (held.kind === 'certificate') {
-      const cert = parseCertificate(held.item.data as Uint8Array);
+      const cert = tryRead(() => parseCertificate(held.item.data as Uint8Array));
+      if (!cert) continue;
       certificateCns.add(commonNameOf(cert.subject));
       const ext = amdExtensionsOf(cert);
       if (ext) veks.push(ext);
@@ -88,15 +89,16 @@ function tryRead<T>(read: () => T): T | undefined {
   }
 }
 
-function evidenceVeks(certs: readonly Uint8Array[]): { veks: AmdVekExtensions[]; cns: Set<string> } {
+/** The AMD signing keys and certificate names sent with a report (parses remembered: this runs per request). */
+function evidenceVeks(certs: readonly Uint8Array[], memo: VerificationMemo | undefined): { veks: AmdVekExtensions[]; cns: Set<string> } {
   const ders = tryRead(() => decodeSnpCertificates(certs)) ?? [];
   const veks: AmdVekExtensions[] = [];
   const cns = new Set<string>();
   for (const der of ders) {
-    const cert = tryRead(() => parseCertificate(der));
+    const cert = tryRead(() => parseCertificateRemembered(der, memo));
     if (!cert) continue;
     cns.add(commonNameOf(cert.subject));
-    const ext = amdExtensionsOf(cert);
+    const ext = tryRead(() => amdExtensionsRemembered(cert, memo));
     if (ext) veks.push(ext);
   }
   return { veks, cns };
@@ -114,10 +116,10 @@ function signerProduct(report: SnpReport, veks: readonly AmdVekExtensions[]): Sn
   return match?.product;
 }
 
-function snpNeeds(item: Extract<EvidenceItem, { type: 'snp' }>, held: HeldIndex, kds: AmdKdsClient): CollateralNeed[] {
+function snpNeeds(item: Extract<EvidenceItem, { type: 'snp' }>, held: HeldIndex, kds: AmdKdsClient, memo: VerificationMemo | undefined): CollateralNeed[] {
   const report = tryRead(() => parseSnpReport(item.report));
   if (!report || report.signingKey === 'none') return [];
-  const sent = evidenceVeks(item.certs);
+  const sent = evidenceVeks(item.certs, memo);
   const signer = signerProduct(report, [...sent.veks, ...held.veks]);
   // KDS serves VCEKs but never VLEKs (those come from the host): for a VLEK only the chain and CRL can be fetched.
   const product = signer ?? (report.signingKey === 'vlek' ? reportProduct(report) : undefined);
@@ -171,7 +173,7 @@ export function missingCollateral(
   const needs = new Map<string, CollateralNeed>();
   for (const item of items) {
     let found: CollateralNeed[] = [];
-    if (item.type === 'snp' && fetchers.kds) found = snpNeeds(item, held, fetchers.kds);
+    if (item.type === 'snp' && fetchers.kds) found = snpNeeds(item, held, fetchers.kds, memo);
     if ((item.type === 'tdx' || item.type === 'sgx') && fetchers.pcs) found = dcapNeeds(item.quote, held, fetchers.pcs, memo);
     for (const need of found) needs.set(need.key, need);
   }

@@ -253,11 +253,6 @@ export class CollateralBroker {
     return this.selectionOf(snapshot, now).collateral;
   }
 
-  /** Reads the held collateral now, so that the first verification does not pay for it. */
-  async warm(): Promise<void> {
-    await this.current();
-  }
-
   private selectionOf(snapshot: Snapshot, now: Date): CollateralSelection {
     const t = now.getTime();
     const cached = snapshot.selection;
@@ -362,10 +357,13 @@ export class CollateralBroker {
         })),
       );
       const out = results.map(({ row, inserted }) => ({ ...toInfo(row, at), duplicate: !inserted }));
+      const added = out.filter((i) => !i.duplicate).length;
+      // An upload is a request and always audited; a directory load or fetch only when it added something.
+      if (source !== 'upload' && added === 0) return out;
       const summary = out.slice(0, 100).map((i) => ({ id: i.id, kind: i.kind, duplicate: i.duplicate }));
       await appendAudit(
         trx,
-        { actor, action, target: out.length === 1 ? (out[0] as StoredCollateral).id : null, outcome: 'success', requestId, details: { source, count: out.length, added: out.filter((i) => !i.duplicate).length, items: summary } },
+        { actor, action, target: out.length === 1 ? (out[0] as StoredCollateral).id : null, outcome: 'success', requestId, details: { source, count: out.length, added, items: summary } },
         at,
       );
       return out;

@@ -182,6 +182,8 @@ describe.each(DB_KINDS)('collateral API on %s', (kind) => {
     const png = await uploadRaw(kw, new Uint8Array([0x89, 0x50]), { contentType: 'image/png' });
     expect(png.statusCode).toBe(415);
     expect(png.json().code).toBe('ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE');
+    const huge = await uploadRaw(kw, new Uint8Array(kw.config.bodyLimit + 1).fill(0x41));
+    expect([huge.statusCode, huge.json().code]).toEqual([413, 'ERR_REQUEST_TOO_LARGE']);
     expect((await listAll(kw)).length).toBe(before);
   });
 
@@ -316,7 +318,10 @@ describe.each(DB_KINDS)('KEYWARD_COLLATERAL_DIR on %s', (kind) => {
     writeFileSync(join(dir, 'README.txt'), 'collateral for the air-gapped site\n');
     writeFileSync(join(dir, 'milan.pem'), readVectorText('snp', 'amd/milan/cert_chain_vcek.pem'));
     writeFileSync(join(dir, 'milan.crl'), readVector('snp', 'crl/milan_vcek_crl_2025-05-06.der'));
-    const kw = await startTestKeyward(kind, { env: { KEYWARD_COLLATERAL_DIR: dir } });
+    const db = await createTestDatabase(kind);
+    const kekDir = mkdtempSync(join(tmpdir(), 'keyward-collateral-kek-'));
+    const env = { KEYWARD_COLLATERAL_DIR: dir, KEYWARD_KEK: `file:${join(kekDir, 'kek')}` };
+    const kw = await startTestKeyward(kind, { db, env });
     try {
       const items = await listAll(kw);
       expect(items.map((i) => [i.kind, i.label, i.source, i.name]).sort()).toEqual([
@@ -328,9 +333,22 @@ describe.each(DB_KINDS)('KEYWARD_COLLATERAL_DIR on %s', (kind) => {
       expect(line).toMatchObject({ dir, items: 3, added: 3, skipped: ['README.txt'] });
       expect((line?.['loaded'] as string[]).filter((l) => l.startsWith('crl: CRL by ARK-Milan'))).toHaveLength(1);
       const load = (await kw.request('GET', '/v1/audit?action=collateral.load')).json().items;
-      expect(load[0]).toMatchObject({ actor: 'system', details: { source: 'dir', count: 3 } });
+      expect(load).toHaveLength(1);
+      expect(load[0]).toMatchObject({ actor: 'system', details: { source: 'dir', count: 3, added: 3 } });
     } finally {
       await kw.close();
+    }
+    // A restart loads the same directory again: nothing new is stored or audited.
+    const again = await startTestKeyward(kind, { db, env });
+    try {
+      expect((await listAll(again)).length).toBe(3);
+      expect((await again.request('GET', '/v1/audit?action=collateral.load')).json().items).toHaveLength(1);
+      const line = again.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'collateral directory loaded');
+      expect(line).toMatchObject({ items: 3, added: 0 });
+    } finally {
+      await again.close();
+      await db.drop();
+      rmSync(kekDir, { recursive: true, force: true });
     }
   });
 
