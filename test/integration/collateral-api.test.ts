@@ -15,6 +15,8 @@ import { intelManifest, intelQuote } from '../helpers/intel.js';
 import { manifest as snpManifest, reportOf, vector } from '../unit/evidence/snp/helpers.js';
 import { verifyEvidence } from '../../src/evidence/verify.js';
 import { ERROR_STATUS, KeywardError } from '../../src/errors.js';
+import { RAW_COLLATERAL_TYPES } from '../../src/http/routes/collateral.js';
+import { openapi } from '../helpers/contract.js';
 import type { EvidenceItem } from '../../src/evidence/types.js';
 import type { SnpClaims } from '../../src/evidence/snp/claims.js';
 import type { TdxClaims } from '../../src/evidence/dcap/claims.js';
@@ -304,6 +306,14 @@ describe.each(DB_KINDS)('collateral API on %s', (kind) => {
     const code = await verifyCode(async () => verifyEvidence(item, { collateral: await kw.keyward.collateral.collateralFor([item], at), anchors: kw.keyward.anchors, now: at }));
     expect(code).toBe('ERR_COLLATERAL_STALE');
     expect(ERROR_STATUS.ERR_COLLATERAL_STALE).toBe(503);
+  });
+});
+
+describe('POST /v1/collateral media types', () => {
+  it('parses exactly the raw media types openapi.yaml documents, besides the JSON envelope', () => {
+    const paths = openapi.doc['paths'] as Record<string, { post?: { requestBody: { content: Record<string, unknown> } } }>;
+    const documented = Object.keys(paths['/v1/collateral']?.post?.requestBody.content ?? {});
+    expect(documented.filter((t) => t !== 'application/json').sort()).toEqual([...RAW_COLLATERAL_TYPES].sort());
   });
 });
 
