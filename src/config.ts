@@ -32,6 +32,14 @@ export interface Config {
   readonly collateralFetch: boolean;
   /** Intel PCS/PCCS base URL; collateral is fetched only when set. */
   readonly pccsUrl: string | undefined;
+  /** KEYWARD_KDS_URL: the AMD KDS (or a mirror of it) used when collateralFetch is on; default https://kdsintf.amd.com. */
+  readonly kdsUrl: string | undefined;
+  /**
+   * KEYWARD_COLLATERAL_DIR: a directory whose files (certificates, CRLs, OCSP responses, TCB Info, QE
+   * Identity, RIMs, JWK sets; recognized by content, subdirectories included) are stored as collateral
+   * (source 'dir') at every start: for air-gapped sites and the dev simulator's collateral.
+   */
+  readonly collateralDir: string | undefined;
   /** Lifetime of release challenges (nonces), seconds. */
   readonly nonceTtlSeconds: number;
   /** Lifetime of attestation tokens, seconds. */
@@ -112,6 +120,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const pccsUrl = env['KEYWARD_PCCS_URL'] || undefined;
   if (pccsUrl !== undefined && !/^https?:\/\//.test(pccsUrl)) throw invalid('KEYWARD_PCCS_URL must be an http(s) URL.');
+  const kdsUrl = env['KEYWARD_KDS_URL'] || undefined;
+  if (kdsUrl !== undefined && !/^https?:\/\//.test(kdsUrl)) throw invalid('KEYWARD_KDS_URL must be an http(s) URL.');
   return {
     host: env['KEYWARD_HOST'] || DEFAULT_HOST,
     port: intSetting(env, 'KEYWARD_PORT', DEFAULT_PORT, 0, 65535),
@@ -124,6 +134,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: intSetting(env, 'KEYWARD_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     collateralFetch: onOff(env, 'KEYWARD_COLLATERAL_FETCH'),
     pccsUrl,
+    kdsUrl,
+    collateralDir: env['KEYWARD_COLLATERAL_DIR'] ? resolve(env['KEYWARD_COLLATERAL_DIR']) : undefined,
     nonceTtlSeconds: intSetting(env, 'KEYWARD_NONCE_TTL', 300, 10, 3600),
     attestationTokenTtlSeconds: intSetting(env, 'KEYWARD_ATTESTATION_TOKEN_TTL', 300, 10, 3600),
     workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000),

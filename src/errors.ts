@@ -198,6 +198,9 @@ export const ERROR_STATUS = {
   ERR_COLLATERAL_UNAVAILABLE: 503,
   ERR_COLLATERAL_INVALID: 422,
   ERR_COLLATERAL_UNRECOGNIZED: 400,
+  // uploads and KEYWARD_COLLATERAL_DIR: recognized as collateral, but its structure cannot be read
+  ERR_COLLATERAL_MALFORMED: 400,
+  ERR_COLLATERAL_NOT_FOUND: 404,
 
   // --- service ------------------------------------------------------------------------------------
   ERR_NOT_READY: 503,

@@ -16,6 +16,12 @@ import { Tokens } from './broker/tokens.js';
 import { ImportKeys } from './broker/import-keys.js';
 import { AuditLog } from './broker/audit-log.js';
 import { Health } from './broker/health.js';
+import { CollateralBroker } from './broker/collateral.js';
+import type { CollateralFetchers } from './broker/collateral-fetch.js';
+import { AmdKdsClient } from './collateral/amd-kds.js';
+import { IntelPcsClient } from './collateral/intel-pcs.js';
+import { PostgresCollateralCache } from './collateral/postgres-cache.js';
+import { readCollateralDirectory } from './collateral/directory.js';
 import { createTrustAnchors } from './evidence/anchors.js';
 import { parseCertificates } from './evidence/pki.js';
 import type { TrustAnchors } from './evidence/types.js';
@@ -29,10 +35,10 @@ import { registerPolicyRoutes } from './http/routes/policies.js';
 import { registerEvidenceRoutes } from './http/routes/evidence.js';
 import { AttestationTokens } from './broker/attestation-tokens.js';
 import { Policies } from './broker/policies.js';
-import { ReleaseService, type CollateralSource } from './broker/release.js';
+import { ReleaseService } from './broker/release.js';
 import { RateLimiter } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
-import { emptyCollateral } from './collateral/recognize.js';
+import { registerCollateralRoutes } from './http/routes/collateral.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -52,6 +58,8 @@ export interface Keyward {
   readonly release: ReleaseService;
   readonly attestationTokens: AttestationTokens;
   readonly anchors: TrustAnchors;
+  /** Held (and, when enabled, fetched) collateral: `collateral.collateralFor(items, now)` for the verifiers. */
+  readonly collateral: CollateralBroker;
   readonly logger: Logger;
   /** Set when this start created the bootstrap admin token from a generated secret. */
   readonly bootstrapToken: string | undefined;
@@ -101,6 +109,30 @@ function throttled<A>(intervalMs: number, clock: Clock, fn: (arg: A) => void): (
   };
 }
 
+/** AMD KDS only with KEYWARD_COLLATERAL_FETCH=on, Intel PCS/PCCS only with KEYWARD_PCCS_URL; both cache in Postgres. */
+export function collateralFetchers(config: Config, cache: PostgresCollateralCache, clock: Clock): CollateralFetchers {
+  return {
+    ...(config.collateralFetch ? { kds: new AmdKdsClient({ cache, clock, ...(config.kdsUrl ? { baseUrl: config.kdsUrl } : {}) }) } : {}),
+    ...(config.pccsUrl ? { pcs: new IntelPcsClient({ baseUrl: config.pccsUrl, cache, clock }) } : {}),
+  };
+}
+
+/** Stores KEYWARD_COLLATERAL_DIR's collateral (source 'dir') and logs what was loaded and what was skipped. */
+export async function loadCollateralDirectory(collateral: CollateralBroker, dir: string, logger: Logger): Promise<void> {
+  const { files, tooLarge } = readCollateralDirectory(dir);
+  const { stored, skipped } = await collateral.loadFiles(files);
+  logger.info(
+    {
+      dir,
+      items: stored.length,
+      added: stored.filter((i) => !i.duplicate).length,
+      loaded: stored.slice(0, 100).map((i) => `${i.kind}: ${i.label}${i.stale ? ' (stale)' : ''}`),
+      skipped: [...skipped, ...tooLarge],
+    },
+    'collateral directory loaded',
+  );
+}
+
 export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
@@ -133,6 +165,12 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const vault = new Vault(database.db, keks, clock, importKeys);
     const auditLog = new AuditLog(database.db);
     const health = new Health(database, keks);
+    const collateral = new CollateralBroker(database.db, clock, {
+      fetchers: collateralFetchers(config, new PostgresCollateralCache(database.db, clock), clock),
+      logger,
+    });
+    if (config.collateralDir) await loadCollateralDirectory(collateral, config.collateralDir, logger);
+    if (collateral.fetching) logger.info({ kds: config.collateralFetch, pccs: config.pccsUrl ?? null }, 'collateral fetching enabled');
 
     const boot = await tokens.bootstrap(config.bootstrapToken);
     if (boot.created) {
@@ -145,7 +183,6 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const policies = new Policies(database.db, clock);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
-    const collateral: CollateralSource = { collateralFor: async () => emptyCollateral() };
     const memo = new LruMemo(50_000);
     const release = new ReleaseService({
       db: database.db,
@@ -174,6 +211,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerPolicyRoutes(http, policies, release);
     registerReleaseRoutes(http, release, attestationTokens, limits);
     registerEvidenceRoutes(http, { anchors, collateral, memo, clock });
+    registerCollateralRoutes(http, collateral, openapi);
     await http.app.ready();
     const sweeper = setInterval(() => {
       release.sweepNonces().catch((err: unknown) => logger.warn({ err }, 'nonce sweep failed'));
@@ -192,6 +230,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       release,
       attestationTokens,
       anchors,
+      collateral,
       logger,
       bootstrapToken: boot.secret,
       async listen() {

@@ -118,6 +118,35 @@ export interface SigningKeysTable {
   expiresAt: Timestamp;
 }
 
+export type CollateralKindColumn = 'certificate' | 'crl' | 'ocsp' | 'tcb-info' | 'qe-identity' | 'rim' | 'jwks';
+export type CollateralSourceColumn = 'upload' | 'kds' | 'pcs' | 'dir';
+
+export interface CollateralItemsTable {
+  sha256: Uint8Array;
+  kind: CollateralKindColumn;
+  label: string;
+  series: string;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  data: Uint8Array;
+  validFrom: Timestamp | null;
+  validUntil: Timestamp | null;
+  source: CollateralSourceColumn;
+  name: string | null;
+  uploadedBy: string;
+  createdAt: Timestamp;
+}
+
+export interface CollateralStateTable {
+  singleton: boolean;
+  generation: ColumnType<number | string, number, number>;
+}
+
+export interface CollateralCacheTable {
+  key: string;
+  data: Uint8Array;
+  fetchedAt: Timestamp;
+}
+
 export interface Schema {
   keks: KeksTable;
   keys: KeysTable;
@@ -130,4 +159,7 @@ export interface Schema {
   policies: PoliciesTable;
   policyVersions: PolicyVersionsTable;
   signingKeys: SigningKeysTable;
+  collateralItems: CollateralItemsTable;
+  collateralState: CollateralStateTable;
+  collateralCache: CollateralCacheTable;
 }

@@ -1,0 +1,22 @@
+// The fetch clients' cache (KdsCache for AMD KDS, CollateralCache for Intel PCS/PCCS) kept in Postgres, so
+// that every keyward replica sees what any of them fetched and none refetches it.
+import type { Clock } from '../clock.js';
+import type { Db } from '../store/database.js';
+import { readCacheEntry, writeCacheEntry } from '../store/collateral-repo.js';
+import type { KdsCache, KdsCacheEntry } from './amd-kds.js';
+import type { CollateralCache } from './intel-pcs.js';
+
+export class PostgresCollateralCache implements KdsCache, CollateralCache {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(key: string): Promise<KdsCacheEntry | undefined> {
+    return readCacheEntry(this.db, key);
+  }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    await writeCacheEntry(this.db, key, data, this.clock.now());
+  }
+}
