@@ -1,8 +1,9 @@
 // Service benchmarks over real HTTP (issues 2 and 6). The keyward server and a fastify hello-world server
 // run as child processes; this process is the load generator (same machine: 2 cores shared by both).
 // - datakey: POST /v1/keys/{id}/datakey requests/s next to hello-world requests/s (same generator, same run).
-// - release: full SNP releases (challenge + attest + release, durable audit): server CPU seconds per
-//   release next to CPU seconds per raw P-384 verify in this run (ratio = verify ÷ release cost), the
+// - release: full releases (challenge + attest + release, durable audit) for SNP, TDX and SNP + 8 GPUs
+//   with the dev CA's simulated evidence: server CPU seconds per release next to CPU seconds of the raw
+//   P-384 verifies the evidence needs, measured in this run (ratio = verify ÷ release cost), the
 //   throughput at saturation and p50/p99 latency at half that rate.
 // Database: Postgres when KEYWARD_BENCH_DATABASE_URL is set, else PGlite.
 import { spawn } from 'node:child_process';
@@ -13,8 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { createHash, generateKeyPairSync, createSign, createVerify } from 'node:crypto';
 import pg from 'pg';
 import { report } from './lib.mjs';
-import { createAmdLookalikePki, issueVcek, buildSnpReport, signSnpReport, DEFAULT_TCB } from '../dist/dev/snp.js';
 import { jwkThumbprint } from '../dist/keys/jwe.js';
+import { openDevCa } from '../dist/dev/ca.js';
+import { writeDevCaBundle } from '../dist/dev/ca-collateral.js';
+import { createSimulatorProvider, SIMULATED_DEFAULTS } from '../dist/agent/evidence/simulator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'bin', 'keyward.js');
@@ -166,70 +169,73 @@ async function benchDatakey(quick) {
   }
 }
 
-async function benchRelease(quick) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kw-bench-'));
+/** A dev CA (the simulator's roots and collateral) for the release benchmarks. */
+async function devWorld() {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-bench-ca-'));
   const now = new Date();
-  const nb = new Date(now.getTime() - 86_400_000);
-  const na = new Date(now.getTime() + 365 * 86_400_000);
-  const pki = await createAmdLookalikePki({ product: 'Milan', algorithm: 'rsa-pss-2048', notBefore: nb, notAfter: na, organization: 'keyward BENCH' });
-  const chipId = new Uint8Array(64).fill(7);
-  const vcek = await issueVcek(pki, { chipId, tcb: DEFAULT_TCB.Milan, notBefore: nb, notAfter: na });
-  const anchors = mkdtempSync(join(tmpdir(), 'kw-bench-anchors-'));
-  writeFileSync(join(anchors, 'ark.pem'), pki.ark.pem);
-  const certs = [vcek.der, pki.ask.der, pki.ark.der].map((d) => Buffer.from(d).toString('base64'));
-  const measurement = Buffer.alloc(48, 0xa1);
+  const ca = await openDevCa({ dataDir: dir, now, amdKeyAlgorithm: 'rsa-pss-2048' });
+  const bundle = await writeDevCaBundle(ca, join(dir, 'bundle'), now);
+  return { ca, bundle, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const RELEASE_CASES = [
+  { name: 'snp', tee: 'snp', gpus: 0, rules: [{ name: 'image', expr: 'cpu.measurement in refs.images' }, { name: 'no-debug', expr: '!cpu.debug' }, { name: 'tcb', expr: 'cpu.reportedTcb.snp >= 1' }] },
+  { name: 'tdx', tee: 'tdx', gpus: 0, rules: [{ name: 'image', expr: 'cpu.mrTd in refs.mrTd' }, { name: 'no-debug', expr: '!cpu.debug' }, { name: 'tcb', expr: 'cpu.tcbStatus == "UpToDate"' }] },
+  { name: 'snp_8gpu', tee: 'snp', gpus: 8, rules: [{ name: 'image', expr: 'cpu.measurement in refs.images' }, { name: 'gpus', expr: 'gpus.size() == 8 && gpus.all(g, g.measurements.matched == g.measurements.total)' }] },
+];
+
+async function benchRelease(world, c, quick, verifyCost) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kw-bench-'));
   const db = await dbEnv(dataDir);
-  const kw = await startKeyward({ ...db.env, KEYWARD_EXTRA_ANCHORS: anchors });
+  const kw = await startKeyward({ ...db.env, KEYWARD_EXTRA_ANCHORS: world.bundle.anchorsDir, KEYWARD_COLLATERAL_DIR: world.bundle.collateralDir });
   try {
     const key = await call(kw.url, 'POST', '/v1/keys', TOKEN, { name: 'bench-model', kind: 'model' });
-    const policy = await call(kw.url, 'POST', '/v1/policies', TOKEN, {
-      name: 'bench',
-      rules: [
-        { name: 'no-debug', expr: '!cpu.debug' },
-        { name: 'image', expr: 'cpu.measurement in refs.images' },
-        { name: 'tcb', expr: 'cpu.reportedTcb.snp >= 20' },
-      ],
-      refs: { images: [measurement.toString('hex')] },
-    });
+    const refs = { images: [Buffer.from(SIMULATED_DEFAULTS.snpMeasurement).toString('hex')], mrTd: [Buffer.from(SIMULATED_DEFAULTS.tdxMrTd).toString('hex')] };
+    const policy = await call(kw.url, 'POST', '/v1/policies', TOKEN, { name: `bench-${c.name}`, rules: c.rules, refs });
     await call(kw.url, 'PUT', `/v1/keys/${key.id}/policy`, TOKEN, { policyId: policy.id });
-    // One TEE key for the run: X25519 (the cheapest ECDH for the release JWE); the generator signs a fresh report each time.
+    const provider = createSimulatorProvider({ tee: c.tee, gpus: c.gpus, ca: world.ca });
+    // One X25519 TEE key for the run (the cheapest ECDH for the release JWE); every release gets fresh evidence.
     const tee = generateKeyPairSync('x25519');
-    const jwk = tee.publicKey.export({ format: 'jwk' });
-    const teePublicKey = { kty: 'OKP', crv: 'X25519', x: jwk.x };
+    const teePublicKey = { kty: 'OKP', crv: 'X25519', x: tee.publicKey.export({ format: 'jwk' }).x };
     const thumb = jwkThumbprint(teePublicKey);
     const releaseOnce = async () => {
       const { nonce } = await call(kw.url, 'POST', '/v1/challenge');
       const bind = createHash('sha512').update(Buffer.from(nonce, 'base64url')).update(thumb).digest();
-      const signed = signSnpReport(buildSnpReport({ product: 'Milan', chipId, reportData: bind, measurement }), vcek.keys);
-      const { token } = await call(kw.url, 'POST', '/v1/attest', undefined, { nonce, teePublicKey, evidence: [{ type: 'snp', report: Buffer.from(signed).toString('base64'), certs }] });
+      const evidence = await provider.collect(new Uint8Array(bind));
+      const { token } = await call(kw.url, 'POST', '/v1/attest', undefined, { nonce, teePublicKey, evidence });
       await call(kw.url, 'POST', `/v1/keys/${key.id}/release`, token);
     };
-    for (let i = 0; i < 20; i++) await releaseOnce();
-    const seconds = quick ? 4 : 15;
+    for (let i = 0; i < 10; i++) await releaseOnce();
+    const seconds = quick ? 3 : 15;
     const cpu0 = procCpuSeconds(kw.child.pid);
-    const sat = await closedLoop(releaseOnce, { seconds, concurrency: 8 });
+    const sat = await closedLoop(releaseOnce, { seconds, concurrency: 6 });
     const serverCpuPerRelease = (procCpuSeconds(kw.child.pid) - cpu0) / sat.latencies.length;
-    const verifyCost = rawP384CpuSeconds(quick ? 1 : 3);
+    const verifies = 1 + c.gpus;
     const dbName = process.env.KEYWARD_BENCH_DATABASE_URL ? 'postgres' : 'pglite';
-    report('snp_release_server_cpu_per_release', serverCpuPerRelease * 1000, 'ms', {
-      ceiling: verifyCost * 1000,
-      ceilingName: 'raw P-384 crypto.verify (this process)',
-      ratio: verifyCost / serverCpuPerRelease,
+    report(`${c.name}_release_server_cpu_per_release`, serverCpuPerRelease * 1000, 'ms', {
+      ceiling: verifyCost * verifies * 1000,
+      ceilingName: `${verifies} raw P-384 crypto.verify (this process)`,
+      ratio: (verifyCost * verifies) / serverCpuPerRelease,
       database: dbName,
     });
-    report('snp_release_throughput_saturation', sat.rate, 'releases/s', { database: dbName, generator: 'same machine (signs a fresh P-384 report per release), 8 concurrent flows' });
-    const half = await openLoop(releaseOnce, { rate: Math.max(1, sat.rate / 2), seconds: quick ? 3 : 10 });
-    report('snp_release_latency_p50_at_half_rate', percentile(half, 50), 'ms', { rate: sat.rate / 2 });
-    report('snp_release_latency_p99_at_half_rate', percentile(half, 99), 'ms', { rate: sat.rate / 2 });
+    report(`${c.name}_release_throughput_saturation`, sat.rate, 'releases/s', { database: dbName, generator: 'same machine: the simulator signs fresh evidence per release; 6 concurrent flows' });
+    const half = await openLoop(releaseOnce, { rate: Math.max(1, sat.rate / 2), seconds: quick ? 2 : 10 });
+    report(`${c.name}_release_latency_p50_at_half_rate`, percentile(half, 50), 'ms', { rate: Math.round(sat.rate / 2) });
+    report(`${c.name}_release_latency_p99_at_half_rate`, percentile(half, 99), 'ms', { rate: Math.round(sat.rate / 2) });
   } finally {
     await kw.stop();
     await db.drop();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(anchors, { recursive: true, force: true });
   }
 }
 
 export async function run({ quick }) {
   await benchDatakey(quick);
-  await benchRelease(quick);
+  const world = await devWorld();
+  try {
+    const verifyCost = rawP384CpuSeconds(quick ? 1 : 3);
+    for (const c of quick ? RELEASE_CASES.filter((x) => x.name !== 'tdx') : RELEASE_CASES) await benchRelease(world, c, quick, verifyCost);
+  } finally {
+    world.cleanup();
+  }
 }

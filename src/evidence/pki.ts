@@ -351,24 +351,35 @@ interface ParsedCrl {
   readonly tbs: Uint8Array;
 }
 
-export function parseCrl(der: Uint8Array): ParsedCrl {
+interface ParsedCrlCached extends ParsedCrl {
+  readonly issuerDer: string;
+}
+
+// CRLs arrive in collateral bags that are reused across verifications: parse each buffer once.
+const parsedCrls = new WeakMap<Uint8Array, ParsedCrlCached>();
+
+export function parseCrl(der: Uint8Array): ParsedCrlCached {
+  const cached = parsedCrls.get(der);
+  if (cached) return cached;
+  let parsed: ParsedCrlCached;
   try {
     const list = AsnConvert.parse(der, CertificateList);
     // Signatures cover the TBS bytes exactly as received, so slice them rather than re-encode.
     const outer = splitDerSequence(der)[0];
     const tbs = outer ? firstChild(outer) : undefined;
     if (!tbs) throw new Error('no tbsCertList');
-    return { list, tbs };
+    parsed = { list, tbs, issuerDer: nameDer(list.tbsCertList.issuer) };
   } catch (cause) {
     fail('ERR_CRL_INVALID', 'A CRL could not be parsed.', cause);
   }
+  parsedCrls.set(der, parsed);
+  return parsed;
 }
 
 /** True when the CRL names this certificate as its issuer (by DER-equal distinguished name). */
 export function crlIssuedBy(der: Uint8Array, issuer: Certificate): boolean {
   try {
-    const { list } = parseCrl(der);
-    return nameDer(list.tbsCertList.issuer) === subjectDer(issuer);
+    return parseCrl(der).issuerDer === subjectDer(issuer);
   } catch {
     return false;
   }
@@ -390,9 +401,9 @@ export function verifyCrl(der: Uint8Array, issuer: Certificate, now: Date, memo?
  * so callers may remember it; they must still call checkCrlFreshness for the instant they judge.
  */
 export function verifyCrlSignature(der: Uint8Array, issuer: Certificate, memo?: VerificationMemo): VerifiedCrl {
-  const { list, tbs } = parseCrl(der);
+  const { list, tbs, issuerDer } = parseCrl(der);
   const tbsList = list.tbsCertList;
-  if (nameDer(tbsList.issuer) !== subjectDer(issuer)) {
+  if (issuerDer !== subjectDer(issuer)) {
     fail('ERR_CRL_INVALID', `The CRL is not issued by "${commonNameOf(issuer.subject)}".`);
   }
   const crlSha = createHash('sha256').update(der).digest('hex');
