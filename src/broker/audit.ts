@@ -1,8 +1,9 @@
 // Audit events: written in the same transaction as the change they record, hash-chained
-// (hash = SHA-256(prevHash ‖ canonical JSON of the event)), never holding key material.
+// (hash = SHA-256(prevHash ‖ seq ‖ canonical JSON of the event), computed in the database so an append is
+// one statement), never holding key material.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../store/database.js';
-import { advanceAuditHead, appendAuditRow, type AuditRow } from '../store/audit-repo.js';
+import { appendAuditRow, type AuditRow, type NonceConsumption } from '../store/audit-repo.js';
 import { toHex } from '../encoding.js';
 
 export interface Actor {
@@ -44,15 +45,23 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-function hashEvent(prevHash: Uint8Array, body: Omit<AuditEntry, 'prevHash' | 'hash'>): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(prevHash).update(canonicalJson(body)).digest());
+/** hash = SHA-256(prevHash ‖ seq as 8-byte big-endian ‖ canonical JSON of the event without seq). */
+function hashEvent(prevHash: Uint8Array, seq: number, body: string): Uint8Array {
+  const seqBytes = Buffer.alloc(8);
+  seqBytes.writeBigUInt64BE(BigInt(seq));
+  return new Uint8Array(createHash('sha256').update(prevHash).update(seqBytes).update(body, 'utf8').digest());
 }
 
-/** Appends one event inside `trx` (call it last in the transaction: it holds the chain head lock). */
-export async function appendAudit(trx: Db, event: AuditEvent, at: Date): Promise<number> {
-  const head = await advanceAuditHead(trx);
-  const body = {
-    seq: head.seq,
+function eventBody(event: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): string {
+  return canonicalJson(event);
+}
+
+/**
+ * Appends one event (in the caller's transaction when `db` is one; on its own, the single statement is
+ * atomic). With `consume`, the nonce is consumed in the same statement; returns false when it could not be.
+ */
+export async function appendAudit(db: Db, event: AuditEvent, at: Date, consume?: NonceConsumption): Promise<boolean> {
+  const entry = {
     id: randomUUID(),
     at: at.toISOString(),
     actor: event.actor.id,
@@ -62,9 +71,8 @@ export async function appendAudit(trx: Db, event: AuditEvent, at: Date): Promise
     requestId: event.requestId,
     details: { actorName: event.actor.name, ...(event.details ?? {}) },
   };
-  const hash = hashEvent(head.prevHash, body);
-  await appendAuditRow(trx, { ...body, at, prevHash: head.prevHash, hash });
-  return body.seq;
+  const appended = await appendAuditRow(db, { ...entry, at, body: eventBody(entry) }, consume);
+  return appended !== undefined;
 }
 
 export function toAuditEntry(row: AuditRow): AuditEntry {
@@ -88,8 +96,8 @@ export function findBrokenLink(entries: readonly AuditEntry[], startPrevHash?: s
   let prev = startPrevHash ?? entries[0]?.prevHash;
   for (const e of entries) {
     if (e.prevHash !== prev) return e.seq;
-    const { prevHash, hash, ...body } = e;
-    if (toHex(hashEvent(Buffer.from(prevHash, 'hex'), body)) !== hash) return e.seq;
+    const { prevHash, hash, seq, ...body } = e;
+    if (toHex(hashEvent(Buffer.from(prevHash, 'hex'), seq, eventBody(body))) !== hash) return e.seq;
     prev = hash;
   }
   return undefined;

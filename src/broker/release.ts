@@ -128,25 +128,24 @@ export class ReleaseService {
     }
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${jkt}`, name: 'attesting workload' };
     const claims = verified ? this.claimsOf(verified) : undefined;
-    await this.deps.db.transaction().execute(async (trx) => {
-      // Burns the nonce whatever the verdict: one nonce, one attempt.
-      if (!(await releaseRepo.consumeNonce(trx, nonceHash, now))) throw await this.nonceProblem(nonceHash, now);
-      await appendAudit(
-        trx,
-        {
-          actor,
-          action: 'attest',
-          target: jkt,
-          outcome: failure ? 'failure' : 'success',
-          requestId,
-          details: {
-            evidence: digests,
-            ...(failure ? { code: failure.code } : { claimsDigest: createHash('sha256').update(canonicalJson(claims)).digest('hex') }),
-          },
+    // One statement burns the nonce (whatever the verdict: one nonce, one attempt) and audits the outcome.
+    const consumed = await appendAudit(
+      this.deps.db,
+      {
+        actor,
+        action: 'attest',
+        target: jkt,
+        outcome: failure ? 'failure' : 'success',
+        requestId,
+        details: {
+          evidence: digests,
+          ...(failure ? { code: failure.code } : { claimsDigest: createHash('sha256').update(canonicalJson(claims)).digest('hex') }),
         },
-        now,
-      );
-    });
+      },
+      now,
+      { nonceHash, now },
+    );
+    if (!consumed) throw await this.nonceProblem(nonceHash, now);
     if (failure || !verified || !claims) throw failure ?? new KeywardError('ERR_INTERNAL', 'attestation failed');
     const extra = verified.filter((v) => v.claims.anchor.source === 'extra').map((v) => `${v.claims.tee}:${v.claims.anchor.name}`);
     if (extra.length > 0) this.deps.onExtraAnchor?.(extra);
@@ -189,9 +188,7 @@ export class ReleaseService {
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${jkt}`, name: 'attested workload' };
     const base = { evidence: payload['evidence'], tokenId: payload['jti'], jkt };
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {
-      await db.transaction().execute((trx) =>
-        appendAudit(trx, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, code: err.code, ...details } }, this.deps.clock.now()),
-      );
+      await appendAudit(db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, code: err.code, ...details } }, this.deps.clock.now());
       return err;
     };
     try {
@@ -234,19 +231,12 @@ export class ReleaseService {
     const releaseId = randomUUID();
     try {
       const jwe = encryptForTee(secret, tee);
-      await db.transaction().execute((trx) =>
-        appendAudit(
-          trx,
-          {
-            actor,
-            action: 'key.release',
-            target: keyId,
-            outcome: 'success',
-            requestId,
-            details: { ...base, ...policyRef, releaseId, version, what: body.wrappedDataKey !== undefined ? 'datakey' : 'key', claimsDigest: createHash('sha256').update(canonicalJson({ cpu: payload['cpu'], gpus: payload['gpus'] })).digest('hex') },
-          },
-          this.deps.clock.now(),
-        ),
+      const claimsDigest = createHash('sha256').update(canonicalJson({ cpu: payload['cpu'], gpus: payload['gpus'] })).digest('hex');
+      const what = body.wrappedDataKey !== undefined ? 'datakey' : 'key';
+      await appendAudit(
+        db,
+        { actor, action: 'key.release', target: keyId, outcome: 'success', requestId, details: { ...base, ...policyRef, releaseId, version, what, claimsDigest } },
+        this.deps.clock.now(),
       );
       return { keyId, version, jwe, releaseId };
     } finally {

@@ -81,16 +81,35 @@ function toInfo(row: TokenRow): TokenInfo {
 
 export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'keyward' };
 
+/**
+ * How long a verified token is trusted without asking the database again. A revocation takes effect at
+ * once in the process that performed it and within this time in other replicas.
+ */
+export const TOKEN_CACHE_MS = 5_000;
+
 export class Tokens {
+  private readonly cache = new Map<string, { row: TokenRow; until: number }>();
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
   ) {}
 
+  private async lookup(tokenHash: Uint8Array, now: Date): Promise<TokenRow | undefined> {
+    const key = Buffer.from(tokenHash).toString('hex');
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now.getTime()) return hit.row;
+    const row = await repo.findTokenByHash(this.db, tokenHash);
+    if (this.cache.size > 10_000) this.cache.clear();
+    if (row) this.cache.set(key, { row, until: now.getTime() + TOKEN_CACHE_MS });
+    else this.cache.delete(key);
+    return row;
+  }
+
   /** Resolves a Bearer secret to its principal; unknown, expired or revoked is ERR_AUTH_INVALID. */
   async authenticate(secret: string): Promise<Principal> {
-    const row = await repo.findTokenByHash(this.db, hashToken(secret));
     const now = this.clock.now();
+    const row = await this.lookup(hashToken(secret), now);
     if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) {
       throw new RequestError('ERR_AUTH_INVALID', 'The bearer token is not valid.');
     }
@@ -164,6 +183,7 @@ export class Tokens {
       if (existing.revokedAt) return toInfo(existing);
       const at = this.clock.now();
       const row = (await repo.revokeToken(trx, id, at)) ?? existing;
+      this.cache.delete(Buffer.from(existing.tokenHash).toString('hex'));
       await appendAudit(trx, { actor: ctx.actor, action: 'token.revoke', target: id, outcome: 'success', requestId: ctx.requestId }, at);
       return toInfo(row);
     });

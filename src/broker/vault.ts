@@ -256,15 +256,16 @@ export class Vault {
   }
 
   async dataKey(ctx: RequestContext, id: string): Promise<DataKey> {
-    const row = await this.row(this.db, id);
+    const found = UUID_RE.test(id) ? await keysRepo.findKeyForRelease(this.db, id, undefined) : undefined;
+    if (!found) throw notFound();
+    const row = found.key;
     assertUsable(row);
-    const material = await this.openVersion(this.db, row, row.currentVersion);
+    const material = await this.openVersionRow(id, row.currentVersion, found.version);
     const plaintext = generateDataKey();
     try {
       const wrapped = wrapDataKey(material, id, row.currentVersion, plaintext);
-      await this.db.transaction().execute(async (trx) => {
-        await appendAudit(trx, { actor: ctx.actor, action: 'key.datakey', target: id, outcome: 'success', requestId: ctx.requestId, details: { version: row.currentVersion } }, this.clock.now());
-      });
+      // A single statement: the audit row is atomic without a transaction around it.
+      await appendAudit(this.db, { actor: ctx.actor, action: 'key.datakey', target: id, outcome: 'success', requestId: ctx.requestId, details: { version: row.currentVersion } }, this.clock.now());
       return { keyId: id, version: row.currentVersion, plaintext, wrapped };
     } catch (err) {
       zeroize(plaintext);

@@ -5,22 +5,7 @@ import type { AuditEventsTable } from './schema.js';
 
 export type AuditRow = Selectable<AuditEventsTable>;
 
-/**
- * Advances the chain head by one inside `trx` and returns the new sequence number with the previous hash.
- * The row lock it takes serializes appends until the transaction ends.
- */
-export async function advanceAuditHead(trx: Db): Promise<{ seq: number; prevHash: Uint8Array }> {
-  const head = await trx
-    .updateTable('auditHead')
-    .set({ seq: sql<number>`seq + 1` })
-    .where('singleton', '=', true)
-    .returning(['seq', 'hash'])
-    .executeTakeFirstOrThrow();
-  return { seq: Number(head.seq), prevHash: head.hash };
-}
-
 export interface NewAuditRow {
-  readonly seq: number;
   readonly id: string;
   readonly at: Date;
   readonly actor: string;
@@ -29,18 +14,44 @@ export interface NewAuditRow {
   readonly outcome: AuditRow['outcome'];
   readonly requestId: string | null;
   readonly details: Record<string, unknown>;
-  readonly prevHash: Uint8Array;
-  readonly hash: Uint8Array;
+  /** Canonical JSON of the event without its sequence number: what the chain hash covers. */
+  readonly body: string;
 }
 
-/** Inserts the event and moves the head's hash to it, in one statement (one round trip). */
-export async function appendAuditRow(trx: Db, row: NewAuditRow): Promise<void> {
-  await sql`WITH inserted AS (
-      INSERT INTO audit_events (seq, id, at, actor, action, target, outcome, request_id, details, prev_hash, hash)
-      VALUES (${row.seq}, ${row.id}, ${row.at}, ${row.actor}, ${row.action}, ${row.target}, ${row.outcome}, ${row.requestId},
-              ${JSON.stringify(row.details)}::jsonb, ${row.prevHash}, ${row.hash})
-      RETURNING seq)
-    UPDATE audit_head SET hash = ${row.hash} WHERE singleton AND seq = (SELECT seq FROM inserted)`.execute(trx);
+/** A nonce to consume in the same statement as the audit append (release protocol, attest). */
+export interface NonceConsumption {
+  readonly nonceHash: Uint8Array;
+  readonly now: Date;
+}
+
+/**
+ * Appends one event in ONE statement: takes the chain head (row lock, serializing appends until the
+ * enclosing transaction ends), computes hash = SHA-256(prevHash ‖ seq as 8-byte big-endian ‖ body) in SQL,
+ * inserts the event and advances the head. With `consume`, the nonce is consumed in the same statement and
+ * nothing is appended when it cannot be (unknown, used or expired): the result is then undefined.
+ */
+export async function appendAuditRow(db: Db, row: NewAuditRow, consume?: NonceConsumption): Promise<{ seq: number } | undefined> {
+  const gate = consume
+    ? sql`consumed AS (
+        UPDATE nonces SET consumed_at = ${consume.now}
+        WHERE nonce_hash = ${consume.nonceHash} AND consumed_at IS NULL AND expires_at > ${consume.now}
+        RETURNING 1),`
+    : sql``;
+  const guard = consume ? sql`AND EXISTS (SELECT 1 FROM consumed)` : sql``;
+  const result = await sql<{ seq: number }>`WITH ${gate}
+    old AS (SELECT seq, hash FROM audit_head WHERE singleton ${guard} FOR UPDATE),
+    head AS (
+      UPDATE audit_head AS h
+      SET seq = old.seq + 1, hash = sha256(old.hash || int8send(old.seq + 1) || convert_to(${row.body}, 'UTF8'))
+      FROM old WHERE h.singleton
+      RETURNING h.seq, h.hash, old.hash AS prev)
+    INSERT INTO audit_events (seq, id, at, actor, action, target, outcome, request_id, details, prev_hash, hash)
+    SELECT head.seq, ${row.id}, ${row.at}, ${row.actor}, ${row.action}, ${row.target}, ${row.outcome}, ${row.requestId},
+           ${JSON.stringify(row.details)}::jsonb, head.prev, head.hash
+    FROM head
+    RETURNING seq`.execute(db);
+  const first = result.rows[0];
+  return first ? { seq: Number(first.seq) } : undefined;
 }
 
 export interface AuditFilter {
