@@ -7,6 +7,8 @@ import type { Db } from '../store/database.js';
 import * as keksRepo from '../store/keks-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
 import * as importRepo from '../store/import-keys-repo.js';
+import * as releaseRepo from '../store/release-repo.js';
+import { signingKeyAad } from './attestation-tokens.js';
 import { KekRing, type Kek } from '../keys/kek.js';
 import { materialAad, importKeyAad } from '../keys/envelope.js';
 import { zeroize } from '../encoding.js';
@@ -59,7 +61,10 @@ export interface RotationResult {
 
 const BATCH = 200;
 
-/** Reseals every key version and import key not yet under `to`. Idempotent; safe to run concurrently. */
+/**
+ * Reseals every key version, attestation-token signing key and import key not yet under `to`.
+ * Idempotent; safe to run concurrently.
+ */
 export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number> {
   let resealed = 0;
   for (;;) {
@@ -75,6 +80,15 @@ export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number>
       } finally {
         zeroize(material);
       }
+    }
+  }
+  for (const k of await releaseRepo.signingKeysNotUnderKek(db, to.id)) {
+    const from = await ring.resolve(k.kekId);
+    const pkcs8 = await from.open(k.sealedPrivate, signingKeyAad(k.kid));
+    try {
+      if (await releaseRepo.resealSigningKey(db, k.kid, k.kekId, to.id, await to.seal(pkcs8, signingKeyAad(k.kid)))) resealed++;
+    } finally {
+      zeroize(pkcs8);
     }
   }
   for (const k of await importRepo.importKeysNotUnderKek(db, to.id)) {
@@ -97,7 +111,11 @@ export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number>
 export async function rotateKek(db: Db, ring: KekRing, next: Kek, clock: Clock, actor: Actor): Promise<RotationResult> {
   const pendingActive = await keksRepo.activeKekRow(db);
   const counts = await keysRepo.countVersionsByKek(db);
-  const pending = pendingActive ? [...counts.keys()].some((id) => id !== pendingActive.id) : false;
+  const pending = pendingActive
+    ? [...counts.keys()].some((id) => id !== pendingActive.id) ||
+      (await releaseRepo.signingKeysNotUnderKek(db, pendingActive.id)).length > 0 ||
+      (await importRepo.importKeysNotUnderKek(db, pendingActive.id)).length > 0
+    : false;
   if (pendingActive && pending) {
     const active = await ring.resolve(pendingActive.id);
     const resealed = await rewrapAll(db, ring, active);
