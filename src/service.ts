@@ -39,6 +39,7 @@ import { ReleaseService } from './broker/release.js';
 import { RateLimiter } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
 import { registerCollateralRoutes } from './http/routes/collateral.js';
+import { registerKekRoutes } from './http/routes/kek.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -212,6 +213,12 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerReleaseRoutes(http, release, attestationTokens, limits);
     registerEvidenceRoutes(http, { anchors, collateral, memo, clock });
     registerCollateralRoutes(http, collateral, openapi);
+    registerKekRoutes(http, {
+      db: database.db,
+      keks,
+      clock,
+      openNew: (uri) => openKek(kekConfigFor(parseKekUri(uri), true)),
+    });
     await http.app.ready();
     const sweeper = setInterval(() => {
       release.sweepNonces().catch((err: unknown) => logger.warn({ err }, 'nonce sweep failed'));

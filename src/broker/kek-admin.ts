@@ -1,6 +1,7 @@
 // Root KEK lifecycle: register the first KEK, open every KEK still in use, and rotate without downtime
 // (a new KEK becomes active for new records; every existing record is resealed under it; the old KEK
 // keeps opening records until the rewrap completes, then it is retired).
+import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { KeywardError } from '../errors.js';
 import type { Db } from '../store/database.js';
@@ -166,4 +167,17 @@ export async function kekStatus(db: Db): Promise<KekStatus[]> {
     retiredAt: r.retiredAt?.toISOString() ?? null,
     versions: counts.get(r.id) ?? 0,
   }));
+}
+
+function stamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+}
+
+/**
+ * The URI of the KEK to rotate to when none is given: a new file next to a file KEK, or a new HSM key
+ * label (`<label>-<timestamp>`) on the same PKCS#11 token.
+ */
+export function nextKekUri(active: Kek, at: Date): string {
+  if (active.provider === 'file') return `file:${join(dirname(active.uri.slice('file:'.length)), `kek-${stamp(at)}`)}`;
+  return active.uri.replace(/label=([^&]+)/, (_m, label: string) => `label=${label.replace(/-\d{8}T\d{6}$/, '')}-${stamp(at)}`);
 }

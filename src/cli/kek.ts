@@ -1,18 +1,14 @@
 // `keyward kek status` and `keyward kek rotate [--to URI]`: rotate the root KEK without downtime.
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig, parseKekUri } from '../config.js';
 import { systemClock } from '../clock.js';
 import { openDatabase } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { openKek } from '../keys/kek.js';
-import { initKeks, kekStatus, rotateKek } from '../broker/kek-admin.js';
+import { initKeks, kekStatus, nextKekUri, rotateKek } from '../broker/kek-admin.js';
 import { kekConfigFor, openKekByUri } from '../service.js';
 import { createLogger, stderrDestination } from '../log.js';
 import { parseOptions, UsageError, type CliIo } from './main.js';
-
-function stamp(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-}
 
 export async function kekCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
@@ -34,12 +30,7 @@ export async function kekCommand(args: string[], io: CliIo): Promise<number> {
         return 0;
       }
       const to = typeof values.to === 'string' ? values.to : undefined;
-      const active = ring.active;
-      let nextUri = to;
-      if (!nextUri) {
-        if (active.provider === 'file') nextUri = `file:${join(dirname(active.uri.slice('file:'.length)), `kek-${stamp(systemClock.now())}`)}`;
-        else nextUri = active.uri.replace(/label=([^&]+)/, (_m, label: string) => `label=${label.replace(/-\d{8}T\d{6}$/, '')}-${stamp(systemClock.now())}`);
-      }
+      const nextUri = to ?? nextKekUri(ring.active, systemClock.now());
       const next = await openKek(kekConfigFor(parseKekUri(nextUri), true));
       const result = await rotateKek(database.db, ring, next, systemClock, { id: 'cli:kek-rotate', name: 'keyward kek rotate' });
       io.out(

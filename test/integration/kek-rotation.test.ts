@@ -42,6 +42,16 @@ describe.each(DB_KINDS)('KEK rotation on %s', (kind) => {
       const jwe = await new CompactEncrypt(randomBytes(32)).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: jwk.kid as string }).encrypt(await importJWK(jwk, 'RSA-OAEP-256'));
       expect((await second.request('POST', '/v1/keys/import', { body: { name: 'after-rotation', kind: 'model', jwe } })).statusCode).toBe(201);
       expect((await second.request('GET', '/readyz', { token: null })).json().status).toBe('ready');
+      // And once more through the API, inside the running service.
+      const viaApi = await second.request('POST', '/v1/kek/rotate');
+      expect(viaApi.statusCode, viaApi.body).toBe(200);
+      expect(viaApi.json()).toMatchObject({ from: next.id, resumed: false, resealed: 5 }); // 3 key versions, 1 signing key, 1 import key
+      const kekList = (await second.request('GET', '/v1/kek')).json().items;
+      expect(kekList.filter((k: { state: string }) => k.state === 'active')).toHaveLength(1);
+      expect((await second.request('POST', `/v1/keys/${key.id}/datakey`)).statusCode).toBe(200);
+      const bad = await second.request('POST', '/v1/kek/rotate', { body: { to: 'vault:nope' } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().code).toBe('ERR_REQUEST_INVALID');
     } finally {
       await second.keyward.close();
       await db.drop();
