@@ -35,7 +35,7 @@ export function lockDataDir(dir: string): () => void {
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
         throw new ServiceError(
           'ERR_DB_UNAVAILABLE',
-          `The embedded database in ${dir} is in use by process ${owner}; stop it first (or use KEYWARD_DATABASE_URL for several processes).`,
+          `The embedded database in ${dir} is in use by process ${owner}; stop it first, or use the running service's API (e.g. POST /v1/kek/rotate), or KEYWARD_DATABASE_URL for several processes.`,
         );
       }
       unlinkSync(path);
