@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './log.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { openKek, type Kek, type KekConfig, type KekRing } from './keys/kek.js';
-import { initKeks } from './broker/kek-admin.js';
+import { initKeks, kekStatus, nextKekUri, rotateKek } from './broker/kek-admin.js';
 import { Vault } from './broker/vault.js';
 import { Tokens } from './broker/tokens.js';
 import { ImportKeys } from './broker/import-keys.js';
@@ -213,11 +213,13 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerReleaseRoutes(http, release, attestationTokens, limits);
     registerEvidenceRoutes(http, { anchors, collateral, memo, clock });
     registerCollateralRoutes(http, collateral, openapi);
+    const ring0 = keks;
     registerKekRoutes(http, {
-      db: database.db,
-      keks,
-      clock,
-      openNew: (uri) => openKek(kekConfigFor(parseKekUri(uri), true)),
+      status: () => kekStatus(database.db),
+      rotate: async (to, actor) => {
+        const next = await openKek(kekConfigFor(parseKekUri(to ?? nextKekUri(ring0.active, clock.now())), true));
+        return rotateKek(database.db, ring0, next, clock, actor);
+      },
     });
     await http.app.ready();
     const sweeper = setInterval(() => {

@@ -19,7 +19,7 @@ import {
   readChildren,
   readTlv,
   type Tlv,
-} from './der.js';
+} from '../der.js';
 
 export const SGX_EXTENSION_OID = '1.2.840.113741.1.13.1';
 const OID_PPID = `${SGX_EXTENSION_OID}.1`;

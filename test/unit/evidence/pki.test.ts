@@ -6,16 +6,7 @@ import { createSelfSignedRoot, issueCertificate, generateDevKeyPair, createCrl, 
 import { EvidenceError } from '../../../src/errors.js';
 import { vectorPath, readVector } from '../../helpers/vectors.js';
 import { LruMemo } from '../../../src/evidence/memo.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof EvidenceError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { evidenceCodeOfSync as codeOf } from '../../helpers/errors.js';
 
 describe('verifyChain on real AMD chains', () => {
   const chain = parseCertificates(readFileSync(vectorPath('snp/amd/milan/cert_chain_vcek.pem'), 'utf8'));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EvidenceError } from '../../../../src/errors.js';
 import { commonNameOf } from '../../../../src/evidence/pki.js';
-import { DerError, readChildren, readTlv } from '../../../../src/evidence/dcap/der.js';
+import { DerError, readChildren, readTlv } from '../../../../src/evidence/der.js';
 import { parsePckChainPem, parseSgxExtension, pckCertificatesOf } from '../../../../src/evidence/dcap/pck.js';
 import { parseQuote } from '../../../../src/evidence/dcap/quote.js';
 import { LruMemo } from '../../../../src/evidence/memo.js';

@@ -49,27 +49,6 @@ export function contextAt(now: Date, anchors: TrustAnchors, extra: { expectedNon
   return { collateral: emptyCollateral(), anchors, now, ...extra };
 }
 
-/** The EvidenceError code an async call fails with, or undefined when it succeeds. Other errors rethrow. */
-export async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof EvidenceError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
-export function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof EvidenceError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
 /** A copy of `bytes` with bit 0 of byte `index` flipped. */
 export function flipByte(bytes: Uint8Array, index: number): Uint8Array {
   const copy = new Uint8Array(bytes);
@@ -88,3 +67,5 @@ export function decodeForTest(document: Uint8Array): { parts: unknown[]; payload
 export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
   return Buffer.from(haystack).indexOf(Buffer.from(needle));
 }
+
+export { evidenceCodeOf as codeOfAsync, evidenceCodeOfSync as codeOf } from '../../../helpers/errors.js';

@@ -62,38 +62,6 @@ export function ctx(at: string | Date, extra: Partial<Collateral> = {}, more: Pa
   return { collateral: { ...emptyCollateral(), ...extra }, anchors, now: typeof at === 'string' ? new Date(at) : at, ...more };
 }
 
-/** The EvidenceError code a (sync or async) call fails with; undefined when it succeeds. */
-export async function codeOf(fn: () => unknown): Promise<string | undefined> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof EvidenceError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
-/** The EvidenceError a call fails with (the test fails when it succeeds). */
-export async function errorOf(fn: () => unknown): Promise<EvidenceError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof EvidenceError) return err;
-    throw err;
-  }
-  throw new Error('expected an EvidenceError');
-}
-
-export function syncCodeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof EvidenceError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
 export function flipBit(bytes: Uint8Array, offset: number, bit = 0): Uint8Array {
   const copy = new Uint8Array(bytes);
   copy[offset] = (copy[offset] as number) ^ (1 << bit);
@@ -113,3 +81,5 @@ export function allReports(): [string, string, string, ManifestReport][] {
   }
   return out;
 }
+
+export { evidenceCodeOf as codeOf, evidenceErrorOf as errorOf, evidenceCodeOfSync as syncCodeOf } from '../../../helpers/errors.js';

@@ -124,27 +124,6 @@ export function ctxAt(
   };
 }
 
-/** The EvidenceError code of a sync or async call, or undefined when it succeeds; other errors propagate. */
-export async function codeOf(fn: () => unknown): Promise<string | undefined> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof EvidenceError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
-export function codeOfSync(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof EvidenceError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
 export function tcbOf(t: ManifestTcb): Record<string, number> {
   const { raw_hex: _raw, ...rest } = t;
   return rest;
@@ -155,3 +134,5 @@ export function flipBit(bytes: Uint8Array, offset: number, bit = 0): Uint8Array 
   copy[offset] = (copy[offset] as number) ^ (1 << bit);
   return copy;
 }
+
+export { evidenceCodeOf as codeOf, evidenceCodeOfSync as codeOfSync } from '../../../helpers/errors.js';

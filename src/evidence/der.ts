@@ -1,5 +1,6 @@
-// A minimal strict DER reader (ITU-T X.690 §8, §10): definite lengths, single-byte tags. Enough to walk the
-// Intel SGX PCK certificate extension; anything unexpected throws, and the caller maps it to its own code.
+// A minimal strict DER reader (ITU-T X.690 §8, §10): definite lengths, single-byte tags, for vendor
+// certificate extensions (Intel SGX PCK, NVIDIA FWID); anything unexpected throws DerError, which each
+// caller maps to its own evidence code.
 
 export interface Tlv {
   readonly tag: number;
