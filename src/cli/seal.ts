@@ -2,7 +2,7 @@
 // a directory of shards under a fresh data key from POST /v1/keys/{id}/datakey; unseal it inside a TEE by
 // attesting for that data key (release with wrappedDataKey). Data keys are zeroed after use; on any error
 // no partial plaintext file is left behind; Ctrl-C aborts cleanly.
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { loadAgentSettings } from '../config.js';
 import { zeroize } from '../encoding.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../agent/sealed/format.js';
@@ -58,6 +58,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   // Refuse what cannot be sealed before asking for a data key.
   const directory = await isDirectory(input);
   if (resolve(input) === resolve(output)) throw new UsageError('--in and --out must differ');
+  if (directory && resolve(output).startsWith(`${resolve(input)}${sep}`)) throw new UsageError('--out must not be inside the --in directory');
   await preflightOutput(output, directory ? 'directory' : 'file');
   return runInterruptible(io, async (signal) => {
     const dataKey = await client.dataKey(keyId, { signal });

@@ -40,6 +40,8 @@ export interface AgentWorld {
   readonly root: string;
   /** The agent's data dir (holds dev-ca/). */
   readonly agentDir: string;
+  /** What `keyward dev ca --out` wrote: anchors/ and collateral/. */
+  readonly devDir: string;
   readonly server: Served;
   readonly url: string;
   readonly token: string;
@@ -47,17 +49,26 @@ export interface AgentWorld {
   importKey(name: string, material: Uint8Array, measurement?: string): Promise<string>;
   /** Creates a generated model key bound to a policy for `measurement` (default: the simulator's). */
   createKey(name: string, measurement?: string): Promise<string>;
+  /** Creates a generated model key bound to the given policy document. */
+  createKeyWithPolicy(name: string, policy: unknown): Promise<string>;
   close(): Promise<void>;
 }
 
-async function bindPolicy(url: string, keyId: string, name: string, measurement: string): Promise<void> {
-  const policy = await api(url, BOOTSTRAP_TOKEN, 'POST', '/v1/policies', snpPolicy(`${name}-policy`, measurement));
+async function bindPolicy(url: string, keyId: string, document: unknown): Promise<void> {
+  const policy = await api(url, BOOTSTRAP_TOKEN, 'POST', '/v1/policies', document);
   if (policy.status !== 201) throw new Error(`policy: ${JSON.stringify(policy.json)}`);
   const bound = await api(url, BOOTSTRAP_TOKEN, 'PUT', `/v1/keys/${keyId}/policy`, { policyId: policy.json.id });
   if (bound.status !== 200) throw new Error(`bind: ${JSON.stringify(bound.json)}`);
 }
 
-export async function startAgentWorld(prefix: string): Promise<AgentWorld> {
+async function createModelKey(url: string, name: string): Promise<string> {
+  const key = await api(url, BOOTSTRAP_TOKEN, 'POST', '/v1/keys', { name, kind: 'model' });
+  if (key.status !== 201) throw new Error(`create: ${JSON.stringify(key.json)}`);
+  return key.json.id as string;
+}
+
+/** `serverEnv` adds settings to the server's environment (e.g. KEYWARD_COLLATERAL_DIR). */
+export async function startAgentWorld(prefix: string, serverEnv: (devDir: string) => Record<string, string> = () => ({})): Promise<AgentWorld> {
   const root = mkdtempSync(join(tmpdir(), prefix));
   const agentDir = join(root, 'agent');
   const devDir = join(root, 'dev');
@@ -68,11 +79,13 @@ export async function startAgentWorld(prefix: string): Promise<AgentWorld> {
     KEYWARD_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     KEYWARD_EXTRA_ANCHORS: join(devDir, 'anchors'),
     KEYWARD_RATE_LIMIT: '0',
+    ...serverEnv(devDir),
   });
   const url = server.url;
   return {
     root,
     agentDir,
+    devDir,
     server,
     url,
     token: BOOTSTRAP_TOKEN,
@@ -81,14 +94,18 @@ export async function startAgentWorld(prefix: string): Promise<AgentWorld> {
       const jwe = await new CompactEncrypt(material).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: jwk.kid as string }).encrypt(await importJWK(jwk, 'RSA-OAEP-256'));
       const key = await api(url, BOOTSTRAP_TOKEN, 'POST', '/v1/keys/import', { name, kind: 'model', jwe });
       if (key.status !== 201) throw new Error(`import: ${JSON.stringify(key.json)}`);
-      await bindPolicy(url, key.json.id, name, measurement);
+      await bindPolicy(url, key.json.id, snpPolicy(`${name}-policy`, measurement));
       return key.json.id as string;
     },
     async createKey(name, measurement = SIMULATED_MEASUREMENT) {
-      const key = await api(url, BOOTSTRAP_TOKEN, 'POST', '/v1/keys', { name, kind: 'model' });
-      if (key.status !== 201) throw new Error(`create: ${JSON.stringify(key.json)}`);
-      await bindPolicy(url, key.json.id, name, measurement);
-      return key.json.id as string;
+      const id = await createModelKey(url, name);
+      await bindPolicy(url, id, snpPolicy(`${name}-policy`, measurement));
+      return id;
+    },
+    async createKeyWithPolicy(name, policy) {
+      const id = await createModelKey(url, name);
+      await bindPolicy(url, id, policy);
+      return id;
     },
     async close() {
       await server.stop();
