@@ -6,7 +6,7 @@ import type { TeePublicJwk } from '../keys/jwe.js';
 import { KeywardError } from '../errors.js';
 import { KeywardClientError } from './client-error.js';
 import { callJson, isInsecureRemote, normalizeBaseUrl, pause, retryDelay, type HttpSettings } from './client-http.js';
-import { createTeeKeyPair, releaseBinding, type TeeKeyType } from './tee-key.js';
+import { createTeeKeyPair, releaseBinding, TEE_KEY_TYPES, type TeeKeyType } from './tee-key.js';
 import type { EvidenceProvider, WireEvidence } from './evidence/provider.js';
 
 export { KeywardClientError, type KeywardClientErrorDetails } from './client-error.js';
@@ -163,7 +163,8 @@ function worthNewRun(err: unknown): boolean {
 export class KeywardClient {
   readonly baseUrl: string;
   private readonly http: HttpSettings;
-  private readonly token: string | undefined;
+  // A JS private field: the token never shows in console.log, util.inspect or JSON.stringify of a client.
+  readonly #token: string | undefined;
   private readonly allowInsecureHttp: boolean;
 
   constructor(options: KeywardClientOptions) {
@@ -178,7 +179,7 @@ export class KeywardClient {
       maxResponseBytes: checkCount('maxResponseBytes', options.maxResponseBytes ?? DEFAULTS.maxResponseBytes, 1024),
       userAgent: options.userAgent ?? 'keyward-client/1',
     };
-    this.token = options.token;
+    this.#token = options.token;
     this.allowInsecureHttp = options.allowInsecureHttp ?? false;
   }
 
@@ -243,7 +244,7 @@ export class KeywardClient {
   }
 
   private requireToken(operation: string): string {
-    if (this.token === undefined || this.token === '') {
+    if (this.#token === undefined || this.#token === '') {
       throw new KeywardClientError('ERR_CLIENT_OPTIONS_INVALID', `${operation} needs an API token (the client's "token" option)`, { operation });
     }
     if (!this.allowInsecureHttp && isInsecureRemote(this.baseUrl)) {
@@ -253,7 +254,7 @@ export class KeywardClient {
         { operation },
       );
     }
-    return this.token;
+    return this.#token;
   }
 
   /**
@@ -263,6 +264,9 @@ export class KeywardClient {
    */
   async releaseKey(keyId: string, provider: EvidenceProvider, options: ReleaseKeyOptions = {}): Promise<ReleasedKey> {
     const attempts = checkCount('attempts', options.attempts ?? 3, 1);
+    if (options.teeKey !== undefined && !TEE_KEY_TYPES.includes(options.teeKey)) {
+      throw new KeywardClientError('ERR_CLIENT_OPTIONS_INVALID', `teeKey must be one of ${TEE_KEY_TYPES.join(', ')}`);
+    }
     for (let run = 1; ; run++) {
       try {
         return await this.releaseOnce(keyId, provider, options, run);

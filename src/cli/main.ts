@@ -42,7 +42,7 @@ workload side (inside the TEE, or with --simulate for development):
   agent release --server URL --key ID [--out FILE|-] [--format raw|hex|base64]
                 [--wrapped-data-key W] [--key-version N] [EVIDENCE] [--timeout S] [--quiet]
                             attest and receive a key (or a data key); it is written only to --out
-  seal --server URL [--token T] --key ID --in PATH --out PATH [--chunk-size N] [--quiet]
+  seal --server URL [--token T] --key ID --in PATH --out PATH [--chunk-size N] [--timeout S] [--quiet]
                             seal a file or a directory of shards under a fresh data key
                             (the token may come from KEYWARD_TOKEN instead of --token)
   unseal --server URL --in PATH --out PATH|- [--key ID] [EVIDENCE] [--timeout S] [--quiet]

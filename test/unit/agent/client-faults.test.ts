@@ -2,6 +2,7 @@
 // never are (an attest whose nonce may have arrived), timeouts, refused connections, aborts, problem+json
 // codes, answers that break the protocol, base URL handling, and releaseKey's new run with a new challenge.
 import { createHash, randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { closedPort, problem, startFakeHttp, type FakeHttp } from '../../helpers/fake-http.js';
@@ -197,6 +198,12 @@ describe('base URL and tokens', () => {
     expect(fake.requests[0]?.headers['authorization']).toBe('Bearer tok');
   });
 
+  it('never shows its token when printed or serialized', () => {
+    const c = client({ token: 'super-secret-token-value' });
+    expect(inspect(c, { depth: 5, showHidden: true })).not.toContain('super-secret-token-value');
+    expect(JSON.stringify(c)).not.toContain('super-secret-token-value');
+  });
+
   it('refuses nonsensical options', () => {
     expect(() => client({ retries: -1 })).toThrow(expect.objectContaining({ code: 'ERR_CLIENT_OPTIONS_INVALID' }));
     expect(() => client({ timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CLIENT_OPTIONS_INVALID' }));
@@ -270,6 +277,11 @@ describe('releaseKey: a failed run is repeated with a new challenge, never a rep
       return releaseAnswer(createTeeKeyPair().publicJwk);
     });
     expect((await rejection(client().releaseKey(KEY, provider))).code).toBe('ERR_CLIENT_JWE_INVALID');
+  });
+
+  it('an unknown TEE key type is refused before any request', async () => {
+    await expect(client().releaseKey(KEY, provider, { teeKey: 'rsa2048' as never })).rejects.toMatchObject({ code: 'ERR_CLIENT_OPTIONS_INVALID' });
+    expect(fake.requests).toEqual([]);
   });
 
   it('evidence provider errors pass through unchanged', async () => {
