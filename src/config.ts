@@ -141,3 +141,24 @@ export function loadConfig(env: Env = process.env): Config {
     workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000),
   };
 }
+
+/** What the workload-side commands (`keyward agent`, `seal`, `unseal`) read from the environment. */
+export interface AgentSettings {
+  /** KEYWARD_DATA_DIR (default ./.keyward): where the simulator's development CA lives. */
+  readonly dataDir: string;
+  /** KEYWARD_TOKEN: an API token for `keyward seal`, so it need not appear on the command line. */
+  readonly token: string | undefined;
+}
+
+/** Reads the workload commands' settings; unlike loadConfig it ignores (and never fails on) server settings. */
+export function loadAgentSettings(env: Env = process.env): AgentSettings {
+  return { dataDir: resolve(env['KEYWARD_DATA_DIR'] || '.keyward'), token: env['KEYWARD_TOKEN'] || undefined };
+}
+
+/** Variables holding keyward secrets: never handed to commands the agent runs. */
+const SECRET_VARIABLES = ['KEYWARD_TOKEN', 'KEYWARD_BOOTSTRAP_TOKEN'];
+
+/** The environment for a command the agent runs (the GPU evidence command): its own, minus keyward's secrets. */
+export function commandEnvironment(env: Env = process.env): Readonly<Record<string, string | undefined>> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !SECRET_VARIABLES.includes(name)));
+}

@@ -192,6 +192,20 @@ export const ERROR_STATUS = {
   ERR_AGENT_GPU_CMD_TIMEOUT: 504,
   ERR_AGENT_DEV_CA_INVALID: 500,
 
+  // --- workload client and CLI (agent/client, cli/agent, cli/seal) ------------------------------
+  // Raised inside the workload by KeywardClient, never by the server; a server's own problem+json code
+  // is surfaced as itself. Statuses classify: 503/504 transient (nothing or maybe something was sent),
+  // 502 the server's answer was unusable, 400 the caller's options.
+  ERR_CLIENT_OPTIONS_INVALID: 400,
+  ERR_CLIENT_ABORTED: 400,
+  ERR_CLIENT_UNREACHABLE: 503,
+  ERR_CLIENT_CONNECTION_FAILED: 502,
+  ERR_CLIENT_TIMEOUT: 504,
+  ERR_CLIENT_HTTP_ERROR: 502,
+  ERR_CLIENT_RESPONSE_INVALID: 502,
+  ERR_CLIENT_JWE_INVALID: 502,
+  ERR_CLI_OUTPUT_UNWRITABLE: 400,
+
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,
   ERR_COLLATERAL_STALE: 503,

@@ -1,6 +1,7 @@
 // The `keyward` command line (DESIGN.md "CLI"): serve, migrate, kek rotate|status, verify, and the
 // workload-side commands. Exit codes: 0 success, 1 failure, 2 usage error.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Writable } from 'node:stream';
 import { KeywardError } from '../errors.js';
 
 export class UsageError extends Error {}
@@ -8,11 +9,19 @@ export class UsageError extends Error {}
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Raw bytes to standard output (a released key with `--out -`, unsealed plaintext). */
+  readonly stdout?: Writable;
+  /** True when standard error is a terminal (progress bars are drawn only then). */
+  readonly errIsTty?: boolean;
 }
 
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  stdout: process.stdout,
+  get errIsTty() {
+    return process.stderr.isTTY === true;
+  },
 };
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
@@ -28,6 +37,20 @@ commands:
                             verify attestation evidence offline
   dev ca --out DIR [--data-dir DIR]
                             write the simulator's development CA roots and collateral (SIMULATED)
+
+workload side (inside the TEE, or with --simulate for development):
+  agent release --server URL --key ID [--out FILE|-] [--format raw|hex|base64]
+                [--wrapped-data-key W] [--key-version N] [EVIDENCE] [--timeout S] [--quiet]
+                            attest and receive a key (or a data key); it is written only to --out
+  seal --server URL [--token T] --key ID --in PATH --out PATH [--chunk-size N] [--timeout S] [--quiet]
+                            seal a file or a directory of shards under a fresh data key
+                            (the token may come from KEYWARD_TOKEN instead of --token)
+  unseal --server URL --in PATH --out PATH|- [--key ID] [EVIDENCE] [--timeout S] [--quiet]
+                            attest, receive the sealed file's data key, decrypt (--out -: to stdout)
+
+  EVIDENCE: [--simulate snp|tdx [--gpus N] [--measurement HEX]] [--gpu-evidence-cmd CMD]
+            [--tee-key x25519|p384|rsa] [--data-dir DIR] [--tsm-root DIR]
+            without --simulate, evidence comes from configfs-tsm (/sys/kernel/config/tsm/report)
   help                      show this text
 `;
 
@@ -49,6 +72,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   kek: async () => (await import('./kek.js')).kekCommand,
   verify: async () => (await import('./verify.js')).verifyCommand,
   dev: async () => (await import('./dev.js')).devCommand,
+  agent: async () => (await import('./agent.js')).agentCommand,
+  seal: async () => (await import('./seal.js')).sealCommand,
+  unseal: async () => (await import('./seal.js')).unsealCommand,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
