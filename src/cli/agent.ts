@@ -1,4 +1,4 @@
-// `keyward agent release` (DESIGN.md "Release protocol", docs/walkthrough.md): the whole protocol from
+// `keyward agent release` (DESIGN.md "Release protocol", README.md "Walkthrough"): the whole protocol from
 // inside the TEE — ephemeral key in memory, evidence, attest, release, decrypt — writing the released key
 // (or data key) only where --out says: a 0600 file written atomically, or stdout with `--out -`.
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// `keyward seal` and `keyward unseal` (docs/sealed-format.md, docs/walkthrough.md): seal a model file or
+// `keyward seal` and `keyward unseal` (docs/sealed-format.md, README.md "Walkthrough"): seal a model file or
 // a directory of shards under a fresh data key from POST /v1/keys/{id}/datakey; unseal it inside a TEE by
 // attesting for that data key (release with wrappedDataKey). Data keys are zeroed after use; on any error
 // no partial plaintext file is left behind; Ctrl-C aborts cleanly.

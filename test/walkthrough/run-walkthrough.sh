@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs docs/walkthrough.md as written: every ```sh block in order, in a scratch directory where
+# Runs the README's walkthrough as written: every ```sh block in order, in a scratch directory where
 # `npx keyward` is the built CLI of this checkout (run `npm run build` first). "# terminal 1" blocks start
 # (or restart) the server in the background instead, on a free port, and the bootstrap token is taken from
 # its log, as a reader would copy it. Not exercised: `git clone` and `npm install`.
@@ -55,8 +55,13 @@ start_server() {
 
 # The walkthrough's shell blocks, in order; terminal-1 blocks become start_server calls, and the two
 # `export` lines the reader fills in by hand are provided here.
-node - "$repo/docs/walkthrough.md" > "$work/steps.sh" <<'EXTRACT'
-const text = require('fs').readFileSync(process.argv[2], 'utf8');
+node - "$repo/README.md" > "$work/steps.sh" <<'EXTRACT'
+// Only the README's walkthrough section: from its heading to the next second-level heading.
+const readme = require('fs').readFileSync(process.argv[2], 'utf8');
+const start = readme.indexOf('## Walkthrough');
+if (start < 0) throw new Error('README.md has no ## Walkthrough section');
+const rest = readme.slice(start + 3);
+const text = rest.slice(0, rest.search(/\n## /) >= 0 ? rest.search(/\n## /) : rest.length);
 const out = [];
 for (const [, block] of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
   const lines = block.replace(/\n$/, '').split('\n');
