@@ -48,7 +48,7 @@ function startProcess(args, env, ready) {
 }
 
 async function startKeyward(env) {
-  return startProcess([BIN, 'serve'], { KEYWARD_PORT: '0', KEYWARD_LOG_LEVEL: 'info', KEYWARD_BOOTSTRAP_TOKEN: TOKEN, KEYWARD_RATE_LIMIT: '0', ...env }, /"address":"(http:\/\/[^"]+)".*keyward listening/);
+  return startProcess([...(process.env.KW_NODE_FLAGS ? process.env.KW_NODE_FLAGS.split(' ') : []), BIN, 'serve'], { KEYWARD_PORT: '0', KEYWARD_LOG_LEVEL: 'info', KEYWARD_BOOTSTRAP_TOKEN: TOKEN, KEYWARD_RATE_LIMIT: '0', ...env }, /"address":"(http:\/\/[^"]+)".*keyward listening/);
 }
 
 async function startHello() {
@@ -151,7 +151,7 @@ function rawP384CpuSeconds(seconds) {
 
 async function benchDatakey(quick) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kw-bench-'));
-  const seconds = quick ? 3 : 10;
+  const seconds = quick ? 2 : 10;
   const hello = await startHello();
   const db = await dbEnv(dataDir);
   const kw = await startKeyward(db.env);
@@ -205,8 +205,8 @@ async function benchRelease(world, c, quick, verifyCost) {
       const { token } = await call(kw.url, 'POST', '/v1/attest', undefined, { nonce, teePublicKey, evidence });
       await call(kw.url, 'POST', `/v1/keys/${key.id}/release`, token);
     };
-    for (let i = 0; i < 10; i++) await releaseOnce();
-    const seconds = quick ? 3 : 15;
+    for (let i = 0; i < (quick ? 5 : 20); i++) await releaseOnce();
+    const seconds = quick ? 2 : 15;
     const cpu0 = procCpuSeconds(kw.child.pid);
     const sat = await closedLoop(releaseOnce, { seconds, concurrency: 6 });
     const serverCpuPerRelease = (procCpuSeconds(kw.child.pid) - cpu0) / sat.latencies.length;
@@ -219,7 +219,7 @@ async function benchRelease(world, c, quick, verifyCost) {
       database: dbName,
     });
     report(`${c.name}_release_throughput_saturation`, sat.rate, 'releases/s', { database: dbName, generator: 'same machine: the simulator signs fresh evidence per release; 6 concurrent flows' });
-    const half = await openLoop(releaseOnce, { rate: Math.max(1, sat.rate / 2), seconds: quick ? 2 : 10 });
+    const half = await openLoop(releaseOnce, { rate: Math.max(1, sat.rate / 2), seconds: quick ? 1.5 : 10 });
     report(`${c.name}_release_latency_p50_at_half_rate`, percentile(half, 50), 'ms', { rate: Math.round(sat.rate / 2) });
     report(`${c.name}_release_latency_p99_at_half_rate`, percentile(half, 99), 'ms', { rate: Math.round(sat.rate / 2) });
   } finally {
