@@ -5,7 +5,8 @@
 // the verifier checks every signature against the pinned ARKs.
 import { KeywardError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import { decodePemBlocks, looksLikePem, parseCertificate, parseCrl, splitDerSequence } from '../evidence/pki.js';
+import { decodePemBlocks, looksLikePem, parseCertificate, splitDerSequence } from '../evidence/pki.js';
+import { parseCrl } from '../evidence/crl.js';
 import type { SnpProduct } from '../evidence/types.js';
 import type { SnpTcb } from '../evidence/snp/claims.js';
 import { parseSnpReport, reportProduct } from '../evidence/snp/report.js';

@@ -3,7 +3,8 @@
 // single flight per resource, and no stale collateral ever returned (ERR_COLLATERAL_STALE).
 import { EvidenceError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import { decodePemBlocks, looksLikePem, parseCrl } from '../evidence/pki.js';
+import { decodePemBlocks, looksLikePem } from '../evidence/pki.js';
+import { parseCrl } from '../evidence/crl.js';
 import { parseTcbInfo } from '../evidence/dcap/tcb-info.js';
 import { parseQeIdentity } from '../evidence/dcap/qe-identity.js';
 import type { DcapCollateralNeeds } from '../evidence/dcap/needs.js';

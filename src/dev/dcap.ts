@@ -4,15 +4,7 @@
 // Nothing minted here is trusted unless its root is configured as an extra anchor.
 import { sign as cryptoSign } from 'node:crypto';
 import type { Collateral } from '../evidence/types.js';
-import {
-  createCrl,
-  createSelfSignedRoot,
-  devPrivateKeyObject,
-  generateDevKeyPair,
-  issueCertificate,
-  x509,
-  type DevCertificate,
-} from './pki.js';
+import { createCrl, createSelfSignedRoot, devPrivateKeyObject, generateDevKeyPair, issueCertificate, x509, type DevCertificate } from './pki.js';
 
 export const SGX_EXTENSION_OID = '1.2.840.113741.1.13.1';
 

@@ -5,15 +5,7 @@
 import { createHash, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { Encoder } from 'cbor-x';
 import { sigStructure } from '../evidence/nitro/cose.js';
-import {
-  createSelfSignedRoot,
-  devPrivateKeyObject,
-  generateDevKeyPair,
-  issueCertificate,
-  x509,
-  type DevCertificate,
-  type DevKeyPair,
-} from './pki.js';
+import { createSelfSignedRoot, devPrivateKeyObject, generateDevKeyPair, issueCertificate, x509, type DevCertificate, type DevKeyPair } from './pki.js';
 
 export interface NitroPkiSubjects {
   readonly root: string;

@@ -10,14 +10,7 @@ import { OFFSET, REPORT_SIZE, SIGNED_LENGTH, SIZE } from '../evidence/snp/layout
 import { encodeTcb, tcbStructVersion } from '../evidence/snp/tcb.js';
 import { AMD_VEK_OIDS } from '../evidence/snp/vek.js';
 import { SNP_CERT_TABLE_GUIDS, guidToBytes, type SnpCertTableKind } from '../evidence/snp/cert-table.js';
-import {
-  createSelfSignedRoot,
-  devPrivateKeyObject,
-  generateDevKeyPair,
-  x509,
-  type DevCertificate,
-  type DevKeyPair,
-} from './pki.js';
+import { createSelfSignedRoot, devPrivateKeyObject, generateDevKeyPair, x509, type DevCertificate, type DevKeyPair } from './pki.js';
 
 export interface AmdNameOptions {
   /** O= of every certificate (AMD: "Advanced Micro Devices"); a simulator should say SIMULATED here. */

@@ -1,19 +1,16 @@
 // X.509 for every verifier: parse certificates (PEM/DER), build and verify chains to a pinned anchor
-// (RFC 5280 §6 path validation, reduced to what vendor attestation PKIs use), and verify and apply CRLs.
-import { createHash, createPublicKey, verify as cryptoVerify, X509Certificate, constants, type KeyObject } from 'node:crypto';
+// (RFC 5280 §6 path validation, reduced to what vendor attestation PKIs use), and apply verified CRLs
+// (crl.ts verifies them; signatures.ts checks signatures under an AlgorithmIdentifier).
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   Certificate as AsnCertificate,
-  CertificateList,
-  AlgorithmIdentifier,
-  Name,
   BasicConstraints,
   KeyUsage,
   KeyUsageFlags,
   id_ce_basicConstraints,
   id_ce_keyUsage,
 } from '@peculiar/asn1-x509';
-import { RsaSaPssParams, id_RSASSA_PSS, id_sha256, id_sha384, id_sha512 } from '@peculiar/asn1-rsa';
 import { EvidenceError, type EvidenceErrorCode } from '../errors.js';
 import type { AnchorRole, TrustAnchor, TrustAnchors, VerificationMemo } from './types.js';
 import { spkiSha256 } from './anchors.js';
@@ -283,58 +280,7 @@ export function commonNameOf(dn: string): string {
   return cn ? cn.slice(3) : dn.replace(/\n/g, ', ');
 }
 
-// --- signatures over DER structures (CRLs, OCSP responses, ...) --------------------------------------
-
-const ECDSA_HASH: Record<string, string> = {
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-};
-const RSA_PKCS1_HASH: Record<string, string> = {
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-};
-const HASH_OID: Record<string, string> = { [id_sha256]: 'sha256', [id_sha384]: 'sha384', [id_sha512]: 'sha512' };
-
-/**
- * Verifies `signature` over `data` with `key` under an X.509 AlgorithmIdentifier (ECDSA, RSA PKCS#1 v1.5,
- * RSASSA-PSS with explicit parameters, Ed25519). Unknown algorithms fail closed (false).
- */
-export function verifyWithAlgorithm(
-  algorithm: AlgorithmIdentifier,
-  data: Uint8Array,
-  signature: Uint8Array,
-  key: KeyObject,
-): boolean {
-  const oid = algorithm.algorithm;
-  try {
-    const ecdsaHash = ECDSA_HASH[oid];
-    if (ecdsaHash) return cryptoVerify(ecdsaHash, data, key, signature);
-    const rsaHash = RSA_PKCS1_HASH[oid];
-    if (rsaHash) return cryptoVerify(rsaHash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
-    if (oid === '1.3.101.112') return cryptoVerify(null, data, key, signature);
-    if (oid === id_RSASSA_PSS && algorithm.parameters) {
-      const params = AsnConvert.parse(algorithm.parameters, RsaSaPssParams);
-      const hash = HASH_OID[params.hashAlgorithm.algorithm];
-      const mgfHashParams = params.maskGenAlgorithm.parameters;
-      const mgfHash = mgfHashParams ? HASH_OID[AsnConvert.parse(mgfHashParams, AlgorithmIdentifier).algorithm] : undefined;
-      // Node's PSS verification uses MGF1 with the message hash; anything else is refused.
-      if (!hash || mgfHash !== hash || params.trailerField !== 1) return false;
-      return cryptoVerify(
-        hash,
-        data,
-        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: params.saltLength },
-        signature,
-      );
-    }
-  } catch {
-    return false;
-  }
-  return false;
-}
-
-// --- CRLs -----------------------------------------------------------------------------------------
+// --- applying verified CRLs (see crl.ts for verifying them) ---------------------------------------
 
 export interface VerifiedCrl {
   /** Subject DN (node's format) of the issuer the CRL was verified against. */
@@ -344,92 +290,6 @@ export interface VerifiedCrl {
   readonly nextUpdate: Date;
   /** Revoked serial numbers, normalized (see normalizeSerial). */
   readonly revokedSerials: ReadonlySet<string>;
-}
-
-interface ParsedCrl {
-  readonly list: CertificateList;
-  readonly tbs: Uint8Array;
-}
-
-interface ParsedCrlCached extends ParsedCrl {
-  readonly issuerDer: string;
-}
-
-// CRLs arrive in collateral bags that are reused across verifications: parse each buffer once.
-const parsedCrls = new WeakMap<Uint8Array, ParsedCrlCached>();
-
-export function parseCrl(der: Uint8Array): ParsedCrlCached {
-  const cached = parsedCrls.get(der);
-  if (cached) return cached;
-  let parsed: ParsedCrlCached;
-  try {
-    const list = AsnConvert.parse(der, CertificateList);
-    // Signatures cover the TBS bytes exactly as received, so slice them rather than re-encode.
-    const outer = splitDerSequence(der)[0];
-    const tbs = outer ? firstChild(outer) : undefined;
-    if (!tbs) throw new Error('no tbsCertList');
-    parsed = { list, tbs, issuerDer: nameDer(list.tbsCertList.issuer) };
-  } catch (cause) {
-    fail('ERR_CRL_INVALID', 'A CRL could not be parsed.', cause);
-  }
-  parsedCrls.set(der, parsed);
-  return parsed;
-}
-
-/** True when the CRL names this certificate as its issuer (by DER-equal distinguished name). */
-export function crlIssuedBy(der: Uint8Array, issuer: Certificate): boolean {
-  try {
-    return parseCrl(der).issuerDer === subjectDer(issuer);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Verifies a CRL's signature with `issuer`, and that `now` lies in [thisUpdate, nextUpdate].
- * A CRL past nextUpdate is ERR_CRL_STALE: collateral to refresh, not a verdict on the evidence.
- */
-export function verifyCrl(der: Uint8Array, issuer: Certificate, now: Date, memo?: VerificationMemo): VerifiedCrl {
-  const crl = verifyCrlSignature(der, issuer, memo);
-  checkCrlFreshness(crl, now);
-  return crl;
-}
-
-/**
- * The time-independent half of verifyCrl: the CRL is issued by `issuer` (DER-equal name), its signature
- * verifies with `issuer`'s key, and it has a nextUpdate. The result is a pure function of (der, issuer),
- * so callers may remember it; they must still call checkCrlFreshness for the instant they judge.
- */
-export function verifyCrlSignature(der: Uint8Array, issuer: Certificate, memo?: VerificationMemo): VerifiedCrl {
-  const { list, tbs, issuerDer } = parseCrl(der);
-  const tbsList = list.tbsCertList;
-  if (issuerDer !== subjectDer(issuer)) {
-    fail('ERR_CRL_INVALID', `The CRL is not issued by "${commonNameOf(issuer.subject)}".`);
-  }
-  const crlSha = createHash('sha256').update(der).digest('hex');
-  const ok = remembered(memo, `crl-sig:${crlSha}:${issuer.sha256}`, () =>
-    verifyWithAlgorithm(list.signatureAlgorithm, tbs, new Uint8Array(list.signature), issuer.x509.publicKey),
-  );
-  if (!ok) fail('ERR_CRL_SIGNATURE_INVALID', `The CRL's signature does not verify with "${commonNameOf(issuer.subject)}".`);
-  const next = tbsList.nextUpdate?.getTime();
-  if (!next) fail('ERR_CRL_INVALID', 'The CRL has no nextUpdate; its freshness cannot be judged.');
-  const revoked = new Set<string>();
-  for (const entry of tbsList.revokedCertificates ?? []) {
-    revoked.add(normalizeSerial(Buffer.from(entry.userCertificate).toString('hex')));
-  }
-  return {
-    issuer: issuer.subject,
-    issuerSha256: issuer.sha256,
-    thisUpdate: tbsList.thisUpdate.getTime(),
-    nextUpdate: next,
-    revokedSerials: revoked,
-  };
-}
-
-/** Fails unless thisUpdate <= now <= nextUpdate (ERR_CRL_NOT_YET_VALID / ERR_CRL_STALE). */
-export function checkCrlFreshness(crl: VerifiedCrl, now: Date): void {
-  if (now < crl.thisUpdate) fail('ERR_CRL_NOT_YET_VALID', `The CRL is not valid before ${crl.thisUpdate.toISOString()}.`);
-  if (now > crl.nextUpdate) fail('ERR_CRL_STALE', `The CRL expired at ${crl.nextUpdate.toISOString()}; fetch a current one.`);
 }
 
 /** Fails with ERR_CHAIN_REVOKED when a CRL from a certificate's issuer lists that certificate. */
@@ -443,21 +303,6 @@ export function applyCrls(path: readonly Certificate[], crls: readonly VerifiedC
       }
     }
   }
-}
-
-function nameDer(name: Name): string {
-  return Buffer.from(AsnConvert.serialize(name)).toString('hex');
-}
-
-const subjectDerCache = new WeakMap<Certificate, string>();
-function subjectDer(cert: Certificate): string {
-  let hex = subjectDerCache.get(cert);
-  if (hex === undefined) {
-    const parsed = AsnConvert.parse(cert.der, AsnCertificate);
-    hex = nameDer(parsed.tbsCertificate.subject);
-    subjectDerCache.set(cert, hex);
-  }
-  return hex;
 }
 
 /** The public key of a certificate (node KeyObject), for verifiers that check raw signatures. */

@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { toHex } from '../../encoding.js';
 import { isSafeRelativeName, type SealedHeader } from './format.js';
 import {
   isDirectory,

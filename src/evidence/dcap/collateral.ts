@@ -3,18 +3,8 @@
 // Signing chain, and the TCB Info / QE Identity signed by it, all valid at `now`.
 import { verify as cryptoVerify, createHash } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
-import {
-  applyCrls,
-  checkCrlFreshness,
-  commonNameOf,
-  crlIssuedBy,
-  parseCertificate,
-  verifyChain,
-  verifyCrlSignature,
-  type Certificate,
-  type VerifiedChain,
-  type VerifiedCrl,
-} from '../pki.js';
+import { applyCrls, commonNameOf, parseCertificate, verifyChain, type Certificate, type VerifiedChain, type VerifiedCrl } from '../pki.js';
+import { checkCrlFreshness, crlIssuedBy, verifyCrlSignature } from '../crl.js';
 import type { Collateral, TrustAnchor, VerificationMemo, VerifyContext } from '../types.js';
 import type { PckCertificates } from './pck.js';
 import { parseQeIdentity, type QeIdentity, type SignedQeIdentity } from './qe-identity.js';

@@ -5,15 +5,7 @@ import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { EvidenceError } from '../../errors.js';
 import { constantTimeEqual } from '../../encoding.js';
-import {
-  checkPathConstraints,
-  commonNameOf,
-  parseCertificateRemembered,
-  readConstraints,
-  verifyChain,
-  type Certificate,
-  type VerifiedChain,
-} from '../pki.js';
+import { checkPathConstraints, commonNameOf, parseCertificateRemembered, readConstraints, verifyChain, type Certificate, type VerifiedChain } from '../pki.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
 import { nitroClaimsFrom, type NitroClaims } from './claims.js';
 import { sigStructure } from './cose.js';

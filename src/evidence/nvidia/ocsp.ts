@@ -6,17 +6,8 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate as AsnCertificate, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { BasicOCSPResponse, OCSPResponse, OCSPResponseStatus, id_pkix_ocsp_basic, id_kp_OCSPSigning } from '@peculiar/asn1-ocsp';
 import { EvidenceError, type EvidenceErrorCode } from '../../errors.js';
-import {
-  checkValidity,
-  commonNameOf,
-  firstChild,
-  isIssuedBy,
-  normalizeSerial,
-  parseCertificate,
-  splitDerSequence,
-  verifyWithAlgorithm,
-  type Certificate,
-} from '../pki.js';
+import { checkValidity, commonNameOf, firstChild, isIssuedBy, normalizeSerial, parseCertificate, splitDerSequence, type Certificate } from '../pki.js';
+import { verifyWithAlgorithm } from '../signatures.js';
 import type { VerificationMemo } from '../types.js';
 
 const HASH_BY_OID: Readonly<Record<string, string>> = {

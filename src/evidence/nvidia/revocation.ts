@@ -1,7 +1,8 @@
 // Revocation of NVIDIA certificates from supplied collateral: OCSP responses (as nvtrust checks them) and
 // CRLs from the certificates' issuers (NVIDIA's CRL mirrors). Certificates without either stay unchecked.
 import { EvidenceError } from '../../errors.js';
-import { commonNameOf, crlIssuedBy, verifyCrl, type Certificate } from '../pki.js';
+import { commonNameOf, type Certificate } from '../pki.js';
+import { crlIssuedBy, verifyCrl } from '../crl.js';
 import type { Collateral, VerificationMemo } from '../types.js';
 import { judgeOcspStatus, matchingStatuses, parseOcspResponse } from './ocsp.js';
 

@@ -9,18 +9,8 @@ import {
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import { EvidenceError } from '../../errors.js';
-import {
-  applyCrls,
-  checkCrlFreshness,
-  commonNameOf,
-  crlIssuedBy,
-  parseCrl,
-  verifyChain,
-  verifyCrlSignature,
-  type Certificate,
-  type VerifiedChain,
-  type VerifiedCrl,
-} from '../pki.js';
+import { applyCrls, commonNameOf, verifyChain, type Certificate, type VerifiedChain, type VerifiedCrl } from '../pki.js';
+import { checkCrlFreshness, crlIssuedBy, parseCrl, verifyCrlSignature } from '../crl.js';
 import type { SnpProduct, VerificationMemo, VerifyContext } from '../types.js';
 import type { SigningCandidate } from './signer.js';
 import { SNP_PRODUCTS, tcbStructVersion } from './tcb.js';

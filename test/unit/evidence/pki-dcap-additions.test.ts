@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EvidenceError } from '../../../src/errors.js';
-import { checkCrlFreshness, parseCertificate, parseCertificates, verifyCrl, verifyCrlSignature } from '../../../src/evidence/pki.js';
+import { parseCertificate, parseCertificates } from '../../../src/evidence/pki.js';
+import { checkCrlFreshness, verifyCrl, verifyCrlSignature } from '../../../src/evidence/crl.js';
 import { readVector, readVectorText } from '../../helpers/vectors.js';
 
 const DIR = 'tdx/collateral/dcapqvl_tdx_B0C06F000000_2025-06';

@@ -1,9 +1,9 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parseCertificates, verifyChain, verifyCrl, parseCertificate, type Certificate } from '../../../src/evidence/pki.js';
+import { parseCertificates, verifyChain, parseCertificate, type Certificate } from '../../../src/evidence/pki.js';
+import { verifyCrl } from '../../../src/evidence/crl.js';
 import { createTrustAnchors, vendorAnchors } from '../../../src/evidence/anchors.js';
 import { createSelfSignedRoot, issueCertificate, generateDevKeyPair, createCrl, type DevCertificate } from '../../../src/dev/pki.js';
-import { EvidenceError } from '../../../src/errors.js';
 import { vectorPath, readVector } from '../../helpers/vectors.js';
 import { LruMemo } from '../../../src/evidence/memo.js';
 import { evidenceCodeOfSync as codeOf } from '../../helpers/errors.js';

@@ -1,6 +1,5 @@
 // Shared helpers for the Nitro tests: the manifest's shape, vector loading, error-code capture.
 import { Decoder } from 'cbor-x';
-import { EvidenceError } from '../../../../src/errors.js';
 import { emptyCollateral } from '../../../../src/collateral/recognize.js';
 import type { TrustAnchors, VerifyContext, VerificationMemo } from '../../../../src/evidence/types.js';
 import { readManifest, readVector } from '../../../helpers/vectors.js';

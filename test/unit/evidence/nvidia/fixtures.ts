@@ -1,6 +1,5 @@
 // Shared helpers for the NVIDIA tests: vector loading by manifest, contexts, error-code capture.
 import { readManifest, readVector, readVectorText } from '../../../helpers/vectors.js';
-import { EvidenceError } from '../../../../src/errors.js';
 import { emptyCollateral } from '../../../../src/collateral/recognize.js';
 import { vendorAnchors } from '../../../../src/evidence/anchors.js';
 import type { Collateral, EvidenceItem, TrustAnchors, VerifyContext } from '../../../../src/evidence/types.js';

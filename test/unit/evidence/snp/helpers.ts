@@ -1,7 +1,6 @@
 // Shared helpers for the SEV-SNP tests: the manifest's shape, vector loading, contexts and error codes.
 import { emptyCollateral } from '../../../../src/collateral/recognize.js';
 import { vendorAnchors } from '../../../../src/evidence/anchors.js';
-import { EvidenceError } from '../../../../src/errors.js';
 import type { Collateral, TrustAnchors, VerifyContext } from '../../../../src/evidence/types.js';
 import { readManifest, readVector, readVectorText } from '../../../helpers/vectors.js';
 

@@ -13,7 +13,8 @@ import {
   type SnpReportSpec,
 } from '../../../../src/dev/snp.js';
 import type { TrustAnchors } from '../../../../src/evidence/types.js';
-import { crlIssuedBy, parseCertificate } from '../../../../src/evidence/pki.js';
+import { parseCertificate } from '../../../../src/evidence/pki.js';
+import { crlIssuedBy } from '../../../../src/evidence/crl.js';
 import { readVector } from '../../../helpers/vectors.js';
 import { codeOfSync, ctxAt } from './helpers.js';
 
