@@ -11,6 +11,7 @@ import type { AnchorClaim } from '../evidence/claims.js';
 import type { SnpClaims, SnpCpuidClaim, SnpGuestPolicy, SnpPlatformInfo, SnpTcb } from '../evidence/snp/claims.js';
 import type { SgxAttributes, SgxClaims, TdAttributes, TdxClaims } from '../evidence/dcap/claims.js';
 import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
+import { MODULE_TCB_STATUSES, PLATFORM_TCB_STATUSES } from '../evidence/dcap/tcb-info.js';
 import type { NitroClaims } from '../evidence/nitro/claims.js';
 
 export interface BoolType {
@@ -84,17 +85,7 @@ const mapOf = (of: ClaimType, maxItems: number): MapType => ({ kind: 'map', of, 
 const obj = (type: ObjectTypeName): ObjectType => ({ kind: 'object', type });
 
 /** Intel's TCB status words (DCAP QVL), including the TD relaunch statuses of TCB Info v3. */
-export const TCB_STATUS_WORDS = [
-  'UpToDate',
-  'SWHardeningNeeded',
-  'ConfigurationNeeded',
-  'ConfigurationAndSWHardeningNeeded',
-  'OutOfDate',
-  'OutOfDateConfigurationNeeded',
-  'Revoked',
-  'TDRelaunchAdvised',
-  'TDRelaunchAdvisedConfigurationNeeded',
-] as const;
+export const TCB_STATUS_WORDS = [...PLATFORM_TCB_STATUSES, 'TDRelaunchAdvised', 'TDRelaunchAdvisedConfigurationNeeded'] as const;
 
 const anchor = {
   source: words(['vendor', 'extra']),
@@ -217,7 +208,7 @@ const tdx = {
   teeTcbSvn2: hex,
   mrServiceTd: hex,
   tdxModuleId: str,
-  tdxModuleTcbStatus: words(['UpToDate', 'OutOfDate', 'Revoked']),
+  tdxModuleTcbStatus: words(MODULE_TCB_STATUSES),
   ...dcapPlatform,
 } satisfies FieldsOf<TdxClaims>;
 
