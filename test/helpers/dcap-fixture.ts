@@ -3,10 +3,9 @@
 import { createTrustAnchors } from '../../src/evidence/anchors.js';
 import type { Collateral, TrustAnchors, VerifyContext } from '../../src/evidence/types.js';
 import { LruMemo } from '../../src/evidence/memo.js';
-import { dcapCollateral, type DcapTestPki } from '../../src/dev/dcap.js';
+import { dcapCollateral } from '../../src/dev/dcap.js';
 import type { DevModuleIdentity, DevTcbLevel } from '../../src/dev/dcap-collateral.js';
-import type { QuotingEnclave } from '../../src/dev/dcap-quote.js';
-import { createDcapWorld, type DcapWorldOptions } from '../../src/dev/dcap-world.js';
+import { createDcapWorld, type DcapWorld, type DcapWorldOptions } from '../../src/dev/dcap-world.js';
 
 export const NOT_BEFORE = new Date('2024-01-01T00:00:00Z');
 export const NOT_AFTER = new Date('2034-01-01T00:00:00Z');
@@ -51,17 +50,9 @@ export const DEFAULT_SGX_LEVELS: DevTcbLevel[] = [
   { sgx: PCK_COMPONENTS, pceSvn: 12, status: 'OutOfDate', tcbDate: '2023-02-15T00:00:00Z', advisoryIds: ['INTEL-SA-00828'] },
 ];
 
-export interface DcapFixture {
-  readonly pki: DcapTestPki;
+export interface DcapFixture
+  extends Pick<DcapWorld, 'pki' | 'rootCrl' | 'pckCrl' | 'tdxTcbInfo' | 'sgxTcbInfo' | 'tdQeIdentity' | 'qeIdentity' | 'tdxQe' | 'sgxQe'> {
   readonly anchors: TrustAnchors;
-  readonly rootCrl: Uint8Array;
-  readonly pckCrl: Uint8Array;
-  readonly tdxTcbInfo: string;
-  readonly sgxTcbInfo: string;
-  readonly tdQeIdentity: string;
-  readonly qeIdentity: string;
-  readonly tdxQe: QuotingEnclave;
-  readonly sgxQe: QuotingEnclave;
   /** A context for a TDX or SGX quote of the default platform, with the test root as an extra anchor. */
   ctx(tee: 'tdx' | 'sgx', overrides?: Partial<VerifyContext>): VerifyContext;
   collateral(tee: 'tdx' | 'sgx', parts?: Partial<{ tcbInfo: string; qeIdentity: string; rootCrl: Uint8Array; pckCrl: Uint8Array }>): Collateral;

@@ -3,6 +3,7 @@
 // Structure only: size, version, signature algorithm, reserved bytes, guest policy and signer-info
 // must-be bits. No signature or certificate is checked here (see verify.ts).
 import { EvidenceError, type EvidenceErrorCode } from '../../errors.js';
+import type { SnpPlatformInfo } from './claims.js';
 import type { SnpProduct } from '../types.js';
 import {
   MAX_REPORT_VERSION,
@@ -241,23 +242,12 @@ export function decodeGuestPolicy(policy: bigint): SnpPolicyBits {
   };
 }
 
-export interface SnpPlatformInfoBits {
-  readonly smtEn: boolean;
-  readonly tsmeEn: boolean;
-  readonly eccEn: boolean;
-  readonly raplDis: boolean;
-  readonly ciphertextHidingEn: boolean;
-  readonly aliasCheckComplete: boolean;
-  readonly tioEn: boolean;
-  /** The whole 64-bit field as hex, so bits without a name here (bit 6 on Turin, future bits) stay visible. */
-  readonly raw: string;
-}
 
 /**
  * Decodes PLATFORM_INFO. Unknown bits are reported in `raw`, never refused: the field describes the
  * host, and newer firmware sets bits older specs called reserved (bit 6 on Turin).
  */
-export function decodePlatformInfo(info: bigint): SnpPlatformInfoBits {
+export function decodePlatformInfo(info: bigint): SnpPlatformInfo {
   const low = Number(info & 0xffn);
   const bit = (n: number): boolean => ((low >>> n) & 1) === 1;
   return {
