@@ -1,7 +1,7 @@
 // Benchmark helpers: run a function repeatedly for a time budget and report operations per second.
 import { resolve, join } from 'node:path';
 
-export const VECTORS_DIR = resolve(process.env.KEYWARD_VECTORS_DIR ?? join(process.cwd(), '..', 'shared', 'vectors'));
+export const VECTORS_DIR = resolve(process.env.KEYWARD_VECTORS_DIR ?? join(process.cwd(), 'test', 'vectors'));
 
 /**
  * Calls `fn` (sync or async) in a loop for about `seconds` after a short warm-up and returns ops/s.

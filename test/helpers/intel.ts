@@ -1,4 +1,4 @@
-// Loads the Intel DCAP vectors (../shared/vectors/intel): the manifest, quotes and collateral sets as bags.
+// Loads the Intel DCAP vectors (test/vectors/intel): the manifest, quotes and collateral sets as bags.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addToCollateral, emptyCollateral, recognizeCollateral } from '../../src/collateral/recognize.js';

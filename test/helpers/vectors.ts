@@ -1,8 +1,8 @@
-// Locates the shared real-hardware test vectors (KEYWARD_VECTORS_DIR, default ../shared/vectors).
+// Locates the real-hardware test vectors (KEYWARD_VECTORS_DIR, default test/vectors; see test/vectors/*/PROVENANCE.md).
 import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 
-export const VECTORS_DIR = resolve(process.env.KEYWARD_VECTORS_DIR ?? join(process.cwd(), '..', 'shared', 'vectors'));
+export const VECTORS_DIR = resolve(process.env.KEYWARD_VECTORS_DIR ?? join(process.cwd(), 'test', 'vectors'));
 
 export function vectorPath(...parts: string[]): string {
   return join(VECTORS_DIR, ...parts);

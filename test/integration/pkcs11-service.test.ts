@@ -4,8 +4,9 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
 import { startTestKeyward } from '../helpers/keyward.js';
 import { initSoftHsmToken, SOFTHSM_MODULE, HSM_PIN } from '../helpers/softhsm.js';
+import { SOFTHSM, titleNeeding } from '../helpers/requirements.js';
 
-describe('a keyward whose KEK is in an HSM (SoftHSM2 over PKCS#11)', () => {
+describe.skipIf(!SOFTHSM.available)(titleNeeding(SOFTHSM, 'a keyward whose KEK is in an HSM (SoftHSM2 over PKCS#11)'), () => {
   beforeAll(() => {
     initSoftHsmToken('keyward-service');
   });

@@ -13,7 +13,8 @@ import { openMaterial } from '../../src/keys/envelope.js';
 import { initKeks } from '../../src/broker/kek-admin.js';
 import { kekConfigFor, openKekByUri } from '../../src/service.js';
 import { systemClock } from '../../src/clock.js';
-import { POSTGRES_URL, createPostgresSchema, type DbKind, DB_KINDS } from '../helpers/db.js';
+import { createPostgresSchema, type DbKind, DB_KINDS } from '../helpers/db.js';
+import { POSTGRES, titleNeeding } from '../helpers/requirements.js';
 import { BOOTSTRAP_TOKEN } from '../helpers/keyward.js';
 import { api, run, serve, spawnCli } from '../helpers/process.js';
 
@@ -150,7 +151,7 @@ describe.each(DB_KINDS)('crash safety on %s', (kind) => {
   }, 180_000);
 });
 
-if (POSTGRES_URL) describe('two keyward processes on one Postgres', () => {
+describe.skipIf(!POSTGRES.available)(titleNeeding(POSTGRES, 'two keyward processes on one Postgres'), () => {
   it('serve the same keys, and concurrent rotations yield distinct, gap-free versions', async () => {
     const env = await environment('postgres');
     const a = await serve(env);

@@ -5,7 +5,8 @@ import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DB_KINDS, POSTGRES_URL, createPostgresSchema } from '../helpers/db.js';
+import { DB_KINDS, createPostgresSchema } from '../helpers/db.js';
+import { POSTGRES, titleNeeding } from '../helpers/requirements.js';
 import { BOOTSTRAP_TOKEN } from '../helpers/keyward.js';
 import { api, serve, type Served } from '../helpers/process.js';
 import { binding, createTestSnpPlatform, openJwe, snpPolicy, teeKeyPair, type TestSnpPlatform } from '../helpers/tee.js';
@@ -46,7 +47,7 @@ async function attestAt(url: string, nonce: string) {
   return { tee, res };
 }
 
-if (POSTGRES_URL) describe('two keyward processes on one Postgres', () => {
+describe.skipIf(!POSTGRES.available)(titleNeeding(POSTGRES, 'two keyward processes on one Postgres'), () => {
   it('consume a challenge from one at the other, and release there', async () => {
     const env = await environment('postgres');
     const a = await serve(env);

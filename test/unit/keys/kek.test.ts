@@ -10,6 +10,7 @@ import { sealMaterial, openMaterial } from '../../../src/keys/envelope.js';
 import { KeywardError } from '../../../src/errors.js';
 import type { Kek } from '../../../src/keys/kek.js';
 import { initSoftHsmToken, SOFTHSM_MODULE, HSM_PIN } from '../../helpers/softhsm.js';
+import { SOFTHSM, titleNeeding } from '../../helpers/requirements.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -85,7 +86,7 @@ describe('file KEK on disk', () => {
   });
 });
 
-describe('PKCS#11 KEK on SoftHSM2', () => {
+describe.skipIf(!SOFTHSM.available)(titleNeeding(SOFTHSM, 'PKCS#11 KEK on SoftHSM2'), () => {
   beforeAll(() => {
     initSoftHsmToken('keyward-unit');
   });

@@ -1,4 +1,4 @@
-// Real NSM attestation documents (../shared/vectors/nitro): each verifies at its verification time with the
+// Real NSM attestation documents (test/vectors/nitro): each verifies at its verification time with the
 // manifest's values; the manifest's negative mutations, derived here in code, fail with specific codes.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { createHash } from 'node:crypto';
