@@ -12,7 +12,7 @@ import { migrate } from './store/migrate.js';
 import { openKek, type Kek, type KekConfig, type KekRing } from './keys/kek.js';
 import { initKeks, kekStatus, nextKekUri, rotateKek } from './broker/kek-admin.js';
 import { Vault } from './broker/vault.js';
-import { Tokens } from './broker/tokens.js';
+import { Tokens } from './broker/api-tokens.js';
 import { ImportKeys } from './broker/import-keys.js';
 import { AuditLog } from './broker/audit-log.js';
 import { Health } from './broker/health.js';

@@ -15,7 +15,7 @@ import * as repo from '../store/collateral-repo.js';
 import type { CollateralMetaRow } from '../store/collateral-repo.js';
 import { appendAudit, type Actor } from './audit.js';
 import { missingCollateral, type CollateralFetchers, type CollateralNeed } from './collateral-fetch.js';
-import { SYSTEM_ACTOR } from './tokens.js';
+import { SYSTEM_ACTOR } from './api-tokens.js';
 import type { RequestContext } from './vault.js';
 
 export type CollateralSource = CollateralMetaRow['source'];

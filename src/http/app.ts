@@ -6,7 +6,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RequestError } from '../errors.js';
-import type { Principal, Scope, Tokens } from '../broker/tokens.js';
+import type { Principal, Scope, Tokens } from '../broker/api-tokens.js';
 import type { RequestContext } from '../broker/vault.js';
 import { OPTIONAL_BODY, toFastifyPath, type OpenApiDocument } from './openapi.js';
 import { problemOf, sendProblem, toProblem } from './problem.js';

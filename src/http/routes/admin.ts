@@ -1,6 +1,6 @@
 // Admin routes: API tokens and the audit log.
 import type { AuditLog } from '../../broker/audit-log.js';
-import type { Role, Tokens } from '../../broker/tokens.js';
+import type { Role, Tokens } from '../../broker/api-tokens.js';
 import { requestContext, type RouteRegistrar } from '../app.js';
 
 export function registerAdminRoutes(r: RouteRegistrar, tokens: Tokens, auditLog: AuditLog): void {
