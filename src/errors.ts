@@ -205,6 +205,7 @@ export const ERROR_STATUS = {
   ERR_CLIENT_RESPONSE_INVALID: 502,
   ERR_CLIENT_JWE_INVALID: 502,
   ERR_CLI_OUTPUT_UNWRITABLE: 400,
+  ERR_CLI_OUTPUT_EXISTS: 409,
 
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,

@@ -84,7 +84,7 @@ async function releaseCommand(args: string[], io: CliIo): Promise<number> {
   const client = clientFrom(values);
   const dataDir = resolve(flag(values, 'data-dir') ?? loadAgentSettings().dataDir);
   // Fail before the secret leaves the server when it could not be written anyway.
-  if (out !== undefined && out !== '-') await preflightOutput(out, 'file');
+  if (out !== undefined && out !== '-') await preflightOutput(out, 'file', values['force'] === true);
   const provider = await evidenceProviderFrom(values, dataDir);
   if (!quiet) warnIfSimulated(values, dataDir, io);
   const what = wrappedDataKey !== undefined ? 'data key' : 'key';

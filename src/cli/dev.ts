@@ -1,29 +1,38 @@
 // `keyward dev ca --out DIR [--data-dir DIR]` (docs/simulator.md): writes the development CA's roots to
 // DIR/anchors (for KEYWARD_EXTRA_ANCHORS) and its collateral to DIR/collateral (for KEYWARD_COLLATERAL_DIR).
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '../config.js';
 import { systemClock } from '../clock.js';
-import { openDevCa } from '../dev/ca.js';
+import { DEV_CA_DIR, openDevCa } from '../dev/ca.js';
 import { COLLATERAL_RENEW_DAYS, writeDevCaBundle } from '../dev/ca-collateral.js';
 import { parseOptions, UsageError, type CliIo } from './main.js';
+
+/** A path as one shell word: bare when it is plain, else single-quoted. */
+function shellQuote(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
+}
 
 async function devCaCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(args, { out: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (typeof values.out !== 'string' || values.out === '') throw new UsageError('dev ca needs --out DIR');
   const dataDir = typeof values['data-dir'] === 'string' ? resolve(values['data-dir']) : loadConfig().dataDir;
   const now = systemClock.now();
+  // Progress goes to stderr; stdout is only what a shell can paste or `eval` (comments and exports).
+  const fresh = !existsSync(join(dataDir, DEV_CA_DIR, 'state.json'));
+  io.err(fresh ? `creating the development CA in ${join(dataDir, DEV_CA_DIR)} (RSA-4096 keys, as AMD's: up to half a minute, once)...\n` : `using the development CA in ${join(dataDir, DEV_CA_DIR)}\n`);
   const ca = await openDevCa({ dataDir, now });
+  io.err(`writing its roots and collateral to ${resolve(values.out)}...\n`);
   const bundle = await writeDevCaBundle(ca, resolve(values.out), now);
   const renewBy = new Date(bundle.collateral.nextUpdate.getTime() - COLLATERAL_RENEW_DAYS * 24 * 3600 * 1000);
   io.out(
     [
-      `development CA: ${ca.dir} (every certificate says "SIMULATED"; never trust it in production)`,
-      ...bundle.written.map((path) => `wrote ${path}`),
-      `collateral valid until ${bundle.collateral.nextUpdate.toISOString()}; run this command again after ${renewBy.toISOString()} to renew it`,
-      '',
-      'start the server with:',
-      `KEYWARD_EXTRA_ANCHORS=${bundle.anchorsDir}`,
-      `KEYWARD_COLLATERAL_DIR=${bundle.collateralDir}`,
+      `# development CA: ${ca.dir} (every certificate says "SIMULATED"; never trust it in production)`,
+      ...bundle.written.map((path) => `# wrote ${path}`),
+      `# collateral valid until ${bundle.collateral.nextUpdate.toISOString()}; run this command again after ${renewBy.toISOString()} to renew it`,
+      '# start the server with both settings (SNP needs the anchors; TDX and GPUs also need the collateral):',
+      `export KEYWARD_EXTRA_ANCHORS=${shellQuote(bundle.anchorsDir)}`,
+      `export KEYWARD_COLLATERAL_DIR=${shellQuote(bundle.collateralDir)}`,
       '',
     ].join('\n'),
   );

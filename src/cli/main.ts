@@ -1,5 +1,6 @@
 // The `keyward` command line (DESIGN.md "CLI"): serve, migrate, kek rotate|status, verify, and the
 // workload-side commands. Exit codes: 0 success, 1 failure, 2 usage error.
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Writable } from 'node:stream';
 import { KeywardError } from '../errors.js';
@@ -26,7 +27,7 @@ export const processIo: CliIo = {
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
-const USAGE = `usage: keyward <command> [options]
+export const USAGE = `usage: keyward <command> [options]
 
 commands:
   serve                     run the service (configured by KEYWARD_* environment variables)
@@ -39,19 +40,25 @@ commands:
                             write the simulator's development CA roots and collateral (SIMULATED)
 
 workload side (inside the TEE, or with --simulate for development):
-  agent release --server URL --key ID [--out FILE|-] [--format raw|hex|base64]
+  agent release --server URL --key ID [--out FILE|-] [--force] [--format raw|hex|base64]
                 [--wrapped-data-key W] [--key-version N] [EVIDENCE] [--timeout S] [--quiet]
                             attest and receive a key (or a data key); it is written only to --out
-  seal --server URL [--token T] --key ID --in PATH --out PATH [--chunk-size N] [--timeout S] [--quiet]
+  seal --server URL [--token T] --key ID --in PATH --out PATH [--force] [--chunk-size N] [--timeout S]
+       [--quiet]
                             seal a file or a directory of shards under a fresh data key
                             (the token may come from KEYWARD_TOKEN instead of --token)
-  unseal --server URL --in PATH --out PATH|- [--key ID] [EVIDENCE] [--timeout S] [--quiet]
-                            attest, receive the sealed file's data key, decrypt (--out -: to stdout)
+  unseal --server URL --in PATH --out PATH|- [--force] [--key ID] [EVIDENCE] [--timeout S] [--quiet]
+                            attest, receive the sealed file's data key, decrypt (--out -: to stdout;
+                            an existing --out is replaced only with --force)
 
   EVIDENCE: [--simulate snp|tdx [--gpus N] [--measurement HEX]] [--gpu-evidence-cmd CMD]
             [--tee-key x25519|p384|rsa] [--data-dir DIR] [--tsm-root DIR]
             without --simulate, evidence comes from configfs-tsm (/sys/kernel/config/tsm/report)
-  help                      show this text
+
+  help [COMMAND]            show this text, or one command's (also: keyward COMMAND --help)
+  --version                 print keyward's version
+
+exit codes: 0 success, 1 failure (the error's ERR_* code is printed), 2 usage error
 `;
 
 /** Parses options strictly; unknown flags and missing values are usage errors (exit 2). */
@@ -77,22 +84,54 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   unseal: async () => (await import('./seal.js')).unsealCommand,
 };
 
+/** The usage of one command: the lines of USAGE that belong to it (plus the EVIDENCE options it takes). */
+export function commandUsage(name: string): string {
+  const lines = USAGE.split('\n');
+  const own: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (!line.startsWith(`  ${name} `) && line !== `  ${name}`) continue;
+    own.push(line);
+    while ((lines[i + 1] ?? '').startsWith('      ')) own.push(lines[++i] ?? '');
+  }
+  const evidence = own.some((l) => l.includes('[EVIDENCE]')) ? lines.filter((l) => /^ {2}EVIDENCE:|^ {12}\S/.test(l)) : [];
+  return `usage:\n${[...own, ...(evidence.length ? ['', ...evidence] : [])].join('\n')}\n`;
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function wantsHelp(args: readonly string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
+
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
-    io.out(USAGE);
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.out(`keyward ${readVersion()}\n`);
+    return 0;
+  }
+  if (!name || name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+    (name ? io.out : io.err)(USAGE);
     return name ? 0 : 2;
   }
+  if (name === 'help') return main([rest[0] ?? '', '--help'], io);
   const load = COMMANDS[name];
   if (!load) {
-    io.err(`keyward: unknown command "${name}"\n\n${USAGE}`);
+    io.err(`keyward: unknown command "${name}"\nrun 'keyward --help' for the list of commands\n`);
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    io.out(commandUsage(name));
+    return 0;
   }
   try {
     return await (await load())(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`keyward ${name}: ${err.message}\n\n${USAGE}`);
+      io.err(`keyward ${name}: ${err.message}\nrun 'keyward ${name} --help' for usage\n`);
       return 2;
     }
     if (err instanceof KeywardError) {

@@ -59,7 +59,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const directory = await isDirectory(input);
   if (resolve(input) === resolve(output)) throw new UsageError('--in and --out must differ');
   if (directory && resolve(output).startsWith(`${resolve(input)}${sep}`)) throw new UsageError('--out must not be inside the --in directory');
-  await preflightOutput(output, directory ? 'directory' : 'file');
+  await preflightOutput(output, directory ? 'directory' : 'file', values['force'] === true);
   return runInterruptible(io, async (signal) => {
     const dataKey = await client.dataKey(keyId, { signal });
     const progress = createProgressLine(io, 'sealing', quiet);
@@ -108,7 +108,7 @@ export async function unsealCommand(args: string[], io: CliIo): Promise<number> 
   if (expectedKey !== undefined && expectedKey !== header.keyId) {
     throw new SealedFileError('ERR_SEALED_KEY_ID_MISMATCH', `${input} was sealed under key ${header.keyId}, not ${expectedKey}`);
   }
-  if (output !== '-') await preflightOutput(output, directory ? 'directory' : 'file');
+  if (output !== '-') await preflightOutput(output, directory ? 'directory' : 'file', values['force'] === true);
   const dataDir = resolve(flag(values, 'data-dir') ?? loadAgentSettings().dataDir);
   const provider = await evidenceProviderFrom(values, dataDir);
   if (!quiet) warnIfSimulated(values, dataDir, io);

@@ -21,6 +21,7 @@ export const CLIENT_OPTIONS: Options = {
   server: { type: 'string' },
   timeout: { type: 'string' },
   quiet: { type: 'boolean' },
+  force: { type: 'boolean' },
 };
 
 export const EVIDENCE_OPTIONS: Options = {
@@ -139,7 +140,7 @@ function unwritable(message: string, cause?: unknown): KeywardError {
  * Checks before any secret is requested that `path` can be written: its directory exists and is
  * writable, and it is not a directory itself (or, with `directory`, it is absent or an empty directory).
  */
-export async function preflightOutput(path: string, kind: 'file' | 'directory'): Promise<void> {
+export async function preflightOutput(path: string, kind: 'file' | 'directory', force = false): Promise<void> {
   const parent = dirname(resolve(path));
   try {
     await access(parent, constants.W_OK);
@@ -149,6 +150,8 @@ export async function preflightOutput(path: string, kind: 'file' | 'directory'):
   const info = await stat(path).catch(() => undefined);
   if (info === undefined) return;
   if (kind === 'file' && info.isDirectory()) throw unwritable(`--out ${path} is a directory; give a file path`);
+  // Why refuse: an unsealed model or a released key silently replacing a file is data loss the user did not ask for.
+  if (kind === 'file' && !force) throw new KeywardError('ERR_CLI_OUTPUT_EXISTS', `--out ${path} exists; pass --force to replace it`);
   if (kind === 'directory') {
     const empty = info.isDirectory() && (await readdir(path)).length === 0;
     if (!empty) throw unwritable(`--out ${path} exists and is not an empty directory`);

@@ -120,6 +120,15 @@ describe('keyward agent release --simulate snp', () => {
     const dir = await release('--key', keyId, '--out', outDir);
     expect(dir.code).toBe(1);
     expect(dir.stderr).toContain('is a directory');
+    const existing = join(outDir, 'existing.bin');
+    writeFileSync(existing, 'keep me');
+    const kept = await release('--key', keyId, '--out', existing);
+    expect(kept.code).toBe(1);
+    expect(kept.stderr).toContain('ERR_CLI_OUTPUT_EXISTS');
+    expect(readFileSync(existing, 'utf8')).toBe('keep me');
+    expect(await auditCount(keyId, 'success')).toBe(before);
+    expect((await release('--key', keyId, '--out', existing, '--force')).code).toBe(0);
+    expect(readFileSync(existing).length).toBe(32);
   });
 });
 
@@ -150,7 +159,8 @@ describe('keyward agent usage errors exit 2', () => {
   ])('%j', async (args) => {
     const res = await runCli(args, { KEYWARD_DATA_DIR: world.agentDir });
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('usage: keyward <command>');
+    expect(res.stderr).toMatch(/\nrun 'keyward agent --help' for usage\n$/);
+    expect(res.stderr).not.toContain('usage: keyward <command>');
   });
 });
 

@@ -33,13 +33,15 @@ const readAnchors = (): string[] => readdirSync(join(out, 'anchors')).sort().map
 
 describe('keyward dev ca', () => {
   it('writes the roots and collateral and prints the settings to use', () => {
-    expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`development CA: ${join(dataDir, 'dev-ca')}`);
+    // Progress on stderr; stdout is only comments and exports a shell can `eval`.
+    expect(first.stderr).toContain(`creating the development CA in ${join(dataDir, 'dev-ca')}`);
+    expect(first.stdout).toContain(`# development CA: ${join(dataDir, 'dev-ca')}`);
     expect(first.stdout).toContain('SIMULATED');
-    expect(first.stdout).toContain(`KEYWARD_EXTRA_ANCHORS=${join(out, 'anchors')}\n`);
-    expect(first.stdout).toContain(`KEYWARD_COLLATERAL_DIR=${join(out, 'collateral')}\n`);
-    expect(first.stdout).toContain(`wrote ${join(out, 'collateral', 'intel-tdx-tcb-info.json')}`);
+    expect(first.stdout).toContain(`\nexport KEYWARD_EXTRA_ANCHORS=${join(out, 'anchors')}\n`);
+    expect(first.stdout).toContain(`\nexport KEYWARD_COLLATERAL_DIR=${join(out, 'collateral')}\n`);
+    expect(first.stdout).toContain(`# wrote ${join(out, 'collateral', 'intel-tdx-tcb-info.json')}`);
+    for (const line of first.stdout.trimEnd().split('\n')) expect(line).toMatch(/^(# |export KEYWARD_)/);
     expect(readdirSync(join(out, 'anchors'))).toHaveLength(4);
     expect(readdirSync(join(out, 'collateral'))).toHaveLength(16);
   });
@@ -48,6 +50,7 @@ describe('keyward dev ca', () => {
     const before = readAnchors();
     const again = await run(['dev', 'ca', '--out', out, '--data-dir', dataDir], { KEYWARD_DATA_DIR: join(root, 'elsewhere') });
     expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`using the development CA in ${join(dataDir, 'dev-ca')}`);
     expect(readAnchors()).toEqual(before);
     expect(readdirSync(root).sort()).toEqual(['data', 'dev']);
   });

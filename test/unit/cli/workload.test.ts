@@ -81,4 +81,12 @@ describe('preflightOutput', () => {
     await expect(preflightOutput(join(dir, 'empty'), 'file')).rejects.toMatchObject({ code: 'ERR_CLI_OUTPUT_UNWRITABLE' });
     await expect(preflightOutput(dir, 'directory')).rejects.toMatchObject({ code: 'ERR_CLI_OUTPUT_UNWRITABLE' });
   });
+
+  it('refuses an existing file with ERR_CLI_OUTPUT_EXISTS unless forced', async () => {
+    const existing = join(dir, 'existing.bin');
+    writeFileSync(existing, 'keep me');
+    await expect(preflightOutput(existing, 'file')).rejects.toMatchObject({ code: 'ERR_CLI_OUTPUT_EXISTS' });
+    await expect(preflightOutput(existing, 'file', true)).resolves.toBeUndefined();
+    expect(readFileSync(existing, 'utf8')).toBe('keep me');
+  });
 });
