@@ -193,6 +193,20 @@ async function attempt(settings: HttpSettings, call: HttpCall): Promise<unknown>
   return body;
 }
 
+/**
+ * Server codes whose 503 means "not now" (the database, the KEK, a vendor service). Other 503s (collateral
+ * missing or stale, a stale CRL or OCSP answer) stay the same until an operator acts: retrying them only
+ * delays the error, so they are retried only when the server itself sends Retry-After.
+ */
+const TRANSIENT_503_CODES: ReadonlySet<string> = new Set(['ERR_DB_UNAVAILABLE', 'ERR_NOT_READY', 'ERR_KEK_UNAVAILABLE', 'ERR_COLLATERAL_UNAVAILABLE']);
+
+/** A refusal that may well succeed later: 429, or a 503 that is transient (see TRANSIENT_503_CODES; a 503 without a keyward code is a proxy's). */
+export function isTransientRefusal(err: KeywardClientError): boolean {
+  if (err.httpStatus === 429) return true;
+  if (err.httpStatus !== 503) return false;
+  return err.serverCode === undefined || err.retryAfterMs !== undefined || TRANSIENT_503_CODES.has(err.serverCode);
+}
+
 function shouldRetry(retry: RetryClass, err: KeywardClientError): boolean {
   if (TRANSIENT_UNSENT.has(err)) return true;
   const status = err.httpStatus;
@@ -200,9 +214,9 @@ function shouldRetry(retry: RetryClass, err: KeywardClientError): boolean {
     case 'unsent-only':
       return false;
     case 'not-processed':
-      return status === 429 || status === 503;
+      return isTransientRefusal(err);
     case 'safe':
-      return err.code === 'ERR_CLIENT_CONNECTION_FAILED' || err.code === 'ERR_CLIENT_TIMEOUT' || status === 429 || status === 502 || status === 503 || status === 504;
+      return err.code === 'ERR_CLIENT_CONNECTION_FAILED' || err.code === 'ERR_CLIENT_TIMEOUT' || status === 502 || status === 504 || isTransientRefusal(err);
   }
 }
 

@@ -5,7 +5,7 @@ import { fromBase64 } from '../encoding.js';
 import type { TeePublicJwk } from '../keys/jwe.js';
 import { KeywardError } from '../errors.js';
 import { KeywardClientError } from './client-error.js';
-import { callJson, isInsecureRemote, normalizeBaseUrl, pause, retryDelay, type HttpSettings } from './client-http.js';
+import { callJson, isInsecureRemote, isTransientRefusal, normalizeBaseUrl, pause, retryDelay, type HttpSettings } from './client-http.js';
 import { createTeeKeyPair, releaseBinding, TEE_KEY_TYPES, type TeeKeyType } from './tee-key.js';
 import type { EvidenceProvider, WireEvidence } from './evidence/provider.js';
 
@@ -148,7 +148,7 @@ const keyPath = (keyId: string, action: string): string => `/v1/keys/${encodeURI
 function worthNewRun(err: unknown): boolean {
   if (!(err instanceof KeywardError)) return false;
   if (['ERR_ATTEST_NONCE_EXPIRED', 'ERR_AGENT_TSM_BUSY', 'ERR_CLIENT_TIMEOUT', 'ERR_CLIENT_CONNECTION_FAILED', 'ERR_CLIENT_UNREACHABLE'].includes(err.code)) return true;
-  return err instanceof KeywardClientError && (err.httpStatus === 429 || err.httpStatus === 503);
+  return err instanceof KeywardClientError && isTransientRefusal(err);
 }
 
 /**

@@ -68,6 +68,12 @@ describe('retries where safe', () => {
     expect(fake.requests).toHaveLength(3);
   });
 
+  it('release: a 503 that is not transient (ERR_COLLATERAL_STALE) is not retried', async () => {
+    fake.handle(() => problem(503, 'ERR_COLLATERAL_STALE'));
+    expect((await rejection(client({ retries: 3 }).release(KEY, 'tok'))).code).toBe('ERR_COLLATERAL_STALE');
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('release: retried after 503 (the server did not act), not after a dropped connection', async () => {
     const jwe = 'a.b.c.d.e';
     fake.handle((_r, i) => (i === 0 ? problem(503, 'ERR_KEK_UNAVAILABLE') : { status: 200, json: { keyId: KEY, version: 2, jwe, releaseId: KEY } }));
@@ -268,6 +274,20 @@ describe('releaseKey: a failed run is repeated with a new challenge, never a rep
     script([() => problem(422, 'ERR_SNP_SIGNATURE_INVALID')]);
     expect((await rejection(client().releaseKey(KEY, provider))).code).toBe('ERR_SNP_SIGNATURE_INVALID');
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it.each(['ERR_COLLATERAL_MISSING', 'ERR_COLLATERAL_STALE', 'ERR_CRL_STALE'])('a 503 %s (stays so until an operator acts) ends the first run', async (code) => {
+    script([() => problem(503, code)]);
+    expect((await rejection(client().releaseKey(KEY, provider, { attempts: 3 }))).code).toBe(code);
+    expect(fake.requests.filter((r) => r.url === '/v1/attest')).toHaveLength(1);
+    expect(fake.requests.filter((r) => r.url === '/v1/challenge')).toHaveLength(1);
+  });
+
+  it('the same 503 with Retry-After from the server is retried with a new run', async () => {
+    script([() => problem(503, 'ERR_COLLATERAL_MISSING', { headers: { 'retry-after': '0' } })]);
+    const released = await client().releaseKey(KEY, provider, { attempts: 3 });
+    expect(released.plaintext).toEqual(secret);
+    expect(fake.requests.filter((r) => r.url === '/v1/attest')).toHaveLength(2);
   });
 
   it('a JWE that does not open with the TEE key is ERR_CLIENT_JWE_INVALID', async () => {
