@@ -62,7 +62,7 @@ export interface Keyward {
   /** Held (and, when enabled, fetched) collateral: `collateral.collateralFor(items, now)` for the verifiers. */
   readonly collateral: CollateralBroker;
   readonly logger: Logger;
-  /** Set when this start created the bootstrap admin token from a generated secret. */
+  /** Set once this start created the bootstrap admin token from a generated secret (at listen()). */
   readonly bootstrapToken: string | undefined;
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -93,6 +93,12 @@ export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
     } catch (cause) {
       throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS: ${file} is not a certificate.`, { cause });
     }
+  }
+  // Why refuse: a folder without roots would start "fine" and then fail every release as untrusted.
+  if (ders.length === 0) {
+    const below = readdirSync(dir).filter((f) => statSync(join(dir, f)).isDirectory() && readdirSync(join(dir, f)).some((g) => /\.(pem|crt|cer|der)$/i.test(g)));
+    const hint = below.length > 0 ? ` ${join(dir, below[0] ?? '')} does: set KEYWARD_EXTRA_ANCHORS=${join(dir, below[0] ?? '')}.` : ' put the PEM roots to trust directly in it.';
+    throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS=${dir} holds no certificate;${hint}`);
   }
   return createTrustAnchors(ders);
 }
@@ -173,14 +179,20 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     if (config.collateralDir) await loadCollateralDirectory(collateral, config.collateralDir, logger);
     if (collateral.fetching) logger.info({ kds: config.collateralFetch, pccs: config.pccsUrl ?? null }, 'collateral fetching enabled');
 
-    const boot = await tokens.bootstrap(config.bootstrapToken);
-    if (boot.created) {
+    // A preset bootstrap token is created now; a generated one only once the server listens, so a start
+    // that fails to bind (port taken) does not mint a secret nobody could read (listen() does it).
+    let bootstrapToken: string | undefined;
+    const bootstrap = async (): Promise<void> => {
+      const boot = await tokens.bootstrap(config.bootstrapToken);
+      if (!boot.created) return;
+      bootstrapToken = boot.secret;
       if (boot.secret) {
         logger.info({ bootstrapAdminToken: boot.secret, tokenId: boot.tokenId }, 'created the bootstrap admin token (shown only this once; it stays valid until revoked)');
       } else {
         logger.info({ tokenId: boot.tokenId }, 'created the bootstrap admin token from KEYWARD_BOOTSTRAP_TOKEN');
       }
-    }
+    };
+    if (config.bootstrapToken !== undefined) await bootstrap();
 
     const policies = new Policies(database.db, clock);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
@@ -241,9 +253,12 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       anchors,
       collateral,
       logger,
-      bootstrapToken: boot.secret,
+      get bootstrapToken() {
+        return bootstrapToken;
+      },
       async listen() {
         const address = await http.app.listen({ host: config.host, port: config.port });
+        if (config.bootstrapToken === undefined) await bootstrap();
         logger.info({ address, database: database.description, kek: ring.active.uri }, 'keyward listening');
         return address;
       },
