@@ -40,7 +40,8 @@ const ALLOWED = {
   dev: ['errors', 'encoding', 'evidence', 'keys'],
   broker: ['errors', 'encoding', 'evidence', 'policy', 'keys', 'store', 'collateral', 'clock'],
   admin: ['errors', 'encoding', 'broker', 'store', 'keys', 'clock', 'config', 'policy', 'evidence'],
-  http: ['errors', 'encoding', 'broker', 'admin', 'evidence', 'policy', 'keys', 'collateral', 'clock', 'config', 'log'],
+  // http/ is thin: it reaches the domain only through the broker (and admin/), never verifiers or stores.
+  http: ['errors', 'encoding', 'broker', 'admin'],
   agent: ['errors', 'encoding', 'evidence', 'keys', 'dev', 'clock'],
   service: ['errors', 'encoding', 'broker', 'admin', 'http', 'evidence', 'policy', 'keys', 'store', 'collateral', 'clock', 'config', 'log'],
   cli: ['errors', 'encoding', 'service', 'broker', 'evidence', 'policy', 'keys', 'store', 'collateral', 'agent', 'dev', 'clock', 'config', 'log', 'http'],
@@ -55,8 +56,12 @@ for (const file of files) {
   const allowed = ALLOWED[area];
   if (!allowed) problems.push(`${rel}: area "${area}" is not in the architecture table (scripts/check-architecture.mjs)`);
 
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)) {
-    const spec = m[1];
+  // Static imports and re-exports, and dynamic `import('...')` (lazy loading must obey the same table).
+  const specs = [
+    ...[...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]),
+    ...[...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]),
+  ];
+  for (const spec of specs) {
     if (spec.startsWith('.')) {
       const target = resolve(dirname(file), spec);
       if (!target.startsWith(src)) continue;
@@ -74,7 +79,7 @@ for (const file of files) {
     problems.push(`${rel}: only src/clock.ts reads the wall clock (use a Clock or a \`now\` argument)`);
   }
   if (area === 'evidence' || area === 'policy') {
-    if (/from\s+['"](node:)?(fs|net|http|https|child_process|dns)['"]/.test(text) || /\bfetch\(/.test(text)) {
+    if (/(?:from\s+|import\(\s*)['"](node:)?(fs|fs\/promises|net|http|https|http2|child_process|dns|dgram|tls|worker_threads)['"]/.test(text) || /\bfetch\(/.test(text)) {
       problems.push(`${rel}: ${area}/ is pure: no file system or network`);
     }
   }

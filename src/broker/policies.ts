@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
 import type { Db } from '../store/database.js';
-import { pgErrorCode } from '../store/database.js';
+import { DuplicateRowError } from '../store/database.js';
 import * as repo from '../store/policies-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
@@ -69,7 +69,7 @@ export class Policies {
         await appendAudit(trx, { actor: ctx.actor, action: 'policy.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: doc.name, version: 1, sha256 } }, at);
       });
     } catch (err) {
-      if (pgErrorCode(err) === '23505') throw await this.nameTaken(doc.name);
+      if (err instanceof DuplicateRowError) throw await this.nameTaken(doc.name);
       throw err;
     }
     return this.get(id);
@@ -95,7 +95,7 @@ export class Policies {
         await appendAudit(trx, { actor: ctx.actor, action: 'policy.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: doc.name, version: row.currentVersion, sha256 } }, at);
       });
     } catch (err) {
-      if (pgErrorCode(err) === '23505') throw await this.nameTaken(doc.name);
+      if (err instanceof DuplicateRowError) throw await this.nameTaken(doc.name);
       throw err;
     }
     return this.get(id);

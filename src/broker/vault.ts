@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
 import { toBase64, zeroize } from '../encoding.js';
 import type { Db } from '../store/database.js';
-import { pgErrorCode } from '../store/database.js';
+import { DuplicateRowError } from '../store/database.js';
 import * as keysRepo from '../store/keys-repo.js';
 import type { KeyRow } from '../store/keys-repo.js';
 import { activeKekRow } from '../store/keks-repo.js';
@@ -154,7 +154,7 @@ export class Vault {
         return toKeyMetadata(row);
       });
     } catch (err) {
-      if (pgErrorCode(err) === '23505') {
+      if (err instanceof DuplicateRowError) {
         const existing = await keysRepo.findKeyByName(this.db, input.name);
         if (existing) throw this.nameTaken(existing.id);
       }

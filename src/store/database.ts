@@ -127,7 +127,28 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 }
 
 /** The Postgres error code of a driver error (e.g. 23505 unique_violation), if any. */
-export function pgErrorCode(err: unknown): string | undefined {
+function pgErrorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * A write would duplicate a unique value (a name already taken). The store's own error, so nothing
+ * above store/ needs to know SQLSTATE codes.
+ */
+export class DuplicateRowError extends Error {
+  constructor(readonly table: string, cause: unknown) {
+    super(`a ${table} row with the same unique value exists`, { cause });
+    this.name = 'DuplicateRowError';
+  }
+}
+
+/** Runs one statement of a repository and maps the driver's errors it knows to the store's own. */
+export async function mapStoreErrors<T>(table: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (pgErrorCode(err) === '23505') throw new DuplicateRowError(table, err);
+    throw err;
+  }
 }

@@ -1,6 +1,6 @@
 // Keys and key versions: the only SQL that touches the vault tables. Works inside or outside a transaction.
 import { sql, type Selectable } from 'kysely';
-import type { Db } from './database.js';
+import { mapStoreErrors, type Db } from './database.js';
 import type { KeysTable, KeyVersionsTable } from './schema.js';
 
 export type KeyRow = Selectable<KeysTable>;
@@ -16,24 +16,27 @@ export interface NewKey {
   readonly at: Date;
 }
 
+/** Throws DuplicateRowError when the name is taken. */
 export async function insertKey(db: Db, key: NewKey): Promise<KeyRow> {
-  return db
-    .insertInto('keys')
-    .values({
-      id: key.id,
-      name: key.name,
-      kind: key.kind,
-      description: key.description,
-      labels: JSON.stringify(key.labels),
-      state: 'active',
-      origin: key.origin,
-      currentVersion: 1,
-      createdAt: key.at,
-      updatedAt: key.at,
-      destroyedAt: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return mapStoreErrors('keys', () =>
+    db
+      .insertInto('keys')
+      .values({
+        id: key.id,
+        name: key.name,
+        kind: key.kind,
+        description: key.description,
+        labels: JSON.stringify(key.labels),
+        state: 'active',
+        origin: key.origin,
+        currentVersion: 1,
+        createdAt: key.at,
+        updatedAt: key.at,
+        destroyedAt: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 export async function insertKeyVersion(

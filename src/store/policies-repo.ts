@@ -1,17 +1,20 @@
 // Release policies and their versions, and which policy each key is bound to.
 import type { Selectable } from 'kysely';
-import type { Db } from './database.js';
+import { mapStoreErrors, type Db } from './database.js';
 import type { PoliciesTable, PolicyVersionsTable } from './schema.js';
 
 export type PolicyRow = Selectable<PoliciesTable>;
 export type PolicyVersionRow = Selectable<PolicyVersionsTable>;
 
+/** Throws DuplicateRowError when the name is taken. */
 export async function insertPolicy(db: Db, row: { id: string; name: string; at: Date }): Promise<PolicyRow> {
-  return db
-    .insertInto('policies')
-    .values({ id: row.id, name: row.name, currentVersion: 1, createdAt: row.at, updatedAt: row.at, deletedAt: null })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return mapStoreErrors('policies', () =>
+    db
+      .insertInto('policies')
+      .values({ id: row.id, name: row.name, currentVersion: 1, createdAt: row.at, updatedAt: row.at, deletedAt: null })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 export async function insertPolicyVersion(
@@ -54,12 +57,14 @@ export async function listPolicies(db: Db, limit: number, afterName?: string): P
 
 export async function bumpPolicyVersion(db: Db, id: string, name: string, at: Date): Promise<PolicyRow> {
   const current = await db.selectFrom('policies').select('currentVersion').where('id', '=', id).executeTakeFirstOrThrow();
-  return db
-    .updateTable('policies')
-    .set({ currentVersion: current.currentVersion + 1, name, updatedAt: at })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return mapStoreErrors('policies', () =>
+    db
+      .updateTable('policies')
+      .set({ currentVersion: current.currentVersion + 1, name, updatedAt: at })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 export async function markPolicyDeleted(db: Db, id: string, at: Date): Promise<void> {

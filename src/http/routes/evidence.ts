@@ -1,37 +1,10 @@
 // POST /v1/evidence/verify (admin): the `keyward verify --json` verdict for evidence sent over HTTP, to
 // debug a workload's evidence against this keyward's anchors and collateral.
-import { EvidenceError } from '../../errors.js';
-import { fromHex } from '../../encoding.js';
-import { checkEvidence, evidenceFailure } from '../../broker/evidence-check.js';
-import type { CollateralSource } from '../../broker/release.js';
-import type { Clock } from '../../clock.js';
-import { decodeEvidenceItem } from '../../evidence/wire.js';
-import type { EvidenceItem, TrustAnchors, VerificationMemo } from '../../evidence/types.js';
+import { verifyEvidenceRequest, type EvidenceRequestBody, type EvidenceRequestDeps } from '../../broker/evidence-request.js';
 import type { RouteRegistrar } from '../app.js';
-import { RequestError } from '../../errors.js';
 
-export interface EvidenceRouteDeps {
-  readonly anchors: TrustAnchors;
-  readonly collateral: CollateralSource;
-  readonly memo: VerificationMemo;
-  readonly clock: Clock;
-}
+export type EvidenceRouteDeps = EvidenceRequestDeps;
 
 export function registerEvidenceRoutes(r: RouteRegistrar, deps: EvidenceRouteDeps): void {
-  r.route('verifyEvidence', 'evidence:verify', async (request) => {
-    const body = request.body as { evidence: unknown; nonce?: string; at?: string };
-    const nonce = body.nonce === undefined ? undefined : fromHex(body.nonce.toLowerCase());
-    if (body.nonce !== undefined && (!nonce || nonce.length === 0)) throw new RequestError('ERR_REQUEST_INVALID', 'nonce must be hex.');
-    let evidence: EvidenceItem | EvidenceItem[];
-    try {
-      evidence = Array.isArray(body.evidence) ? body.evidence.map((e, i) => decodeEvidenceItem(e, i)) : decodeEvidenceItem(body.evidence);
-    } catch (err) {
-      if (err instanceof EvidenceError) return evidenceFailure(err);
-      throw err;
-    }
-    const now = body.at ? new Date(body.at) : deps.clock.now();
-    const items = Array.isArray(evidence) ? evidence : [evidence];
-    const collateral = await deps.collateral.collateralFor(items, now);
-    return checkEvidence({ evidence, ...(nonce ? { expectedNonce: nonce } : {}) }, { collateral, anchors: deps.anchors, now, memo: deps.memo });
-  });
+  r.route('verifyEvidence', 'evidence:verify', async (request) => verifyEvidenceRequest(request.body as EvidenceRequestBody, deps));
 }

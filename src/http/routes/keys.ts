@@ -3,7 +3,6 @@ import type { FastifyRequest } from 'fastify';
 import type { Vault, CreateKeyInput, KeyMetadata } from '../../broker/vault.js';
 import { dataKeyResponse } from '../../broker/vault.js';
 import type { ImportKeys } from '../../broker/import-keys.js';
-import type { ImportAlgorithm } from '../../keys/import-jwe.js';
 import { zeroize } from '../../encoding.js';
 import { requestContext, type RouteRegistrar } from '../app.js';
 
@@ -86,7 +85,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
   });
 
   r.route('getImportKey', 'keys:write', async (request) => {
-    const q = request.query as { alg: ImportAlgorithm };
+    const q = request.query as { alg: Parameters<ImportKeys['publicKey']>[0] };
     return importKeys.publicKey(q.alg);
   });
 

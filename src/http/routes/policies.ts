@@ -1,7 +1,6 @@
 // Release policy routes: create, version, list, read, delete, bind to keys, and the dry run.
 import type { Policies, PolicySubmission } from '../../broker/policies.js';
 import type { ReleaseService } from '../../broker/release.js';
-import type { PolicyInput } from '../../policy/evaluate.js';
 import { requestContext, type RouteRegistrar } from '../app.js';
 
 interface IdParams {
@@ -47,7 +46,7 @@ export function registerPolicyRoutes(r: RouteRegistrar, policies: Policies, rele
   });
 
   r.route('evaluatePolicy', 'policies:read', async (request) => {
-    const body = request.body as { claims?: PolicyInput; evidence?: unknown[]; at?: string; version?: number };
+    const body = request.body as { claims?: Parameters<Policies['evaluate']>[1]; evidence?: unknown[]; at?: string; version?: number };
     const id = (request.params as IdParams).id;
     const input = body.evidence ? await release.claimsForDryRun(body.evidence, body.at ? new Date(body.at) : undefined) : (body.claims ?? {});
     return policies.evaluate(id, input, body.version);

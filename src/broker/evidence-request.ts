@@ -1,0 +1,39 @@
+// POST /v1/evidence/verify as a broker operation: the request body (wire evidence, optional hex nonce,
+// optional verification time) → the same verdict object `keyward verify --json` prints.
+import { EvidenceError, RequestError } from '../errors.js';
+import { fromHex } from '../encoding.js';
+import type { Clock } from '../clock.js';
+import { decodeEvidenceItem } from '../evidence/wire.js';
+import type { EvidenceItem, TrustAnchors, VerificationMemo } from '../evidence/types.js';
+import { checkEvidence, evidenceFailure, type EvidenceCheckResult } from './evidence-check.js';
+import type { CollateralSource } from './release.js';
+
+export interface EvidenceRequestDeps {
+  readonly anchors: TrustAnchors;
+  readonly collateral: CollateralSource;
+  readonly memo: VerificationMemo;
+  readonly clock: Clock;
+}
+
+export interface EvidenceRequestBody {
+  readonly evidence: unknown;
+  readonly nonce?: string;
+  readonly at?: string;
+}
+
+/** Decodes, gathers collateral for and verifies the evidence of a request; a decoding failure is a verdict too. */
+export async function verifyEvidenceRequest(body: EvidenceRequestBody, deps: EvidenceRequestDeps): Promise<EvidenceCheckResult> {
+  const nonce = body.nonce === undefined ? undefined : fromHex(body.nonce.toLowerCase());
+  if (body.nonce !== undefined && (!nonce || nonce.length === 0)) throw new RequestError('ERR_REQUEST_INVALID', 'nonce must be hex.');
+  let evidence: EvidenceItem | EvidenceItem[];
+  try {
+    evidence = Array.isArray(body.evidence) ? body.evidence.map((e, i) => decodeEvidenceItem(e, i)) : decodeEvidenceItem(body.evidence);
+  } catch (err) {
+    if (err instanceof EvidenceError) return evidenceFailure(err);
+    throw err;
+  }
+  const now = body.at ? new Date(body.at) : deps.clock.now();
+  const items = Array.isArray(evidence) ? evidence : [evidence];
+  const collateral = await deps.collateral.collateralFor(items, now);
+  return checkEvidence({ evidence, ...(nonce ? { expectedNonce: nonce } : {}) }, { collateral, anchors: deps.anchors, now, memo: deps.memo });
+}
