@@ -11,35 +11,17 @@ import type { SnpProduct } from '../evidence/types.js';
 import type { SnpTcb } from '../evidence/snp/claims.js';
 import { parseSnpReport, reportProduct } from '../evidence/snp/report.js';
 import { decodeTcb } from '../evidence/snp/tcb.js';
+import type { CollateralCache, FetchLike, FetchResponse } from './cache.js';
 
 export const AMD_KDS_BASE_URL = 'https://kdsintf.amd.com';
 
-export interface KdsCacheEntry {
-  readonly data: Uint8Array;
-  readonly fetchedAt: Date;
-}
-
-/** Where fetched KDS objects are kept (the service backs it with Postgres). Keys start with "amd-kds:". */
-export interface KdsCache {
-  get(key: string): Promise<KdsCacheEntry | undefined>;
-  put(key: string, data: Uint8Array): Promise<void>;
-}
-
-/** The part of the WHATWG fetch Response the client reads (global fetch satisfies it). */
-export interface KdsResponse {
-  readonly status: number;
-  readonly headers: { get(name: string): string | null };
-  arrayBuffer(): Promise<ArrayBuffer>;
-}
-
-export type KdsFetch = (url: string, init: { signal: AbortSignal; headers: Record<string, string> }) => Promise<KdsResponse>;
 
 export type KdsResource = 'vcek' | 'cert-chain' | 'crl';
 
 export interface AmdKdsClientOptions {
   /** Defaults to the global fetch. */
-  readonly fetch?: KdsFetch;
-  readonly cache?: KdsCache;
+  readonly fetch?: FetchLike;
+  readonly cache?: CollateralCache;
   readonly clock?: Clock;
   readonly baseUrl?: string;
   readonly timeoutMs?: number;
@@ -127,14 +109,14 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 }
 
 export class AmdKdsClient {
-  private readonly fetchFn: KdsFetch;
+  private readonly fetchFn: FetchLike;
   private readonly clock: Clock;
   private readonly baseUrl: string;
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
   private blockedUntil = 0;
 
   constructor(private readonly opts: AmdKdsClientOptions = {}) {
-    this.fetchFn = opts.fetch ?? (globalThis.fetch as unknown as KdsFetch);
+    this.fetchFn = opts.fetch ?? (globalThis.fetch as unknown as FetchLike);
     this.clock = opts.clock ?? systemClock;
     this.baseUrl = (opts.baseUrl ?? AMD_KDS_BASE_URL).replace(/\/+$/, '');
   }
@@ -219,7 +201,7 @@ export class AmdKdsClient {
     await (this.opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(remaining);
   }
 
-  private async request(path: string): Promise<KdsResponse> {
+  private async request(path: string): Promise<FetchResponse> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs ?? 10_000);
     try {
@@ -231,7 +213,7 @@ export class AmdKdsClient {
     }
   }
 
-  private async readBody(response: KdsResponse): Promise<Uint8Array> {
+  private async readBody(response: FetchResponse): Promise<Uint8Array> {
     const limit = this.opts.maxResponseBytes ?? 1 << 20;
     const declared = Number(response.headers.get('content-length') ?? '0');
     if (declared > limit) throw new KdsError(`AMD KDS sent ${declared} bytes; at most ${limit} are accepted.`);

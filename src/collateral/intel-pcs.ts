@@ -10,19 +10,8 @@ import { parseQeIdentity } from '../evidence/dcap/qe-identity.js';
 import type { DcapCollateralNeeds } from '../evidence/dcap/needs.js';
 import type { Collateral } from '../evidence/types.js';
 import { addToCollateral, emptyCollateral, type CollateralItem } from './recognize.js';
+import type { CollateralCache, FetchLike } from './cache.js';
 
-/** Where fetched collateral is kept between requests (the service backs it with Postgres). */
-export interface CollateralCache {
-  get(key: string): Promise<{ data: Uint8Array; fetchedAt: Date } | undefined>;
-  put(key: string, data: Uint8Array): Promise<void>;
-}
-
-/** The subset of WHATWG fetch the client uses. */
-export type FetchLike = (url: string, init: { signal: AbortSignal; headers: Record<string, string> }) => Promise<{
-  readonly status: number;
-  readonly headers: { get(name: string): string | null };
-  arrayBuffer(): Promise<ArrayBuffer>;
-}>;
 
 export interface IntelPcsOptions {
   /** e.g. `https://api.trustedservices.intel.com` or a PCCS such as `https://pccs.internal:8081`. */

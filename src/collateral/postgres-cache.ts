@@ -1,18 +1,17 @@
-// The fetch clients' cache (KdsCache for AMD KDS, CollateralCache for Intel PCS/PCCS) kept in Postgres, so
+// The fetch clients' CollateralCache (AMD KDS and Intel PCS/PCCS alike) kept in Postgres, so
 // that every keyward replica sees what any of them fetched and none refetches it.
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
 import { readCacheEntry, writeCacheEntry } from '../store/collateral-repo.js';
-import type { KdsCache, KdsCacheEntry } from './amd-kds.js';
-import type { CollateralCache } from './intel-pcs.js';
+import type { CollateralCache, CollateralCacheEntry } from './cache.js';
 
-export class PostgresCollateralCache implements KdsCache, CollateralCache {
+export class PostgresCollateralCache implements CollateralCache {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
   ) {}
 
-  async get(key: string): Promise<KdsCacheEntry | undefined> {
+  async get(key: string): Promise<CollateralCacheEntry | undefined> {
     return readCacheEntry(this.db, key);
   }
 

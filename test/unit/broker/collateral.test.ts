@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollateralBroker } from '../../../src/broker/collateral.js';
 import type { RequestContext } from '../../../src/broker/vault.js';
-import { AmdKdsClient, kdsCertChainPath, kdsCrlPath, type KdsFetch } from '../../../src/collateral/amd-kds.js';
+import { AmdKdsClient, kdsCertChainPath, kdsCrlPath } from '../../../src/collateral/amd-kds.js';
+import type { FetchLike } from '../../../src/collateral/cache.js';
 import { PostgresCollateralCache } from '../../../src/collateral/postgres-cache.js';
 import { KeywardError } from '../../../src/errors.js';
 import type { EvidenceItem } from '../../../src/evidence/types.js';
@@ -66,7 +67,7 @@ describe.each(DB_KINDS)('CollateralBroker on %s', (kind) => {
     const vcekPath = ((u: URL) => u.pathname + u.search)(new URL((v as unknown as { kds_url: string }).kds_url));
     const calls: string[] = [];
     let down = false;
-    const fetch: KdsFetch = async (url) => {
+    const fetch: FetchLike = async (url) => {
       const path = url.replace('http://kds.test', '');
       calls.push(path);
       await new Promise((r) => setTimeout(r, 10));

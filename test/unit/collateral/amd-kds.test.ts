@@ -16,7 +16,7 @@ import { parseSnpReport } from '../../../src/evidence/snp/report.js';
 import { decodeTcb } from '../../../src/evidence/snp/tcb.js';
 import { KeywardError } from '../../../src/errors.js';
 import { readVector, readVectorText } from '../../helpers/vectors.js';
-import { MemoryKdsCache } from '../../fakes/kds-cache.js';
+import { FakeCollateralCache } from '../../fakes/collateral-cache.js';
 import { ctxAt, manifest, reportOf, vector, vekOf } from '../evidence/snp/helpers.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -125,7 +125,7 @@ describe('fetching and caching', () => {
   const tcb = decodeTcb(report.reportedTcb, 'Milan');
 
   it('fetches a VCEK once and then serves it from the cache', async () => {
-    const cache = new MemoryKdsCache(clock);
+    const cache = new FakeCollateralCache(clock);
     const kds = client({ cache });
     const first = await kds.getVcek('Milan', report.chipId, tcb);
     expect(Buffer.from(first).equals(Buffer.from(vekOf(v)))).toBe(true);
@@ -137,7 +137,7 @@ describe('fetching and caching', () => {
   });
 
   it('refetches a CRL older than a day, and serves the old copy when KDS then fails', async () => {
-    const cache = new MemoryKdsCache(clock);
+    const cache = new FakeCollateralCache(clock);
     const kds = client({ cache });
     await kds.getCrl('Milan');
     t += 2 * 86_400_000;
@@ -207,7 +207,7 @@ describe('failures are ERR_COLLATERAL_UNAVAILABLE', () => {
   const tcb = decodeTcb(report.reportedTcb, 'Turin');
 
   it('404, 500, an unreadable body or an oversized body; nothing is cached', async () => {
-    const cache = new MemoryKdsCache(clock);
+    const cache = new FakeCollateralCache(clock);
     const kds = client({ cache, maxResponseBytes: 4096 });
     const code404 = await kds.getVcek('Turin', report.chipId, { ...tcb, fmc: 9 }).catch((err: unknown) => err);
     expect(code404).toBeInstanceOf(KdsError);
