@@ -62,18 +62,6 @@ export function addToCollateral(base: Collateral, items: readonly CollateralItem
   return next;
 }
 
-export function mergeCollateral(a: Collateral, b: Collateral): Collateral {
-  return {
-    certificates: [...a.certificates, ...b.certificates],
-    crls: [...a.crls, ...b.crls],
-    ocspResponses: [...a.ocspResponses, ...b.ocspResponses],
-    tcbInfos: [...a.tcbInfos, ...b.tcbInfos],
-    qeIdentities: [...a.qeIdentities, ...b.qeIdentities],
-    rims: [...a.rims, ...b.rims],
-    jwks: [...a.jwks, ...b.jwks],
-  };
-}
-
 function unrecognized(name: string, why: string): never {
   throw new KeywardError('ERR_COLLATERAL_UNRECOGNIZED', `${name}: ${why}`);
 }

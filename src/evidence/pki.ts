@@ -1,7 +1,7 @@
 // X.509 for every verifier: parse certificates (PEM/DER), build and verify chains to a pinned anchor
 // (RFC 5280 §6 path validation, reduced to what vendor attestation PKIs use), and apply verified CRLs
 // (crl.ts verifies them; signatures.ts checks signatures under an AlgorithmIdentifier).
-import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   Certificate as AsnCertificate,
@@ -308,11 +308,6 @@ export function applyCrls(path: readonly Certificate[], crls: readonly VerifiedC
 /** The public key of a certificate (node KeyObject), for verifiers that check raw signatures. */
 export function publicKeyOf(cert: Certificate): KeyObject {
   return cert.x509.publicKey;
-}
-
-/** Imports a raw SubjectPublicKeyInfo DER as a KeyObject. */
-export function publicKeyFromSpki(spki: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
 }
 
 // --- CA constraints (RFC 5280 §4.2.1.3 keyUsage, §4.2.1.9 basicConstraints, §6.1.4 (k)–(n)) ----------

@@ -15,10 +15,6 @@ const VERIFIERS: Partial<Record<EvidenceType, () => Promise<Verifier<never>>>> =
 };
 const loaded = new Map<EvidenceType, Verifier>();
 
-export function supportedEvidenceTypes(): EvidenceType[] {
-  return Object.keys(VERIFIERS) as EvidenceType[];
-}
-
 export async function verifyEvidence(item: EvidenceItem, ctx: VerifyContext): Promise<VerifiedEvidence> {
   let verifier = loaded.get(item.type);
   if (!verifier) {

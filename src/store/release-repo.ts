@@ -14,18 +14,6 @@ export async function findNonce(db: Db, nonceHash: Uint8Array): Promise<NonceRow
   return db.selectFrom('nonces').selectAll().where('nonceHash', '=', nonceHash).executeTakeFirst();
 }
 
-/** Consumes a nonce that exists, is unconsumed and unexpired; false when any of that is not so. */
-export async function consumeNonce(db: Db, nonceHash: Uint8Array, now: Date): Promise<boolean> {
-  const r = await db
-    .updateTable('nonces')
-    .set({ consumedAt: now })
-    .where('nonceHash', '=', nonceHash)
-    .where('consumedAt', 'is', null)
-    .where('expiresAt', '>', now)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
-}
-
 /** Drops nonces that expired before `before` (they can no longer be consumed or replayed). */
 export async function deleteExpiredNonces(db: Db, before: Date): Promise<number> {
   const r = await db.deleteFrom('nonces').where('expiresAt', '<', before).executeTakeFirst();
