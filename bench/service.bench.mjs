@@ -1,4 +1,4 @@
-// Service benchmarks over real HTTP (issues 2 and 6). The keyward server and a fastify hello-world server
+// Service benchmarks over real HTTP. The keyward server and a fastify hello-world server
 // run as child processes; this process is the load generator (same machine: 2 cores shared by both).
 // - datakey: POST /v1/keys/{id}/datakey requests/s next to hello-world requests/s (same generator, same run).
 // - release: full releases (challenge + attest + release, durable audit) for SNP, TDX and SNP + 8 GPUs

@@ -1,4 +1,4 @@
-// SEV-SNP verification throughput on one core (issue 3): full verifications per second of reports the
+// SEV-SNP verification throughput on one core: full verifications per second of reports the
 // service has not seen (a warm chain memo, a fresh P-384 report signature each time), next to raw
 // crypto.verify P-384 per second measured in the same run; plus identical reports served by the memo.
 import { readFileSync } from 'node:fs';

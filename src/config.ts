@@ -1,4 +1,5 @@
-// keyward's configuration, read from the environment (DESIGN.md "CLI"): the only reader of process.env.
+// keyward's configuration, read from the environment (README.md "Configuration"): the only reader of
+// process.env.
 import { resolve, join } from 'node:path';
 import { ServiceError } from './errors.js';
 

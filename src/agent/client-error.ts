@@ -1,4 +1,4 @@
-// The typed error of KeywardClient (DESIGN.md "Errors"): the server's problem+json `code` as itself, or a
+// The typed error of KeywardClient (docs/design.md "Errors"): the server's problem+json `code` as itself, or a
 // client-side ERR_CLIENT_* code for what happened on the way (unreachable, timeout, unusable answer).
 import { ERROR_STATUS, KeywardError, type ErrorCode, type KeywardErrorOptions } from '../errors.js';
 

@@ -1,6 +1,6 @@
 // KeywardClient's HTTP layer: base URL normalization, one JSON request with a per-attempt timeout and a
 // capped body, problem+json → KeywardClientError, and retries with exponential backoff and jitter only
-// where repeating the request is safe (DESIGN.md "Release protocol": a nonce is never sent twice).
+// where repeating the request is safe (docs/design.md "Release protocol": a nonce is never sent twice).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock } from '../clock.js';
 import { KeywardClientError, isKnownErrorCode } from './client-error.js';

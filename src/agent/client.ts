@@ -1,6 +1,7 @@
-// The TypeScript client of keyward (`import { KeywardClient } from 'keyward/client'`; DESIGN.md "Release
-// protocol"): challenge, attest, release and datakey calls with typed errors, safe retries and timeouts,
-// and `releaseKey`, the whole protocol from inside a TEE with an ephemeral key that never leaves memory.
+// The TypeScript client of keyward (`import { KeywardClient } from 'keyward/client'`;
+// docs/design.md "Release protocol"): challenge, attest, release and datakey calls with typed errors, safe
+// retries and timeouts, and `releaseKey`, the whole protocol from inside a TEE with an ephemeral key that
+// never leaves memory.
 import { fromBase64 } from '../encoding.js';
 import type { TeePublicJwk } from '../keys/jwe.js';
 import { KeywardError } from '../errors.js';

@@ -1,4 +1,4 @@
-// The workload's ephemeral TEE key (DESIGN.md "Release protocol", step 2): a key pair generated in memory
+// The workload's ephemeral TEE key (docs/design.md "Release protocol", step 2): a key pair generated in memory
 // (X25519 by default, P-384 or RSA-3072), its RFC 7638 thumbprint, the binding
 // SHA-512(nonce ‖ thumbprint) the evidence must carry, and opening the released JWE with the private key.
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';

@@ -1,5 +1,5 @@
 // API tokens for automation and admins: random secrets shown once, stored as SHA-256, scoped by role,
-// expiring, revocable. The bootstrap admin token is created on a fresh install (DESIGN.md "Admin side").
+// expiring, revocable. The bootstrap admin token is created on a fresh install (README.md "Two commands").
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
@@ -30,7 +30,7 @@ export type Scope = (typeof SCOPES)[number];
 
 /**
  * What each role may do. The operator runs keyward but can neither read keys' data keys nor write
- * policies (DESIGN.md: an operator must not be able to loosen a tenant's policy or read keys).
+ * policies (docs/design.md "Overview": an operator must not be able to loosen a policy or read keys).
  */
 const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   admin: SCOPES,

@@ -1,7 +1,7 @@
-// keyward's attestation tokens (DESIGN.md release protocol step 3): short-lived JWS (EdDSA/Ed25519, cheap
-// next to the evidence verification it follows) carrying the verified claims and `cnf` (the TEE key).
-// Signing keys are shared by all replicas (private halves sealed under the KEK in Postgres), rotate
-// daily, and stay in the JWKS until every token they signed has expired.
+// keyward's attestation tokens (docs/design.md "Release protocol", step 3): short-lived JWS (EdDSA/Ed25519,
+// cheap next to the evidence verification it follows) carrying the verified claims and `cnf` (the TEE key).
+// Signing keys are shared by all replicas (private halves sealed under the KEK in Postgres), rotate daily,
+// and stay in the JWKS until every token they signed has expired.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.js';

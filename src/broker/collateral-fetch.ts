@@ -1,5 +1,5 @@
-// Decides what collateral evidence still needs from the vendors (issue 3: AMD KDS, only with
-// KEYWARD_COLLATERAL_FETCH=on; issue 4: Intel PCS/PCCS, only with KEYWARD_PCCS_URL) given what is held
+// Decides what collateral evidence still needs from the vendors (AMD KDS, only with
+// KEYWARD_COLLATERAL_FETCH=on; Intel PCS/PCCS, only with KEYWARD_PCCS_URL) given what is held
 // and valid now, and names a fetch for each gap. Reads the evidence without verifying it: what it learns
 // only chooses what to download; the verifier judges everything fetched.
 import type { AmdKdsClient } from '../collateral/amd-kds.js';

@@ -1,6 +1,7 @@
-// Collateral kept in Postgres (issues 3 and 4, "Collateral"): uploads by admins, KEYWARD_COLLATERAL_DIR at
-// start, and (only when enabled) AMD KDS / Intel PCS fetches, all stored once by SHA-256; and the bag handed
-// to the verifiers, served from an in-memory snapshot that is reloaded when the table's generation changes.
+// Collateral kept in Postgres (docs/design.md "Evidence and claims"): uploads by admins,
+// KEYWARD_COLLATERAL_DIR at start, and (only when enabled) AMD KDS / Intel PCS fetches, all stored once by
+// SHA-256; and the bag handed to the verifiers, served from an in-memory snapshot that is reloaded when the
+// table's generation changes.
 import type { Clock } from '../clock.js';
 import { monotonicMs } from '../clock.js';
 import { describeCollateral, storedItem, type DescribedCollateral } from '../collateral/describe.js';

@@ -1,4 +1,4 @@
-// Offline evidence verification as a verdict object (DESIGN.md "CLI": `keyward verify`, and the admin's
+// Offline evidence verification as a verdict object (docs/verify.md: `keyward verify`, and the admin's
 // POST /v1/evidence/verify): one item or a composite set (release protocol step 3) → claims or a coded error.
 import { EvidenceError, type ErrorCode } from '../errors.js';
 import type { Claims } from '../evidence/claims.js';
@@ -16,7 +16,7 @@ export interface EvidenceCheckInput {
   /**
    * The expected freshness. For one item: the exact bytes its type carries (REPORT_DATA for SNP/TDX/SGX,
    * the 32-byte SPDM request nonce for GPUs and NRAS, `nonce` for Nitro). For a set: the 64-byte release
-   * binding; GPU items compare its first 32 bytes (DESIGN.md release protocol step 2).
+   * binding; GPU items compare its first 32 bytes (docs/design.md "Release protocol", step 2).
    */
   readonly expectedNonce?: Uint8Array;
 }

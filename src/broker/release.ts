@@ -1,4 +1,4 @@
-// The release protocol (DESIGN.md "Release protocol"): challenge → attest (verify evidence bound to the
+// The release protocol (docs/design.md "Release protocol"): challenge → attest (verify evidence bound to the
 // nonce and TEE key, consume the nonce, issue a token) → release (policy over the token's claims, JWE
 // to the TEE key). Every attestation, release and denial is audited in the transaction that decides it.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -66,7 +66,7 @@ function hashNonce(nonce: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(nonce).digest());
 }
 
-/** bind = SHA-512(nonce ‖ RFC 7638 thumbprint of the TEE key) (DESIGN.md step 2). */
+/** bind = SHA-512(nonce ‖ RFC 7638 thumbprint of the TEE key) (docs/design.md "Release protocol", step 2). */
 export function bindingFor(nonce: Uint8Array, thumbprint: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha512').update(nonce).update(thumbprint).digest());
 }

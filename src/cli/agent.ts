@@ -1,6 +1,6 @@
-// `keyward agent release` (DESIGN.md "Release protocol", README.md "Walkthrough"): the whole protocol from
-// inside the TEE — ephemeral key in memory, evidence, attest, release, decrypt — writing the released key
-// (or data key) only where --out says: a 0600 file written atomically, or stdout with `--out -`.
+// `keyward agent release` (docs/design.md "Release protocol", README.md "Walkthrough"): the whole protocol
+// from inside the TEE — ephemeral key in memory, evidence, attest, release, decrypt — writing the released
+// key (or data key) only where --out says: a 0600 file written atomically, or stdout with `--out -`.
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -1,5 +1,6 @@
-// Turns the `keyward verify --evidence FILE` bytes into evidence items (DESIGN.md "CLI"): raw hardware
-// evidence (type given or detected by content) or the JSON wire form of the release protocol (step 3).
+// Turns the `keyward verify --evidence FILE` bytes into evidence items (docs/verify.md "Evidence files"): raw
+// hardware evidence (type given or detected by content) or the JSON wire form of the release protocol (step
+// 3).
 import { verify as cryptoVerify } from 'node:crypto';
 import { parseCertificate, type Certificate } from '../evidence/pki.js';
 import { parseSpdmReport } from '../evidence/nvidia/spdm.js';

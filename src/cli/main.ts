@@ -1,4 +1,4 @@
-// The `keyward` command line (DESIGN.md "CLI"): serve, migrate, kek rotate|status, verify, and the
+// The `keyward` command line (README.md "Command line"): serve, migrate, kek rotate|status, verify, and the
 // workload-side commands. Exit codes: 0 success, 1 failure, 2 usage error.
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';

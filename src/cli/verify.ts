@@ -1,4 +1,4 @@
-// `keyward verify`: offline evidence verification (DESIGN.md "CLI"). Reads evidence and collateral files,
+// `keyward verify`: offline evidence verification (docs/verify.md). Reads evidence and collateral files,
 // verifies at --at (or now) against the pinned vendor roots plus KEYWARD_EXTRA_ANCHORS, prints the verdict.
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';

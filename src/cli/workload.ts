@@ -1,4 +1,4 @@
-// Shared plumbing of the workload commands (`agent release`, `seal`, `unseal`; DESIGN.md "CLI"): the
+// Shared plumbing of the workload commands (`agent release`, `seal`, `unseal`; docs/agent.md "Commands"): the
 // client and evidence flags, Ctrl-C → AbortSignal, preflight of output paths, raw bytes to stdout.
 import { access, readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';

@@ -1,6 +1,6 @@
-// Reads what keyward keeps about a collateral item (issues 3 and 4, "Collateral"): its content hash, a human
-// label, the validity window (notBefore/notAfter, thisUpdate/nextUpdate, issueDate/nextUpdate) and the
-// "series" it belongs to (a newer item of the same series replaces an older one). Structure only: nothing
+// Reads what keyward keeps about a collateral item (docs/design.md "Evidence and claims"): its content hash,
+// a human label, the validity window (notBefore/notAfter, thisUpdate/nextUpdate, issueDate/nextUpdate) and
+// the "series" it belongs to (a newer item of the same series replaces an older one). Structure only: nothing
 // here checks a signature (the verifiers do, at verification time); an item that cannot be read is refused.
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Recognizes collateral files by their content (DESIGN.md `keyward verify --collateral`) and gathers
+// Recognizes collateral files by their content (docs/verify.md "Collateral") and gathers
 // them into a Collateral bag: certificates and CRLs (PEM or DER), OCSP responses, Intel TCB Info and
 // QE Identity (as PCS serves them, or dcap-qvl's combined JSON), NVIDIA RIMs, JWK sets, and the SEV-SNP
 // GUID certificate table (SNP_GET_EXT_REPORT / configfs-tsm auxblob) holding AMD certificates and CRLs.

@@ -21,7 +21,7 @@ export interface NitroTestPkiOptions {
   readonly region?: string;
   /** The parent EC2 instance, default "i-0123456789abcdef0". */
   readonly instanceId?: string;
-  /** Override any subject; the defaults follow AWS's naming (FACTS §3). */
+  /** Override any subject; the defaults follow AWS's naming (test/vectors/nitro/FACTS.md §3). */
   readonly subjects?: Partial<NitroPkiSubjects>;
 }
 

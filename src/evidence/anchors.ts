@@ -1,4 +1,5 @@
-// Trust anchors: the vendor roots keyward pins by SPKI SHA-256 (DESIGN.md table), plus explicit extras.
+// Trust anchors: the vendor roots keyward pins by SPKI SHA-256 (docs/design.md "Evidence and claims"), plus
+// explicit extras.
 import { createHash, X509Certificate } from 'node:crypto';
 import { EvidenceError } from '../errors.js';
 import type { AnchorRole, SnpProduct, TrustAnchor, TrustAnchors } from './types.js';
@@ -10,7 +11,7 @@ interface PinnedRoot {
   readonly product?: SnpProduct;
 }
 
-/** Public facts: the SubjectPublicKeyInfo hashes of the vendor roots (DESIGN.md "Evidence and claims"). */
+/** Public facts: the SubjectPublicKeyInfo hashes of the vendor roots (docs/design.md "Evidence and claims"). */
 const PINNED_ROOTS: readonly PinnedRoot[] = [
   { name: 'AMD ARK-Milan', spkiSha256: '9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9', role: 'amd-ark', product: 'Milan' },
   { name: 'AMD ARK-Genoa', spkiSha256: '429a69c9422aa258ee4d8db5fcda9c6470ef15f8cd5a9cebd6cbc7d90b863831', role: 'amd-ark', product: 'Genoa' },

@@ -1,5 +1,6 @@
-// Normalized claims (DESIGN.md "Evidence and claims"): the names are an API that policies are written against.
-// Byte strings are lowercase hex. Each TEE's claims live next to its verifier; this file joins them.
+// Normalized claims (docs/design.md "Evidence and claims" and "Claims reference"): the names are an API that
+// policies are written against. Byte strings are lowercase hex. Each TEE's claims live next to its verifier;
+// this file joins them.
 import type { SnpClaims } from './snp/claims.js';
 import type { TdxClaims, SgxClaims } from './dcap/claims.js';
 import type { NvidiaGpuClaims } from './nvidia/claims.js';

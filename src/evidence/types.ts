@@ -9,7 +9,7 @@ export type EvidenceType = 'snp' | 'tdx' | 'sgx' | 'nvidia-gpu' | 'nvidia-nras' 
 
 export const EVIDENCE_TYPES: readonly EvidenceType[] = ['snp', 'tdx', 'sgx', 'nvidia-gpu', 'nvidia-nras', 'nitro'];
 
-/** One piece of evidence, decoded from its wire form (DESIGN.md, release protocol step 3). */
+/** One piece of evidence, decoded from its wire form (docs/design.md "Release protocol", step 3). */
 export type EvidenceItem =
   | {
       readonly type: 'snp';
@@ -43,7 +43,7 @@ export interface TrustAnchor {
   /** SHA-256 of the root's DER SubjectPublicKeyInfo, lowercase hex. */
   readonly spkiSha256: string;
   readonly name: string;
-  /** `vendor`: pinned in keyward (DESIGN.md). `extra`: configured via KEYWARD_EXTRA_ANCHORS. */
+  /** `vendor`: pinned in keyward (anchors.ts). `extra`: configured via KEYWARD_EXTRA_ANCHORS. */
   readonly source: 'vendor' | 'extra';
   /** The roles this anchor is trusted for. Extra anchors are trusted for every role. */
   readonly roles: readonly AnchorRole[];

@@ -32,7 +32,7 @@ export async function verifyEvidence(item: EvidenceItem, ctx: VerifyContext): Pr
 
 /**
  * The freshness bytes an evidence type must carry for a 64-byte release binding
- * (DESIGN.md: REPORT_DATA = bind; GPU nonce = bind[0..32); Nitro nonce = bind).
+ * (docs/design.md "Release protocol": REPORT_DATA = bind; GPU nonce = bind[0..32); Nitro nonce = bind).
  */
 export function nonceForType(type: EvidenceType, binding: Uint8Array): Uint8Array {
   return type === 'nvidia-gpu' || type === 'nvidia-nras' ? binding.subarray(0, 32) : binding;

@@ -1,4 +1,5 @@
-// Decodes evidence items from their JSON wire form (DESIGN.md release protocol step 3) into EvidenceItems.
+// Decodes evidence items from their JSON wire form (docs/design.md "Release protocol", step 3) into
+// EvidenceItems.
 import { EvidenceError } from '../errors.js';
 import { fromAnyBase64 } from '../encoding.js';
 import { EVIDENCE_TYPES, type EvidenceItem, type EvidenceType } from './types.js';

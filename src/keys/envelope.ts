@@ -1,4 +1,4 @@
-// Envelope encryption of key material (DESIGN.md "Keys"): each version sealed under the root KEK with
+// Envelope encryption of key material (docs/design.md "Keys"): each version sealed under the root KEK with
 // AAD `keyward:v1:<keyId>:<version>`, so a record moved to another row no longer opens.
 import type { Kek } from './kek.js';
 

@@ -1,4 +1,4 @@
-// BYOK import (DESIGN.md "Import"): keyward publishes an RSA-OAEP-256 or ECDH-ES public JWK; an owner
+// BYOK import (docs/design.md "Keys"): keyward publishes an RSA-OAEP-256 or ECDH-ES public JWK; an owner
 // encrypts the key material to it as a compact JWE (enc A256GCM), so plaintext never crosses the API.
 import { createPrivateKey, createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { compactDecrypt, decodeProtectedHeader, exportJWK, type JWK } from 'jose';

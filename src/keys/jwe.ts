@@ -1,6 +1,6 @@
-// Release to a TEE (DESIGN.md release protocol step 4): key material or a data key encrypted as a compact
-// JWE to the ephemeral public key born inside the TEE — ECDH-ES+A256KW for EC/OKP keys, RSA-OAEP-256 for
-// RSA ≥ 3072; enc A256GCM. Also validates that key and computes its RFC 7638 thumbprint.
+// Release to a TEE (docs/design.md "Release protocol", step 4): key material or a data key encrypted as a
+// compact JWE to the ephemeral public key born inside the TEE — ECDH-ES+A256KW for EC/OKP keys, RSA-OAEP-256
+// for RSA ≥ 3072; enc A256GCM. Also validates that key and computes its RFC 7638 thumbprint.
 import {
   constants,
   createCipheriv,

@@ -1,4 +1,4 @@
-// Root key-encryption keys (KEKs) behind one small interface, chosen by URI scheme (DESIGN.md "Keys").
+// Root key-encryption keys (KEKs) behind one small interface, chosen by URI scheme (docs/design.md "Keys").
 // Every sealed record has the same versioned layout whatever the provider:
 //   0x00      format version (0x01 = AES-256-GCM)
 //   0x01..0x0c  96-bit IV

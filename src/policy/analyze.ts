@@ -1,4 +1,4 @@
-// Static analysis of a type-checked rule (DESIGN.md "Policies"): which claim and reference paths it reads
+// Static analysis of a type-checked rule (docs/design.md "Policies"): which claim and reference paths it reads
 // (for the explanation of every decision), and the checks CEL's type checker cannot make — a word no
 // claim ever holds (`cpu.tcbStatus == "UptoDate"`), a reference key that does not exist, helper arguments,
 // regular expressions (banned: they can take exponential time), and the cost of comprehensions.

@@ -1,4 +1,4 @@
-// The CEL environment policies run in (DESIGN.md "Policies"): claim object types from claims-schema.ts,
+// The CEL environment policies run in (docs/design.md "Policies"): claim object types from claims-schema.ts,
 // the variables `cpu` and `gpus`, helper functions, and the conversion of JSON claims to CEL values.
 import { Environment, EvaluationError } from '@marcbachmann/cel-js';
 import {

@@ -1,4 +1,4 @@
-// The claims schema policies are type-checked against (DESIGN.md "Evidence and claims" and "Policies").
+// The claims schema policies are type-checked against (docs/design.md "Claims reference" and "Policies").
 //
 // One table per TEE, each checked by the compiler against the claim interfaces in src/evidence/*/claims.ts:
 // a field added there and not here (or the other way round, or with another kind) fails `tsc`. Adding a
@@ -77,7 +77,7 @@ export type Fields = Readonly<Record<string, ClaimType>>;
 const bool: BoolType = { kind: 'bool' };
 const int: IntType = { kind: 'int' };
 const str: StringType = { kind: 'string' };
-/** Lowercase hex of bytes (DESIGN.md: byte strings are lowercase hex). */
+/** Lowercase hex of bytes (docs/design.md "Claims reference": byte strings are lowercase hex). */
 const hex: StringType = str;
 const words = (values: readonly string[]): StringType => ({ kind: 'string', values });
 const listOf = (of: ClaimType, maxItems: number): ListType => ({ kind: 'list', of, maxItems });

@@ -1,4 +1,4 @@
-// Compiling a release policy (DESIGN.md "Policies"): validate the document, parse and type-check every
+// Compiling a release policy (docs/design.md "Policies"): validate the document, parse and type-check every
 // rule once against the claims schema and the policy's own reference values, keep the parsed rules.
 import { createHash } from 'node:crypto';
 import { ParseError, TypeError as CelTypeError, type Environment } from '@marcbachmann/cel-js';

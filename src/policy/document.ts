@@ -1,4 +1,4 @@
-// Policy documents (DESIGN.md "Policies"): YAML/JSON text → a validated PolicyDocument, or a PolicyError
+// Policy documents (docs/design.md "Policies"): YAML/JSON text → a validated PolicyDocument, or a PolicyError
 // that names the path (and for YAML the line and column) of every problem.
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { parseDocument } from 'yaml';

@@ -1,4 +1,4 @@
-// Evaluating a compiled release policy over verified claims (DESIGN.md "Policies"): every rule's outcome
+// Evaluating a compiled release policy over verified claims (docs/design.md "Policies"): every rule's outcome
 // and the values it read. Pure, and it never throws: a rule that cannot be evaluated is an `error`
 // outcome with its reason, and the policy then does not allow the release (fail closed).
 import { EvaluationError } from '@marcbachmann/cel-js';

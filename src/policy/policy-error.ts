@@ -1,4 +1,4 @@
-// Typed errors of policy documents (DESIGN.md "Policies"): every problem names where it is.
+// Typed errors of policy documents (docs/design.md "Policies"): every problem names where it is.
 import { KeywardError, type ErrorCode } from '../errors.js';
 
 export type PolicyErrorCode = Extract<ErrorCode, `ERR_POLICY_${string}`>;

@@ -1,4 +1,4 @@
-// Reference values of a policy (DESIGN.md "Policies"): typed from their JSON values so rules are
+// Reference values of a policy (docs/design.md "Policies"): typed from their JSON values so rules are
 // type-checked against them, and converted once to the CEL values every evaluation reads.
 //
 // `refs` is an object type whose fields are the reference names (so `refs.typo` is a type error);

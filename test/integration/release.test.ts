@@ -1,7 +1,7 @@
-// The release protocol end to end over HTTP (DESIGN.md): challenge → attest → token → policy → JWE, with
-// evidence from a look-alike AMD PKI configured as an extra anchor. The JWE must open with the TEE's
-// private key to the exact key material (imported, so known) and the exact data key; every refusal has
-// its code, and every release and denial its audit row.
+// The release protocol end to end over HTTP (docs/design.md "Release protocol"): challenge → attest → token →
+// policy → JWE, with evidence from a look-alike AMD PKI configured as an extra anchor. The JWE must open with
+// the TEE's private key to the exact key material (imported, so known) and the exact data key; every refusal
+// has its code, and every release and denial its audit row.
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { CompactEncrypt, importJWK, decodeProtectedHeader, type JWK } from 'jose';

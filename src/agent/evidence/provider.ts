@@ -1,10 +1,10 @@
-// Where a workload's evidence comes from (DESIGN.md release protocol, steps 2-3): one interface for the
+// Where a workload's evidence comes from (docs/design.md "Release protocol", steps 2-3): one interface for the
 // configfs-tsm, GPU-command and simulator providers, returning the JSON wire form `POST /v1/attest` takes.
 import { KeywardError, type ErrorCode, type KeywardErrorOptions } from '../../errors.js';
 import { toBase64 } from '../../encoding.js';
 import type { EvidenceItem } from '../../evidence/types.js';
 
-/** One evidence item as JSON (DESIGN.md step 3), exactly what src/evidence/wire.ts decodes. */
+/** One evidence item as JSON (docs/design.md "Release protocol", step 3), as src/evidence/wire.ts decodes it. */
 export type WireEvidence =
   | { readonly type: 'snp'; readonly report: string; readonly certs: readonly string[] }
   | { readonly type: 'tdx' | 'sgx'; readonly quote: string }

@@ -1,5 +1,5 @@
-// Normalized claims of verified Intel DCAP quotes (DESIGN.md "Evidence and claims", tdx and sgx).
-// Byte strings are lowercase hex in quote byte order. Fields beyond DESIGN.md are marked "added".
+// Normalized claims of verified Intel DCAP quotes (docs/design.md "Claims reference", tdx and sgx).
+// Byte strings are lowercase hex in quote byte order. Fields beyond the core set are marked "added".
 import type { CommonClaims } from '../claims.js';
 
 /** Intel's TCB status words, as the Quote Verification Library reports them (TDRelaunch*: TD 1.5 only). */
@@ -22,7 +22,7 @@ export type QeTcbStatus = 'UpToDate' | 'OutOfDate' | 'Revoked' | 'NotSupported';
 
 /** Claims both DCAP TEEs carry about the platform (added, all from the PCK certificate and collateral). */
 export interface DcapPlatformClaims {
-  /** FMSPC from the PCK certificate, lowercase hex like every byte string in claims (DESIGN.md). */
+  /** FMSPC from the PCK certificate, lowercase hex like every byte string in claims. */
   readonly fmspc: string;
   readonly tcbStatus: TcbStatus;
   /** Intel security advisories (INTEL-SA-xxxxx) of the matched TCB, TDX module and QE levels, sorted. */

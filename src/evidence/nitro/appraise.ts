@@ -1,6 +1,7 @@
-// Appraises verified Nitro claims against reference values (AWS attestation_process §2.2.2; FACTS §5
-// steps 5–6): debug enclaves, PCR allow-lists, and the document's age. Verification (verify.ts) decides
-// whether AWS issued the document; this decides whether keyward should trust what it says.
+// Appraises verified Nitro claims against reference values (AWS attestation_process §2.2.2;
+// test/vectors/nitro/FACTS.md §5 steps 5–6): debug enclaves, PCR allow-lists, and the document's age.
+// Verification (verify.ts) decides whether AWS issued the document; this decides whether keyward should trust
+// what it says.
 import { EvidenceError, type EvidenceErrorCode } from '../../errors.js';
 import type { NitroClaims } from './claims.js';
 

@@ -1,4 +1,5 @@
-// Normalized claims of a verified AWS Nitro Enclaves attestation document (DESIGN.md "Evidence and claims").
+// Normalized claims of a verified AWS Nitro Enclaves attestation document (docs/design.md "Claims reference",
+// nitro).
 import type { AnchorClaim, CommonClaims } from '../claims.js';
 import { toHex } from '../../encoding.js';
 import type { NitroDocument } from './document.js';
@@ -25,7 +26,7 @@ export interface NitroClaims extends CommonClaims {
    * mode; any one of them zero already means the image is not measured, so one suffices.
    */
   readonly debug: boolean;
-  /** Added beyond DESIGN.md: the document's `timestamp` (signed), ISO 8601 UTC with milliseconds. */
+  /** Added by keyward: the document's `timestamp` (signed), ISO 8601 UTC with milliseconds. */
   readonly timestamp: string;
 }
 

@@ -1,4 +1,4 @@
-// Normalized claims of a verified NVIDIA GPU attestation (DESIGN.md "Evidence and claims", nvidia-gpu).
+// Normalized claims of a verified NVIDIA GPU attestation (docs/design.md "Claims reference", nvidia-gpu).
 import type { AnchorClaim, CommonClaims } from '../claims.js';
 
 export interface NvidiaGpuClaims extends CommonClaims {
@@ -25,7 +25,7 @@ export interface NvidiaGpuClaims extends CommonClaims {
   /** "checked" only when every certificate that needs it had a verified, current OCSP/CRL answer. */
   readonly revocation: 'checked' | 'not-checked';
 
-  // --- added by keyward (beyond DESIGN.md) ---------------------------------------------------------
+  // --- added by keyward (beyond the core GPU claims) -----------------------------------------------
   /** Who compared the measurements: keyward itself ("local") or NVIDIA's NRAS ("nras"). */
   readonly source: 'local' | 'nras';
   readonly deviceType: 'gpu' | 'nvswitch';

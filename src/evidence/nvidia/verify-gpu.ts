@@ -1,5 +1,6 @@
 // The `nvidia-gpu` verifier: report + device chain (report.ts), RIMs from collateral (rim-select.ts),
-// measurement comparison, OCSP/CRL revocation, then NvidiaGpuClaims (FACTS.md §4, the local flow).
+// measurement comparison, OCSP/CRL revocation, then NvidiaGpuClaims (test/vectors/nvidia/FACTS.md §4, the
+// local flow).
 import { createHash } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
 import type { AnchorClaim } from '../claims.js';

@@ -1,5 +1,5 @@
-// Verifies Intel SGX quotes (v3, v4, and v5 with an SGX body) into SgxClaims (DESIGN.md "Evidence and
-// claims", sgx), on the shared DCAP core (../dcap/verify-quote.ts).
+// Verifies Intel SGX quotes (v3, v4, and v5 with an SGX body) into SgxClaims
+// (docs/design.md "Claims reference", sgx), on the shared DCAP core (../dcap/verify-quote.ts).
 import { EvidenceError } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { SgxClaims } from '../dcap/claims.js';

@@ -1,4 +1,4 @@
-// Certificate inputs for SEV-SNP evidence (issue 3): DER or PEM, single or AMD's `cert_chain` bundle, or the
+// Certificate inputs for SEV-SNP evidence: DER or PEM, single or AMD's `cert_chain` bundle, or the
 // GUID certificate table of SNP_GET_EXT_REPORT / configfs-tsm `auxblob`; parsed once and remembered.
 import { createHash } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';

@@ -1,6 +1,6 @@
-// Normalized claims of a verified AMD SEV-SNP attestation report (DESIGN.md "Evidence and claims", snp).
+// Normalized claims of a verified AMD SEV-SNP attestation report (docs/design.md "Claims reference", snp).
 //
-// Fields beyond DESIGN.md (additions; DESIGN names are unchanged):
+// Fields added to the basic set (measurement, ids, digests, TCBs and guest policy):
 // - policy: cxlAllow, memAes256Xts, raplDis, ciphertextHiding, pageSwapDisable (POLICY bits 21-25);
 // - platformInfo: the decoded PLATFORM_INFO bits plus `raw` (hex of the whole field);
 // - cpuid: CPUID family/model/stepping (report v3+ only);

@@ -71,7 +71,8 @@ export function selectSigningCandidates(
   const sameKind = leaves.filter((leaf) => leaf.ext.kind === wanted);
   const name = wanted.toUpperCase();
   if (sameKind.length === 0) {
-    // Never accept a VLEK where the report names a VCEK, or the reverse (FACTS.md pitfall 5).
+    // Never accept a VLEK where the report names a VCEK, or the reverse
+    // (test/vectors/snp/FACTS.md §8, pitfall 5).
     if (leaves.some((leaf) => leaf.fromEvidence)) {
       throw new EvidenceError('ERR_SNP_SIGNER_MISMATCH', `The report is signed by a ${name}, but no ${name} certificate was supplied.`);
     }

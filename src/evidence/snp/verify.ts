@@ -1,4 +1,4 @@
-// Verifies AMD SEV-SNP evidence (issue 3; ABI spec #56860, VCEK spec #57230): report structure, signature
+// Verifies AMD SEV-SNP evidence (ABI spec #56860, VCEK spec #57230): report structure, signature
 // by the named VCEK/VLEK, chain to a pinned ARK, product, AMD extensions vs report, CRLs, nonce → claims.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';

@@ -1,5 +1,5 @@
-// Verifies Intel TDX quotes (v4, and v5 with TD report 1.0 or 1.5) into TdxClaims (DESIGN.md "Evidence and
-// claims", tdx), on the shared DCAP core (../dcap/verify-quote.ts).
+// Verifies Intel TDX quotes (v4, and v5 with TD report 1.0 or 1.5) into TdxClaims
+// (docs/design.md "Claims reference", tdx), on the shared DCAP core (../dcap/verify-quote.ts).
 import { EvidenceError } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { TdxClaims } from '../dcap/claims.js';

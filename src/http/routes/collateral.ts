@@ -1,6 +1,6 @@
-// Collateral routes (issues 3 and 4): upload (the raw file, or JSON {"items": [{name, data}]}), list with
-// validity and staleness, delete. Raw bodies get their own content-type parsers in an encapsulated scope,
-// so the rest of the API keeps answering 415 for anything but JSON.
+// Collateral routes (docs/design.md "Evidence and claims"): upload (the raw file, or JSON {"items": [{name,
+// data}]}), list with validity and staleness, delete. Raw bodies get their own content-type parsers in an
+// encapsulated scope, so the rest of the API keeps answering 415 for anything but JSON.
 import type { FastifyInstance } from 'fastify';
 import type { CollateralBroker, CollateralListFilter } from '../../broker/collateral.js';
 import { fromBase64 } from '../../encoding.js';

@@ -1,4 +1,4 @@
-// Key vault routes (issue: foundation): CRUD, rotate, enable/disable, destroy, data keys, BYOK import.
+// Key vault routes (docs/design.md "Keys"): CRUD, rotate, enable/disable, destroy, data keys, BYOK import.
 import type { FastifyRequest } from 'fastify';
 import type { Vault, CreateKeyInput, KeyMetadata } from '../../broker/vault.js';
 import { dataKeyResponse } from '../../broker/vault.js';

@@ -1,4 +1,4 @@
-// Workload routes (DESIGN.md release protocol): challenge, attest, release, and the token JWKS.
+// Workload routes (docs/design.md "Release protocol"): challenge, attest, release, and the token JWKS.
 // No API token here: the workload proves itself with evidence, then with the attestation token.
 import type { FastifyRequest } from 'fastify';
 import { RequestError } from '../../errors.js';

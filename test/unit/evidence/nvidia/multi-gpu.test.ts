@@ -18,7 +18,7 @@ const BW = 'blackwell-8gpu-590.48.01-mpt';
 const bw = vector(BW);
 const bwItems = Array.from({ length: 8 }, (_, i) => gpuItem(`${BW}/gpu${i}_attestation_report.bin`, `${BW}/gpu${i}_device_cert_chain.pem`));
 const bwNonce = hex(bw.nonce as string);
-/** A 64-byte release binding whose first 32 bytes are the GPUs' nonce (DESIGN.md: GPU nonce = bind[0..32)). */
+/** A 64-byte release binding whose first 32 bytes are the GPUs' nonce (docs/design.md "Release protocol"). */
 const bwBinding = new Uint8Array([...bwNonce, ...randomBytes(32)]);
 
 /**

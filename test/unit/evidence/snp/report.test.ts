@@ -188,7 +188,7 @@ describe('product and TCB helpers', () => {
     expect(productFromCertName('milan')).toBeUndefined();
   });
 
-  it('decodes the FACTS.md examples with the right layout, and round-trips', () => {
+  it('decodes the TCB examples of test/vectors/snp/FACTS.md §3 with the right layout, and round-trips', () => {
     const le = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex').reverse());
     expect(decodeTcb(le('db18000000000004'), 'Milan')).toEqual({ bootloader: 4, tee: 0, snp: 24, microcode: 219 });
     expect(decodeTcb(le('5200000004010101'), 'Turin')).toEqual({ fmc: 1, bootloader: 1, tee: 1, snp: 4, microcode: 82 });
