@@ -43,7 +43,7 @@ describe('keyward dev evidence', () => {
     expect(res.stdout.endsWith(']\n')).toBe(true);
     const verified = await verifyPrinted(res.stdout, bind);
     expect(verified.map((v) => v.claims.tee)).toEqual(['snp']);
-    expect(verified[0]!.claims.reportData).toBe(bind.toString('hex'));
+    expect((verified[0]!.claims as SnpClaims).reportData).toBe(bind.toString('hex'));
     expect(verified[0]!.claims.anchor.source).toBe('extra');
   });
 
