@@ -177,6 +177,7 @@ def evidence_provider(args: argparse.Namespace) -> EvidenceProvider:
 
 def unseal_command(args: argparse.Namespace) -> int:
     client = _client(args)
+    provider = evidence_provider(args)
     _check_paths(args)
     # The header (unauthenticated until unsealing) names the key and carries the wrapped data key to release.
     header = read_sealed_header(args.input)
@@ -185,7 +186,6 @@ def unseal_command(args: argparse.Namespace) -> int:
     to_stdout = args.out == "-"
     if not to_stdout:
         preflight_output(args.out, args.force)
-    provider = evidence_provider(args)
     released = client.release_key(header.key_id, provider, wrapped_data_key=header.wrapped_data_key, tee_key=args.tee_key)
     try:
         if to_stdout:
