@@ -192,10 +192,50 @@ def test_input_errors_exit_1(world: World, files: Path, tmp_path: Path) -> None:
     missing = run_python_cli("unseal", "--server", world.url, "--in", str(tmp_path / "nope"), "--out", str(tmp_path / "x"), "--evidence-cmd", "x")
     assert missing.returncode == 1
     assert b"keyward unseal: ERR_SEALED_INPUT_UNREADABLE: " in missing.stderr
-    a_dir = run_python_cli("seal", "--server", world.url, "--key", world.key_id, "--in", str(tmp_path), "--out", str(files / "dir.sealed"), env={"KEYWARD_TOKEN": world.token})
-    assert a_dir.returncode == 1
-    assert b"ERR_SEALED_INPUT_UNREADABLE" in a_dir.stderr
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_bytes(b"")
+    busy = run_python_cli("seal", "--server", world.url, "--key", world.key_id, "--in", str(files), "--out", str(tmp_path / "busy"), env={"KEYWARD_TOKEN": world.token})
+    assert busy.returncode == 1
+    assert b"keyward seal: ERR_CLI_OUTPUT_UNWRITABLE: " in busy.stderr
     unknown_key = run_python_cli("seal", "--server", world.url, "--key", "00000000-0000-4000-8000-000000000000", "--in", str(files / "model.safetensors"), "--out", str(tmp_path / "k.sealed"), env={"KEYWARD_TOKEN": world.token})
     assert unknown_key.returncode == 1
     assert b"keyward seal: ERR_KEY_NOT_FOUND: " in unknown_key.stderr
     assert not (tmp_path / "k.sealed").exists()
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("shards")
+    for name, data in {"model-00001-of-00002.safetensors": os.urandom(9000), "model-00002-of-00002.safetensors": os.urandom(5000), "sub/config.json": b"{}", "empty": b""}.items():
+        (d / "in" / name).parent.mkdir(parents=True, exist_ok=True)
+        (d / "in" / name).write_bytes(data)
+    return d
+
+
+class TestDirectories:
+    def same_tree(self, a: Path, b: Path) -> bool:
+        files = lambda root: sorted((str(p.relative_to(root)), p.read_bytes()) for p in root.rglob("*") if p.is_file())  # noqa: E731
+        return files(a) == files(b)
+
+    def test_python_seals_a_directory_both_unseal_it(self, world: World, shards: Path) -> None:
+        res = run_python_cli("seal", "--server", world.url, "--key", world.key_id, "--in", str(shards / "in"), "--out", str(shards / "py.sealed"), "--chunk-size", "4K", env={"KEYWARD_TOKEN": world.token})
+        assert res.returncode == 0, res.stderr.decode()
+        assert f"sealed 4 files (14002 bytes) from {shards / 'in'} into {shards / 'py.sealed'} under key {world.key_id} version 1; manifest header sha256 ".encode() in res.stdout
+        py = unseal_py(world, shards / "py.sealed", shards / "py-py")
+        assert py.returncode == 0, py.stderr.decode()
+        assert self.same_tree(shards / "in", shards / "py-py")
+        node = world.node_cli("unseal", "--server", world.url, "--in", str(shards / "py.sealed"), "--out", str(shards / "py-node"), "--simulate", "snp", "--data-dir", str(world.agent_dir))
+        assert node.returncode == 0, node.stderr.decode()
+        assert self.same_tree(shards / "in", shards / "py-node")
+        assert unseal_py(world, shards / "py.sealed", "-").returncode == 2
+
+    def test_node_seals_a_directory_python_unseals_it_and_refuses_a_missing_shard(self, world: World, shards: Path) -> None:
+        res = world.node_cli("seal", "--server", world.url, "--key", world.key_id, "--in", str(shards / "in"), "--out", str(shards / "node.sealed"), env={"KEYWARD_TOKEN": world.token})
+        assert res.returncode == 0, res.stderr.decode()
+        out = unseal_py(world, shards / "node.sealed", shards / "node-py", "--key", world.key_id)
+        assert out.returncode == 0, out.stderr.decode()
+        assert self.same_tree(shards / "in", shards / "node-py")
+        (shards / "node.sealed" / "empty.sealed").unlink()
+        gone = unseal_py(world, shards / "node.sealed", shards / "gone")
+        assert gone.returncode == 1 and b"keyward unseal: ERR_SEALED_DIRECTORY_MISMATCH: " in gone.stderr
+        assert not (shards / "gone").exists()

@@ -25,7 +25,8 @@ from .evidence import (
     GpuCommandProvider,
     compose_providers,
 )
-from .sealed import open_input_file, read_sealed_header, seal_file, unseal_file, unseal_stream
+from .sealed import UnsealResult, open_input_file, seal_file, unseal_file, unseal_stream
+from .sealed_directory import DirectoryResult, read_sealed_path_header, seal_directory, unseal_directory
 
 _UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024 * 1024, "mib": 1024 * 1024}
 
@@ -94,12 +95,16 @@ def _unwritable(message: str) -> KeywardError:
     return KeywardError("ERR_CLI_OUTPUT_UNWRITABLE", message)
 
 
-def preflight_output(path: str, force: bool) -> None:
-    """Before anything is requested: the directory is writable, ``path`` is not a directory, and an
-    existing ``path`` is replaced only with ``--force``."""
+def preflight_output(path: str, force: bool, directory: bool = False) -> None:
+    """Before anything is requested: the parent is writable; a file ``path`` is not a directory and is
+    replaced only with ``--force``; a directory ``path`` is absent or empty (as the Node CLI)."""
     parent = os.path.dirname(os.path.abspath(path))
     if not os.access(parent, os.W_OK):
         raise _unwritable(f"cannot write into {parent} ({'EACCES' if os.path.isdir(parent) else 'ENOENT'})")
+    if directory:
+        if os.path.lexists(path) and not (os.path.isdir(path) and not os.listdir(path)):
+            raise _unwritable(f"--out {path} exists and is not an empty directory")
+        return
     if os.path.isdir(path):
         raise _unwritable(f"--out {path} is a directory; give a file path")
     if os.path.lexists(path) and not force:
@@ -112,15 +117,18 @@ def _say(stream: TextIO, quiet: bool, line: str) -> None:
         stream.flush()
 
 
-def _check_paths(args: argparse.Namespace) -> None:
+def _check_paths(args: argparse.Namespace) -> bool:
+    """Usage checks on --in / --out; True when --in is a directory (of shards, or a sealed one)."""
     if args.out == "-" and args.command == "seal":
         raise UsageError("seal writes a file; --out - is for unseal")
     if os.path.abspath(args.input) == os.path.abspath(args.out):
         raise UsageError("--in and --out must differ")
-    if os.path.isdir(args.input):
-        raise SealedFileError(
-            "ERR_SEALED_INPUT_UNREADABLE", f"{args.input} is a directory: the Python SDK seals and unseals single files (use the Node CLI for directories)"
-        )
+    directory = os.path.isdir(args.input)
+    if directory and args.command == "seal" and os.path.abspath(args.out).startswith(os.path.abspath(args.input) + os.sep):
+        raise UsageError("--out must not be inside the --in directory")
+    if directory and args.out == "-":
+        raise UsageError("a sealed directory unseals into a directory, not to standard output")
+    return directory
 
 
 def seal_command(args: argparse.Namespace) -> int:
@@ -129,11 +137,25 @@ def seal_command(args: argparse.Namespace) -> int:
     if token is None:
         raise UsageError("seal needs an API token with scope keys:datakey: --token T, or KEYWARD_TOKEN in the environment")
     client = _client(args, token)
-    _check_paths(args)
+    directory = _check_paths(args)
     # Refuse what cannot be sealed before asking for a data key.
-    open_input_file(args.input).close()
-    preflight_output(args.out, args.force)
+    if not directory:
+        open_input_file(args.input).close()
+    preflight_output(args.out, args.force, directory)
     data_key = client.data_key(args.key)
+    fields = {"key_id": data_key.key_id, "key_version": data_key.version, "wrapped_data_key": data_key.wrapped}
+    if directory:
+        try:
+            shards = seal_directory(args.input, args.out, data_key.plaintext, chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, **fields)  # type: ignore[arg-type]
+        finally:
+            data_key.zero()
+        _say(
+            sys.stdout,
+            args.quiet,
+            f"sealed {len(shards.files)} files ({shards.plaintext_bytes} bytes) from {args.input} into {args.out} under key {data_key.key_id} "
+            f"version {data_key.version}; manifest header sha256 {shards.manifest.sha256}",
+        )
+        return 0
     try:
         result = seal_file(
             args.input,
@@ -178,17 +200,20 @@ def evidence_provider(args: argparse.Namespace) -> EvidenceProvider:
 def unseal_command(args: argparse.Namespace) -> int:
     client = _client(args)
     provider = evidence_provider(args)
-    _check_paths(args)
-    # The header (unauthenticated until unsealing) names the key and carries the wrapped data key to release.
-    header = read_sealed_header(args.input)
+    directory = _check_paths(args)
+    # The header (unauthenticated until unsealing) names the key and carries the wrapped data key to release;
+    # for a sealed directory, its manifest's.
+    header = read_sealed_path_header(args.input)
     if args.key is not None and args.key != header.key_id:
         raise SealedFileError("ERR_SEALED_KEY_ID_MISMATCH", f"{args.input} was sealed under key {header.key_id}, not {args.key}")
     to_stdout = args.out == "-"
     if not to_stdout:
-        preflight_output(args.out, args.force)
+        preflight_output(args.out, args.force, directory)
     released = client.release_key(header.key_id, provider, wrapped_data_key=header.wrapped_data_key, tee_key=args.tee_key)
     try:
-        if to_stdout:
+        if directory:
+            result: UnsealResult | DirectoryResult = unseal_directory(args.input, args.out, released.plaintext, expect_key_id=args.key)
+        elif to_stdout:
             with open_input_file(args.input) as src:
                 # Chunks reach stdout only once authenticated; a damaged later chunk still ends with exit 1.
                 result = unseal_stream(src, sys.stdout.buffer, released.plaintext, expect_key_id=args.key)
