@@ -19,7 +19,7 @@ from conftest import BIN, SIMULATED_MEASUREMENT, World
 from fake_tsm import FakeTsmKernel, cert_table
 
 from keyward import Client, ClientError, CommandEvidenceProvider, ConfigfsTsmProvider, KeywardError, open_sealed, seal_file
-from keyward.safetensors import SafetensorsError, load, load_stream
+from keyward.safetensors import SafetensorsError, load, load_stream, load_stream_with_info
 from keyward.sealed import SealedReader
 
 
@@ -182,10 +182,11 @@ def test_safetensors_refusals() -> None:
         assert name
 
 
-def test_bf16_comes_back_as_its_bit_patterns() -> None:
+def test_bf16_comes_back_as_its_bit_patterns_with_its_dtype_named() -> None:
     bits = np.array([0x3F80, 0xC000], dtype="<u2")
-    loaded = load_stream(io.BytesIO(safetensors_bytes({"w": bits}, {"w": "BF16"})))
-    assert loaded["w"].dtype == np.dtype("<u2") and loaded["w"].tolist() == [0x3F80, 0xC000]
+    loaded = load_stream_with_info(io.BytesIO(safetensors_bytes({"w": bits}, {"w": "BF16"})))
+    assert loaded.arrays["w"].dtype == np.dtype("<u2") and loaded.arrays["w"].tolist() == [0x3F80, 0xC000]
+    assert loaded.dtypes == {"w": "BF16"} and loaded.metadata == {"format": "pt"}
 
 
 def test_a_tampered_sealed_model_yields_no_arrays(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import json
 import math
 import os
 import struct
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .client import Client
     from .evidence import EvidenceProvider
 
-__all__ = ["SafetensorsError", "load", "load_stream"]
+__all__ = ["Loaded", "SafetensorsError", "load", "load_stream", "load_with_info"]
 
 #: Larger headers are refused (the reference implementation's limit).
 MAX_HEADER_BYTES = 100_000_000
@@ -112,11 +112,25 @@ def _parse_header(src: Readable) -> tuple[list[tuple[str, str, list[int], int, i
     return tensors, metadata
 
 
+class Loaded(NamedTuple):
+    #: name → numpy array (BF16 / F8 as their bit patterns, see DTYPES).
+    arrays: dict[str, npt.NDArray[Any]]
+    #: name → the safetensors dtype ("F32", "BF16", ...).
+    dtypes: dict[str, str]
+    #: the file's ``__metadata__``.
+    metadata: dict[str, str]
+
+
 def load_stream(src: Readable) -> dict[str, npt.NDArray[Any]]:
     """Reads a whole safetensors file from ``src`` (e.g. ``open_sealed(...)``) into numpy arrays, checking
     that the tensors tile the data exactly and that nothing follows them."""
+    return load_stream_with_info(src).arrays
+
+
+def load_stream_with_info(src: Readable) -> Loaded:
+    """``load_stream`` plus each tensor's safetensors dtype and the file's metadata."""
     np_mod = _numpy()
-    tensors, _ = _parse_header(src)
+    tensors, metadata = _parse_header(src)
     out: dict[str, npt.NDArray[Any]] = {}
     position = 0
     for name, dtype, shape, begin, end in tensors:
@@ -132,7 +146,7 @@ def load_stream(src: Readable) -> dict[str, npt.NDArray[Any]]:
     # Reading past the last tensor also completes the sealed file's verification (its final chunk and end).
     if src.read(1):
         raise SafetensorsError("bytes follow the last tensor")
-    return out
+    return Loaded(out, {name: dtype for name, dtype, *_ in tensors}, metadata)
 
 
 def load(
@@ -144,7 +158,18 @@ def load(
 ) -> dict[str, np.ndarray[Any, Any]]:
     """Opens the sealed safetensors file at ``path`` (releasing its data key by attestation, see
     ``keyward.open_sealed``) and returns ``{name: numpy array}``. No plaintext is written anywhere."""
+    return load_with_info(path, client, evidence=evidence, key_id=key_id).arrays
+
+
+def load_with_info(
+    path: str | os.PathLike[str],
+    client: Client,
+    *,
+    evidence: EvidenceProvider | None = None,
+    key_id: str | None = None,
+) -> Loaded:
+    """``load`` plus each tensor's safetensors dtype (to restore BF16 in PyTorch) and the metadata."""
     from .sealed import open_sealed
 
     with open_sealed(path, client, evidence=evidence, key_id=key_id) as reader:
-        return load_stream(reader)
+        return load_stream_with_info(reader)
