@@ -15,7 +15,7 @@ def test_same_codes_and_statuses_as_src_errors_ts() -> None:
     table = source[source.index("export const ERROR_STATUS = {") : source.index("} as const satisfies")]
     server = {code: int(status) for code, status in re.findall(r"^\s*(ERR_[A-Z0-9_]+): (\d{3}),", table, re.M)}
     assert len(server) > 150
-    assert ERROR_STATUS == server
+    assert server == ERROR_STATUS
 
 
 def test_errors_carry_code_and_status() -> None:

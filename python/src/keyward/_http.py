@@ -266,7 +266,3 @@ def _plain(err: ClientError) -> ClientError:
         retry_after=err.retry_after,
         operation=err.operation,
     )
-
-
-def is_transient_unsent(err: BaseException) -> bool:
-    return isinstance(err, _Unsent)

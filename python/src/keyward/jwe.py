@@ -9,7 +9,7 @@ import binascii
 import hashlib
 import json
 import struct
-from typing import Literal, Union
+from typing import Literal
 
 from cryptography.exceptions import InvalidKey, InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
@@ -28,7 +28,7 @@ ALG = "ECDH-ES+A256KW"
 ENC = "A256GCM"
 _P384_COORDINATE = 48
 
-_PrivateKey = Union[x25519.X25519PrivateKey, ec.EllipticCurvePrivateKey]
+_PrivateKey = x25519.X25519PrivateKey | ec.EllipticCurvePrivateKey
 
 
 def b64url_encode(data: bytes) -> str:

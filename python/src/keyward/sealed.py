@@ -12,7 +12,7 @@ import secrets
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, TypeVar, Union
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -65,7 +65,7 @@ SEALED_FILE_MODE = 0o644
 _IO_BUFFER = 1024 * 1024
 _T = TypeVar("_T")
 #: Bytes-like values accepted for keys and data (collections.abc.Buffer needs Python 3.12).
-Buffer = Union[bytes, bytearray, memoryview]
+Buffer = bytes | bytearray | memoryview
 
 
 def _read_exact(src: BinaryIO, view: memoryview) -> int:
