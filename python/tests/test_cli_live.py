@@ -6,12 +6,15 @@ behind, and the usage errors, refusals and exit codes the Node CLI has."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import World, free_port, run_python_cli
+from conftest import World, clean_env, free_port, run_python_cli
 
 PLAINTEXT = os.urandom(300 * 1024 + 77)
 
@@ -239,3 +242,25 @@ class TestDirectories:
         gone = unseal_py(world, shards / "node.sealed", shards / "gone")
         assert gone.returncode == 1 and b"keyward unseal: ERR_SEALED_DIRECTORY_MISMATCH: " in gone.stderr
         assert not (shards / "gone").exists()
+
+
+@pytest.mark.parametrize(("sig", "exit_code", "name"), [(signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_interrupted_during_the_evidence_command_stops_cleanly(world: World, files: Path, tmp_path: Path, sig: int, exit_code: int, name: str) -> None:
+    marker = tmp_path / "started"
+    slow = tmp_path / "slow.py"
+    slow.write_text(f"import pathlib, time\npathlib.Path({str(marker)!r}).write_text('x')\ntime.sleep(60)\n")
+    out = tmp_path / "out.bin"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "keyward", "unseal", "--server", world.url, "--in", str(files / "model.py.sealed"), "--out", str(out), "--evidence-cmd", f"{sys.executable} {slow}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(sig)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == exit_code, stderr.decode()
+    assert f"interrupted by {name}; stopped cleanly".encode() in stderr
+    assert not out.exists() and leftovers(tmp_path) == []

@@ -170,3 +170,20 @@ def test_environment_of_commands_drops_keyward_secrets(monkeypatch: pytest.Monke
     env = command_environment({"PATH": "/bin", "KEYWARD_TOKEN": "t", "KEYWARD_BOOTSTRAP_TOKEN": "b", "KEYWARD_DATA_DIR": "d"})
     assert env == {"PATH": "/bin", "KEYWARD_DATA_DIR": "d"}
     assert os.environ is not env and json.dumps(env)
+
+
+@pytest.mark.parametrize("tee", ["snp", "tdx"])
+def test_the_binding_check_on_real_simulated_evidence(tee: str, tmp_path: Path) -> None:
+    """The simulator's SNP report and TDX v4 quote carry the binding where the provider looks for it."""
+    import subprocess
+
+    from conftest import BIN, node_or_skip
+
+    node = node_or_skip()
+    res = subprocess.run([node, str(BIN), "dev", "evidence", "--simulate", tee, "--data-dir", str(tmp_path / "ca"), BIND.hex()], capture_output=True, check=True, timeout=120)
+    (tmp_path / "evidence.json").write_bytes(res.stdout)
+    fixed = script(tmp_path, f"sys.stdout.write(open({str(tmp_path / 'evidence.json')!r}).read())\n")
+    assert CommandEvidenceProvider(fixed).collect(BIND)[0]["type"] == tee
+    with pytest.raises(EvidenceProviderError) as err:
+        CommandEvidenceProvider(fixed).collect(hashlib.sha512(b"another").digest())
+    assert err.value.code == "ERR_AGENT_EVIDENCE_FAILED" and "REPORT_DATA is not the binding" in err.value.message

@@ -165,10 +165,12 @@ def run_command(argv: Sequence[str], env: Mapping[str, str], timeout: float, lim
                     else:
                         err_tail = (err_tail + chunk)[-4096:]
             code = child.wait(max(0.0, deadline - time.monotonic()))
-        except (_CommandFailed, subprocess.TimeoutExpired) as failure:
+        except subprocess.TimeoutExpired:
             _kill_group(child)
-            if isinstance(failure, subprocess.TimeoutExpired):
-                raise _CommandFailed("timeout", f"did not finish within {timeout:g} s") from None
+            raise _CommandFailed("timeout", f"did not finish within {timeout:g} s") from None
+        except BaseException:
+            # Also on Ctrl-C / SIGTERM: the command and whatever it started do not outlive the workload.
+            _kill_group(child)
             raise
         finally:
             child.stdout.close()

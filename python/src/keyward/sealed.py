@@ -140,6 +140,7 @@ class SealedReader(io.BufferedIOBase):
                 src.close()
             raise
         self._aead = AESGCM(bytes(self._keys.aes_key))
+        self._nonce_prefix = self._keys.nonce_prefix
         self._header_hash = hashlib.sha256(self.header.raw).digest()
         size = self.header.chunk_size
         self._record = bytearray(size + GCM_TAG_LENGTH)
@@ -176,7 +177,7 @@ class SealedReader(io.BufferedIOBase):
             if _read_exact(self._src, body) < len(body):
                 raise self._fail(truncated)
             out = memoryview(self._plain)[:length]
-            nonce = chunk_nonce(self._keys.nonce_prefix if self._keys else b"", index, final)
+            nonce = chunk_nonce(self._nonce_prefix, index, final)
             try:
                 self._aead.decrypt_into(nonce, body, self._header_hash + prefix, out)
             except InvalidTag:
