@@ -10,12 +10,14 @@ import io
 import json
 import struct
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import BIN, SIMULATED_MEASUREMENT, World
+from conftest import BIN, SIMULATED_MEASUREMENT, World, keyward_error_of
 from fake_tsm import FakeTsmKernel, cert_table
 
 from keyward import Client, ClientError, CommandEvidenceProvider, ConfigfsTsmProvider, KeywardError, open_sealed, seal_file
@@ -28,30 +30,54 @@ def evidence(world: World) -> CommandEvidenceProvider:
     return CommandEvidenceProvider(world.evidence_cmd())
 
 
-def test_release_key_falls_back_to_the_three_calls_and_remembers(world: World, evidence: CommandEvidenceProvider) -> None:
+def server_offers_one_shot(world: World) -> bool:
+    """Whether this keyward has POST /v1/release (an empty body is a 400 there, a 404 where the route is missing)."""
+    request = urllib.request.Request(f"{world.url}/v1/release", data=b"{}", method="POST", headers={"content-type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=30).close()
+    except urllib.error.HTTPError as err:
+        return keyward_error_of(err) != "ERR_ROUTE_NOT_FOUND"
+    return True
+
+
+def test_release_key_uses_the_one_shot_route_or_falls_back_and_remembers(world: World, evidence: CommandEvidenceProvider) -> None:
+    offered = server_offers_one_shot(world)
     client = Client(world.url)
     assert client.one_shot is None
     released = client.release_key(world.key_id, evidence)
     try:
         assert (released.key_id, released.version, len(released.plaintext)) == (world.key_id, 1, 32)
-        assert released.flow == "attest+release" and released.release_id
         assert released.evidence_source == "evidence-cmd"
-        assert released.claims is not None and released.claims["cpu"]["anchor"]["source"] == "extra"
-        assert released.claims["cpu"]["measurement"] == SIMULATED_MEASUREMENT
+        if offered:
+            assert released.flow == "one-shot"
+        else:
+            assert released.flow == "attest+release" and released.release_id
+            assert released.claims is not None and released.claims["cpu"]["anchor"]["source"] == "extra"
+            assert released.claims["cpu"]["measurement"] == SIMULATED_MEASUREMENT
     finally:
         released.zero()
-    assert client.one_shot is False
+    assert client.one_shot is offered
     assert released.plaintext == bytearray(32)
     steps: list[str] = []
     again = client.release_key(world.key_id, evidence, tee_key="p384", on_step=lambda step, run: steps.append(step))
-    assert steps == ["challenge", "evidence", "attest", "release", "decrypt"]
+    assert steps == (["challenge", "evidence", "release", "decrypt"] if offered else ["challenge", "evidence", "attest", "release", "decrypt"])
     again.zero()
 
 
-def test_one_shot_only_reports_the_missing_route(world: World, evidence: CommandEvidenceProvider) -> None:
+def test_one_shot_only_never_falls_back(world: World, evidence: CommandEvidenceProvider) -> None:
+    client = Client(world.url, one_shot=True)
+    if server_offers_one_shot(world):
+        client.release_key(world.key_id, evidence).zero()
+        return
     with pytest.raises(ClientError) as err:
-        Client(world.url, one_shot=True).release_key(world.key_id, evidence)
+        client.release_key(world.key_id, evidence)
     assert err.value.code == "ERR_ROUTE_NOT_FOUND" and err.value.http_status == 404
+
+
+def test_the_three_calls_on_request(world: World, evidence: CommandEvidenceProvider) -> None:
+    released = Client(world.url, one_shot=False).release_key(world.key_id, evidence)
+    assert released.flow == "attest+release" and released.claims is not None and released.release_id
+    released.zero()
 
 
 def test_data_key_round_trip_through_release(world: World, evidence: CommandEvidenceProvider) -> None:
