@@ -223,3 +223,19 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_cut_inside_the_next_record_prefix_is_reported_after_the_verified_chunk() -> None:
+    plain = os.urandom(3 * C)
+    sealed = seal(plain)
+    reader = SealedReader(io.BytesIO(sealed[: records(sealed)[1][0] + 2]), KEY)
+    assert reader.read(C) == plain[:C]
+    with pytest.raises(SealedFileError) as err:
+        reader.read(1)
+    assert err.value.code == "ERR_SEALED_TRUNCATED" and "chunk 1" in err.value.message
+
+
+def test_verified_chunks_hand_out_views_without_copies() -> None:
+    plain = os.urandom(2 * C + 5)
+    with SealedReader(io.BytesIO(seal(plain)), KEY) as reader:
+        assert b"".join(bytes(view) for view in reader.verified_chunks()) == plain

@@ -10,7 +10,7 @@ import io
 import os
 import secrets
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
@@ -83,11 +83,17 @@ def _io_failed(what: str, err: OSError) -> SealedFileError:
     return SealedFileError("ERR_SEALED_IO_FAILED", f"{what} failed: an input or output stream failed ({err.strerror or type(err).__name__})")
 
 
+def _read_bytes(src: BinaryIO, n: int) -> bytes:
+    """``n`` bytes, fewer only at the end of the input (an unbuffered file may return short reads)."""
+    buffer = bytearray(n)
+    return bytes(buffer[: _read_exact(src, memoryview(buffer))])
+
+
 def _read_header(src: BinaryIO) -> SealedHeader:
     try:
-        prefix = src.read(FIXED_HEADER_LENGTH)
+        prefix = _read_bytes(src, FIXED_HEADER_LENGTH)
         length = parse_header_prefix(prefix)
-        rest = src.read(length - FIXED_HEADER_LENGTH)
+        rest = _read_bytes(src, length - FIXED_HEADER_LENGTH)
     except OSError as err:
         raise _io_failed("reading the sealed header", err) from None
     if len(rest) < length - FIXED_HEADER_LENGTH:
@@ -143,7 +149,10 @@ class SealedReader(io.BufferedIOBase):
         self._nonce_prefix = self._keys.nonce_prefix
         self._header_hash = hashlib.sha256(self.header.raw).digest()
         size = self.header.chunk_size
-        self._record = bytearray(size + GCM_TAG_LENGTH)
+        # One read per record: its ciphertext and tag, then the next record's prefix (or, after the final
+        # record, one byte that must not exist).
+        self._record = bytearray(size + GCM_TAG_LENGTH + RECORD_PREFIX_LENGTH)
+        self._next_prefix: bytes | None = None
         self._plain = bytearray(size)
         self._pos = 0
         self._end = 0
@@ -169,21 +178,25 @@ class SealedReader(io.BufferedIOBase):
             raise self._fail(SealedFileError("ERR_SEALED_TOO_LARGE", "sealed file has more chunks than the format allows"))
         truncated = SealedFileError("ERR_SEALED_TRUNCATED", f"sealed file is truncated (it ends in or before chunk {index}; no final chunk)")
         try:
-            prefix = self._src.read(RECORD_PREFIX_LENGTH)
-            if len(prefix) < RECORD_PREFIX_LENGTH:
+            prefix = self._next_prefix if index > 0 else _read_bytes(self._src, RECORD_PREFIX_LENGTH)
+            if prefix is None or len(prefix) < RECORD_PREFIX_LENGTH:
                 raise self._fail(truncated)
             final, length = parse_record_prefix(prefix, self.header.chunk_size, index)
-            body = memoryview(self._record)[: length + GCM_TAG_LENGTH]
-            if _read_exact(self._src, body) < len(body):
+            sealed_length = length + GCM_TAG_LENGTH
+            want = sealed_length + (1 if final else RECORD_PREFIX_LENGTH)
+            got = _read_exact(self._src, memoryview(self._record)[:want])
+            if got < sealed_length:
                 raise self._fail(truncated)
             out = memoryview(self._plain)[:length]
             nonce = chunk_nonce(self._nonce_prefix, index, final)
             try:
-                self._aead.decrypt_into(nonce, body, self._header_hash + prefix, out)
+                self._aead.decrypt_into(nonce, memoryview(self._record)[:sealed_length], self._header_hash + prefix, out)
             except InvalidTag:
                 raise self._fail(SealedFileError("ERR_SEALED_CHUNK_AUTH_FAILED", f"sealed file chunk {index} failed authentication")) from None
-            if final and self._src.read(1):
+            if final and got > sealed_length:
                 raise self._fail(SealedFileError("ERR_SEALED_EXTENDED", "sealed file has data after its final chunk"))
+            # A short next prefix is reported when the next chunk is asked for (this one verified).
+            self._next_prefix = None if final else bytes(self._record[sealed_length:got])
         except SealedFileError as err:
             raise self._fail(err) from None
         except OSError as err:
@@ -204,6 +217,14 @@ class SealedReader(io.BufferedIOBase):
                 return False
             self._next_chunk()
         return True
+
+    def verified_chunks(self) -> Iterator[memoryview]:
+        """The rest of the plaintext as views of each verified chunk, without a copy. A view is valid
+        only until the next one is requested (the buffer is reused)."""
+        while self._fill():
+            view = memoryview(self._plain)[self._pos : self._end]
+            self._pos = self._end
+            yield view
 
     def readinto(self, buffer: Buffer) -> int:  # type: ignore[override]
         view = memoryview(buffer).cast("B")
@@ -410,23 +431,19 @@ def unseal_stream(
         src, data_key, expect_key_id=expect_key_id, expect_key_version=expect_key_version, expect_name=expect_name, close_source=False
     )
     with reader:
-        buffer = bytearray(reader.header.chunk_size)
-        view = memoryview(buffer)
-        try:
-            while n := reader.readinto1(view):
-                try:
-                    dst.write(view[:n])
-                except OSError as err:
-                    raise _io_failed("unsealing", err) from None
-        finally:
-            buffer[:] = bytes(len(buffer))
+        for chunk in reader.verified_chunks():
+            try:
+                dst.write(chunk)
+            except OSError as err:
+                raise _io_failed("unsealing", err) from None
         return UnsealResult(reader.header, reader.plaintext_bytes)
 
 
 def open_input_file(path: str | os.PathLike[str]) -> BinaryIO:
     """A regular file opened for reading; anything else is ERR_SEALED_INPUT_UNREADABLE."""
     try:
-        f = open(path, "rb", buffering=_IO_BUFFER)  # noqa: SIM115 - the caller closes it
+        # Unbuffered: the readers ask for whole records (or 1 MiB pieces), so a buffer would only add a copy.
+        f = open(path, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
     except OSError as err:
         raise SealedFileError("ERR_SEALED_INPUT_UNREADABLE", f"cannot read input {os.fspath(path)} ({err.strerror or 'error'})") from None
     if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):

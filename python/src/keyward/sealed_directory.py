@@ -224,13 +224,8 @@ def _unseal_shard(in_dir: str, temp: str, entry: ManifestEntry, data_key: Buffer
         with SealedReader(open_input_file(shard), data_key, expect_key_id=key_id, expect_key_version=key_version, expect_name=entry.name) as reader:
             if reader.header.raw != header.raw:
                 raise _mismatch(f"{entry.name}{SEALED_SUFFIX} changed while it was read")
-            buffer = bytearray(reader.header.chunk_size)
-            view = memoryview(buffer)
-            try:
-                while n := reader.readinto1(view):
-                    out.write(view[:n])
-            finally:
-                buffer[:] = bytes(len(buffer))
+            for chunk in reader.verified_chunks():
+                out.write(chunk)
             if reader.plaintext_bytes != entry.size:
                 raise _mismatch(f"{entry.name} has another size than the manifest lists")
 
