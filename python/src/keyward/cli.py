@@ -47,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m keyward", allow_abbrev=False, description="keyward workload commands (Python SDK)")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
-    seal = commands.add_parser("seal", allow_abbrev=False, help="seal a file under a fresh data key (model owner)")
+    seal = commands.add_parser("seal", allow_abbrev=False, help="seal a file or a directory of shards under a fresh data key (model owner)")
     unseal = commands.add_parser("unseal", allow_abbrev=False, help="attest, receive the sealed file's data key, decrypt (inside the TEE)")
     for sub in (seal, unseal):
         sub.add_argument("--server", required=True, metavar="URL")
