@@ -1,12 +1,18 @@
 // `keyward dev ca --out DIR [--data-dir DIR]` (docs/simulator.md): writes the development CA's roots to
 // DIR/anchors (for KEYWARD_EXTRA_ANCHORS) and its collateral to DIR/collateral (for KEYWARD_COLLATERAL_DIR).
+// `keyward dev evidence --simulate snp|tdx [--gpus N] [--measurement HEX] [--data-dir DIR] BIND_HEX`: prints
+// the simulated evidence array `POST /v1/attest` takes, bound to BIND_HEX (an evidence command for SDKs).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { systemClock } from '../clock.js';
+import { fromHex } from '../encoding.js';
 import { DEV_CA_DIR, openDevCa } from '../dev/ca.js';
 import { COLLATERAL_RENEW_DAYS, writeDevCaBundle } from '../dev/ca-collateral.js';
+import { BIND_LENGTH } from '../agent/evidence/provider.js';
 import { parseOptions, UsageError, type CliIo } from './main.js';
+import { evidenceProviderFrom } from './workload.js';
 
 /** A path as one shell word: bare when it is plain, else single-quoted. */
 function shellQuote(path: string): string {
@@ -39,8 +45,37 @@ async function devCaCommand(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** The options `dev evidence` takes: the simulator's, and exactly one positional, the binding. */
+const EVIDENCE_COMMAND_OPTIONS = {
+  simulate: { type: 'string' },
+  gpus: { type: 'string' },
+  measurement: { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const;
+
+async function devEvidenceCommand(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: EVIDENCE_COMMAND_OPTIONS, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.simulate === undefined) throw new UsageError('dev evidence needs --simulate snp|tdx (it only simulates; real evidence comes from the TEE)');
+  if (positionals.length !== 1) throw new UsageError('dev evidence needs exactly one argument: the binding, 128 hex digits');
+  const bind = fromHex(positionals[0] as string);
+  if (!bind || bind.length !== BIND_LENGTH) throw new UsageError(`the binding must be ${BIND_LENGTH * 2} hex digits (SHA-512(nonce ‖ thumbprint))`);
+  const dataDir = resolve(values['data-dir'] ?? loadConfig().dataDir);
+  const provider = await evidenceProviderFrom(values, dataDir);
+  const evidence = await provider.collect(bind);
+  io.err(`keyward: SIMULATED ${values.simulate.toUpperCase()} evidence from the development CA in ${dataDir}/dev-ca (not a TEE)\n`);
+  io.out(`${JSON.stringify(evidence)}\n`);
+  return 0;
+}
+
 export async function devCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'ca') throw new UsageError('dev needs a subcommand: ca');
-  return devCaCommand(rest, io);
+  if (sub === 'ca') return devCaCommand(rest, io);
+  if (sub === 'evidence') return devEvidenceCommand(rest, io);
+  throw new UsageError('dev needs a subcommand: ca or evidence');
 }

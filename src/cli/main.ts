@@ -38,6 +38,11 @@ commands:
                             verify attestation evidence offline
   dev ca --out DIR [--data-dir DIR]
                             write the simulator's development CA roots and collateral (SIMULATED)
+  dev evidence --simulate snp|tdx [--gpus N] [--measurement HEX] [--data-dir DIR] BIND_HEX
+                            print simulated evidence bound to BIND_HEX as the JSON POST /v1/attest
+                            takes (an evidence command for the Python SDK and other clients)
+  dev evidence --simulate snp|tdx [--gpus N] [--measurement HEX] [--data-dir DIR] BIND_HEX
+                            print simulated evidence bound to BIND_HEX (the POST /v1/attest array)
 
 workload side (inside the TEE, or with --simulate for development):
   agent release --server URL --key ID [--out FILE|-] [--force] [--format raw|hex|base64]
