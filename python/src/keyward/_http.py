@@ -1,6 +1,6 @@
 """The client's HTTP layer (stdlib http.client): base URL checks, one JSON request with a timeout and a capped
 body, problem+json → ClientError, and retries with backoff and jitter only where repeating is safe (the
-server consumes a nonce on every attempt that reaches it: DESIGN.md "Release protocol")."""
+server consumes a nonce on every attempt that reaches it: docs/design.md "Release protocol")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Python client of keyward (DESIGN.md "Release protocol"): challenge, attest, release, the one-shot
+"""The Python client of keyward (docs/design.md "Release protocol"): challenge, attest, release, the one-shot
 ``POST /v1/release`` when the server offers it, and data keys, with typed errors and safe retries; and
 ``release_key``, the whole protocol from inside a TEE with an ephemeral key that never leaves memory."""
 

@@ -1,4 +1,4 @@
-"""Where a workload's evidence comes from (DESIGN.md release protocol, steps 2-3; docs/simulator.md): the
+"""Where a workload's evidence comes from (docs/design.md "Release protocol", steps 2-3; docs/simulator.md): the
 Linux configfs-tsm report interface of SEV-SNP and TDX guests, an evidence command (the whole evidence
 array, e.g. ``keyward dev evidence --simulate snp``), and a GPU evidence command; all return the JSON wire
 form ``POST /v1/attest`` takes, bound to ``bind`` = SHA-512(nonce ‖ thumbprint)."""

@@ -1,4 +1,4 @@
-"""The workload's ephemeral TEE key (DESIGN.md "Release protocol", step 2): a key pair generated in memory
+"""The workload's ephemeral TEE key (docs/design.md "Release protocol", step 2): a key pair generated in memory
 (X25519 or P-384), its RFC 7638 thumbprint, the binding SHA-512(nonce ‖ thumbprint) the evidence must
 carry, and opening the released compact JWE (RFC 7516; ECDH-ES+A256KW per RFC 7518 §4.6, A256GCM)."""
 
