@@ -17,7 +17,7 @@ import { report } from './lib.mjs';
 import { jwkThumbprint } from '../dist/keys/jwe.js';
 import { openDevCa } from '../dist/dev/ca.js';
 import { writeDevCaBundle } from '../dist/dev/ca-collateral.js';
-import { createSimulatorProvider, SIMULATED_DEFAULTS } from '../dist/agent/evidence/simulator.js';
+import { createSimulatorProvider, SIMULATED_DEFAULTS } from '../dist/dev/simulator-provider.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'bin', 'keyward.js');

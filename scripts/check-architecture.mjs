@@ -37,12 +37,14 @@ const ALLOWED = {
   keys: ['errors', 'encoding'],
   store: ['errors', 'encoding'],
   collateral: ['errors', 'encoding', 'evidence', 'store', 'clock'],
-  dev: ['errors', 'encoding', 'evidence', 'keys'],
+  // dev/ (the simulator) may implement agent/'s evidence-provider interface; agent/ (what ships into TEEs)
+  // never imports dev/: the CLI wires the simulator in.
+  dev: ['errors', 'encoding', 'evidence', 'keys', 'agent'],
   broker: ['errors', 'encoding', 'evidence', 'policy', 'keys', 'store', 'collateral', 'clock'],
   admin: ['errors', 'encoding', 'broker', 'store', 'keys', 'clock', 'config', 'policy', 'evidence'],
   // http/ is thin: it reaches the domain only through the broker (and admin/), never verifiers or stores.
   http: ['errors', 'encoding', 'broker', 'admin'],
-  agent: ['errors', 'encoding', 'evidence', 'keys', 'dev', 'clock'],
+  agent: ['errors', 'encoding', 'evidence', 'keys', 'clock'],
   service: ['errors', 'encoding', 'broker', 'admin', 'http', 'evidence', 'policy', 'keys', 'store', 'collateral', 'clock', 'config', 'log'],
   cli: ['errors', 'encoding', 'service', 'broker', 'evidence', 'policy', 'keys', 'store', 'collateral', 'agent', 'dev', 'clock', 'config', 'log', 'http'],
 };

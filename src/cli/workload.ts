@@ -11,7 +11,7 @@ import { KeywardError } from '../errors.js';
 import { KeywardClient } from '../agent/client.js';
 import { TEE_KEY_TYPES, type TeeKeyType } from '../agent/tee-key.js';
 import { EvidenceProviderError, type EvidenceProvider } from '../agent/evidence/provider.js';
-import { createEvidenceProvider } from '../agent/evidence/select.js';
+import { createEvidenceProvider } from './evidence-select.js';
 import { UsageError, type CliIo } from './main.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -10,7 +10,7 @@ import { CompactEncrypt, importJWK, type JWK } from 'jose';
 import { BIN, api, run, serve, type Served } from './process.js';
 import { BOOTSTRAP_TOKEN } from './keyward.js';
 import { snpPolicy } from './tee.js';
-import { SIMULATED_DEFAULTS } from '../../src/agent/evidence/simulator.js';
+import { SIMULATED_DEFAULTS } from '../../src/dev/simulator-provider.js';
 
 export const SIMULATED_MEASUREMENT = Buffer.from(SIMULATED_DEFAULTS.snpMeasurement).toString('hex');
 

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startAgentWorld, SIMULATED_MEASUREMENT, type AgentWorld } from '../helpers/agent-cli.js';
-import { SIMULATED_DEFAULTS } from '../../src/agent/evidence/simulator.js';
+import { SIMULATED_DEFAULTS } from '../../src/dev/simulator-provider.js';
 
 const MRTD = Buffer.from(SIMULATED_DEFAULTS.tdxMrTd).toString('hex');
 

@@ -12,7 +12,7 @@ import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { binding, openJwe, teeKeyPair } from '../helpers/tee.js';
 import { openDevCa, type DevCa } from '../../src/dev/ca.js';
 import { writeDevCaBundle } from '../../src/dev/ca-collateral.js';
-import { createSimulatorProvider, SIMULATED_DEFAULTS } from '../../src/agent/evidence/simulator.js';
+import { createSimulatorProvider, SIMULATED_DEFAULTS } from '../../src/dev/simulator-provider.js';
 import type { EvidenceProvider } from '../../src/agent/evidence/provider.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

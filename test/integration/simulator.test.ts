@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../helpers/process.js';
 import { startTestKeyward } from '../helpers/keyward.js';
-import { createEvidenceProvider } from '../../src/agent/evidence/select.js';
+import { createEvidenceProvider } from '../../src/cli/evidence-select.js';
 import { decodeEvidenceItem } from '../../src/evidence/wire.js';
 import { verifyEvidenceSet } from '../../src/evidence/verify.js';
 import { vendorAnchors } from '../../src/evidence/anchors.js';

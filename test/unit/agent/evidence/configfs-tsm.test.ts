@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigfsTsmProvider } from '../../../../src/agent/evidence/configfs-tsm.js';
-import { createSimulatedSnpProvider, createSimulatedTdxProvider } from '../../../../src/agent/evidence/simulator.js';
+import { createSimulatedSnpProvider, createSimulatedTdxProvider } from '../../../../src/dev/simulator-provider.js';
 import type { EvidenceProvider } from '../../../../src/agent/evidence/provider.js';
 import { buildSnpCertTable } from '../../../../src/dev/snp.js';
 import { decodeEvidenceItem } from '../../../../src/evidence/wire.js';

@@ -11,7 +11,7 @@ import { parseCertificate } from '../../../../src/evidence/pki.js';
 import { decodeEvidenceItem } from '../../../../src/evidence/wire.js';
 import { verifyEvidenceSet } from '../../../../src/evidence/verify.js';
 import { addToCollateral, emptyCollateral, recognizeCollateral } from '../../../../src/collateral/recognize.js';
-import { createSimulatorProvider } from '../../../../src/agent/evidence/simulator.js';
+import { createSimulatorProvider } from '../../../../src/dev/simulator-provider.js';
 import { CREATED, collateralFromDir, createDevCaFixture, type DevCaFixture } from './dev-ca-fixture.js';
 
 const DAY = 24 * 3600 * 1000;

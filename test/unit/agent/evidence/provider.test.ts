@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { checkBind, composeProviders, gpuNonceOf, toWireEvidence, type EvidenceProvider, type WireEvidence } from '../../../../src/agent/evidence/provider.js';
-import { createEvidenceProvider } from '../../../../src/agent/evidence/select.js';
+import { createEvidenceProvider } from '../../../../src/cli/evidence-select.js';
 import { decodeEvidenceItem } from '../../../../src/evidence/wire.js';
 import type { EvidenceItem } from '../../../../src/evidence/types.js';
 

@@ -15,7 +15,7 @@ import {
   createSimulatedTdxProvider,
   createSimulatorProvider,
   SIMULATED_DEFAULTS,
-} from '../../../../src/agent/evidence/simulator.js';
+} from '../../../../src/dev/simulator-provider.js';
 import type { WireEvidence } from '../../../../src/agent/evidence/provider.js';
 import { CREATED, createDevCaFixture, type DevCaFixture } from './dev-ca-fixture.js';
 

@@ -1,11 +1,11 @@
 // Picks the evidence providers for the workload commands' flags (docs/simulator.md): `--simulate snp|tdx`
 // with `--gpus N` (the development CA in the data dir), otherwise configfs-tsm; `--gpu-evidence-cmd CMD` adds GPUs.
-import { fromHex } from '../../encoding.js';
-import { openDevCa } from '../../dev/ca.js';
-import { createConfigfsTsmProvider, type TsmFileSystem } from './configfs-tsm.js';
-import { createGpuCommandProvider } from './gpu-command.js';
-import { composeProviders, EvidenceProviderError, type EvidenceProvider } from './provider.js';
-import { createSimulatorProvider } from './simulator.js';
+import { fromHex } from '../encoding.js';
+import { openDevCa } from '../dev/ca.js';
+import { createConfigfsTsmProvider, type TsmFileSystem } from '../agent/evidence/configfs-tsm.js';
+import { createGpuCommandProvider } from '../agent/evidence/gpu-command.js';
+import { composeProviders, EvidenceProviderError, type EvidenceProvider } from '../agent/evidence/provider.js';
+import { createSimulatorProvider } from '../dev/simulator-provider.js';
 
 export interface EvidenceSourceOptions {
   /** `--simulate`: produce simulated evidence instead of asking the hardware. */

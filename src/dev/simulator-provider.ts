@@ -2,15 +2,15 @@
 // SEV-SNP report v3 signed by a VCEK, TDX v4 quote with a PCK chain, NVIDIA SPDM reports — bound to `bind`
 // and signed by the development CA (src/dev/ca.ts), whose certificates say SIMULATED in their subjects.
 import { createHash, randomBytes } from 'node:crypto';
-import { toBase64 } from '../../encoding.js';
-import type { DevCa } from '../../dev/ca.js';
-import { MAX_DEV_GPUS } from '../../dev/ca.js';
-import { buildSnpReport, signSnpReport } from '../../dev/snp.js';
-import { pckChainPem } from '../../dev/dcap.js';
-import { createQuotingEnclave, mintTdxQuote, type QuotingEnclave } from '../../dev/dcap-quote.js';
-import { mintGpuReport } from '../../dev/nvidia-evidence.js';
-import { devPrivateKeyObject } from '../../dev/pki.js';
-import { checkBind, composeProviders, EvidenceProviderError, gpuNonceOf, type EvidenceProvider } from './provider.js';
+import { toBase64 } from '../encoding.js';
+import type { DevCa } from './ca.js';
+import { MAX_DEV_GPUS } from './ca.js';
+import { buildSnpReport, signSnpReport } from './snp.js';
+import { pckChainPem } from './dcap.js';
+import { createQuotingEnclave, mintTdxQuote, type QuotingEnclave } from './dcap-quote.js';
+import { mintGpuReport } from './nvidia-evidence.js';
+import { devPrivateKeyObject } from './pki.js';
+import { checkBind, composeProviders, EvidenceProviderError, gpuNonceOf, type EvidenceProvider } from '../agent/evidence/provider.js';
 
 const sha384 = (label: string): Uint8Array => new Uint8Array(createHash('sha384').update(label).digest());
 
