@@ -3,6 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
+import { isUuid } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import * as repo from '../store/tokens-repo.js';
 import type { TokenRow } from '../store/tokens-repo.js';
@@ -178,7 +179,7 @@ export class Tokens {
 
   async revoke(ctx: RequestContext, id: string): Promise<TokenInfo> {
     return this.db.transaction().execute(async (trx) => {
-      const existing = /^[0-9a-f-]{36}$/.test(id) ? await repo.findTokenById(trx, id) : undefined;
+      const existing = isUuid(id) ? await repo.findTokenById(trx, id) : undefined;
       if (!existing) throw new RequestError('ERR_TOKEN_NOT_FOUND', 'No token with this id exists.');
       if (existing.revokedAt) return toInfo(existing);
       const at = this.clock.now();

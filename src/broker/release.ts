@@ -4,7 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { EvidenceError, KeywardError, RequestError } from '../errors.js';
-import { fromBase64Url, toBase64Url, zeroize } from '../encoding.js';
+import { fromBase64Url, isUuid, MAX_INT4, toBase64Url, zeroize } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import * as releaseRepo from '../store/release-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
@@ -180,7 +180,10 @@ export class ReleaseService {
     const jkt = toBase64Url(tee.thumbprint);
     if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
     const db = this.deps.db;
-    const found = /^[0-9a-f-]{36}$/.test(keyId)
+    if (body.version !== undefined && !(Number.isSafeInteger(body.version) && body.version >= 1 && body.version <= MAX_INT4)) {
+      throw new RequestError('ERR_KEY_VERSION_NOT_FOUND', `Key version ${body.version} does not exist.`);
+    }
+    const found = isUuid(keyId)
       ? await keysRepo.findKeyForRelease(db, keyId, body.wrappedDataKey === undefined ? body.version : undefined)
       : undefined;
     if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
