@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   ERR_AUTH_INVALID: 401,
   ERR_AUTH_FORBIDDEN: 403,
   ERR_TOKEN_NOT_FOUND: 404,
+  // A token tried to mint one with a wider role or scopes, or a longer life, than its own.
+  ERR_TOKEN_EXCEEDS_MINTER: 403,
 
   // --- keys and key material --------------------------------------------------------------------
   ERR_KEY_NOT_FOUND: 404,
