@@ -46,6 +46,8 @@ export interface Config {
   readonly attestationTokenTtlSeconds: number;
   /** Per-client-address request budget for the workload endpoints, requests per minute (0 = off). */
   readonly workloadRateLimit: number;
+  /** KEYWARD_FAILED_ATTEMPT_LIMIT: releases with a missing or invalid attestation token per client address per minute (0 = off). */
+  readonly failedAttemptLimit: number;
 }
 
 export const DEFAULT_PORT = 8750;
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     nonceTtlSeconds: intSetting(env, 'KEYWARD_NONCE_TTL', 300, 10, 3600),
     attestationTokenTtlSeconds: intSetting(env, 'KEYWARD_ATTESTATION_TOKEN_TTL', 300, 10, 3600),
     workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000),
+    failedAttemptLimit: intSetting(env, 'KEYWARD_FAILED_ATTEMPT_LIMIT', 60, 0, 1_000_000),
   };
 }
 

@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   ERR_AUTH_REQUIRED: 401,
   ERR_AUTH_INVALID: 401,
   ERR_AUTH_FORBIDDEN: 403,
+  // Too many requests with a missing or invalid credential from one client address.
+  ERR_AUTH_TOO_MANY_FAILURES: 429,
   ERR_TOKEN_NOT_FOUND: 404,
   // A token tried to mint one with a wider role or scopes, or a longer life, than its own.
   ERR_TOKEN_EXCEEDS_MINTER: 403,

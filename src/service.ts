@@ -200,8 +200,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       ),
     });
     const limits = {
-      perClient: new RateLimiter(config.workloadRateLimit, clock, 'client address'),
-      perKey: new RateLimiter(config.workloadRateLimit, clock, 'key'),
+      perClient: new RateLimiter(config.workloadRateLimit, clock, 'requests from this client address'),
+      perKey: new RateLimiter(config.workloadRateLimit, clock, 'releases of this key'),
+      failuresPerClient: new RateLimiter(config.failedAttemptLimit, clock, 'failed attempts from this client address', 'ERR_AUTH_TOO_MANY_FAILURES'),
     };
 
     const openapi = loadOpenApi();

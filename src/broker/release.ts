@@ -52,6 +52,13 @@ export interface AttestResult {
   readonly claims: { readonly cpu: CpuClaims | null; readonly gpus: readonly NvidiaGpuClaims[]; readonly gpuTopology: unknown };
 }
 
+/** A workload whose attestation token verified: the token's claims and the TEE key it binds. */
+export interface AttestedCaller {
+  readonly payload: Record<string, unknown>;
+  readonly tee: TeeKey;
+  readonly jkt: string;
+}
+
 export interface ReleaseResult {
   readonly keyId: string;
   readonly version: number;
@@ -167,8 +174,11 @@ export class ReleaseService {
     return { cpu: input.cpu ?? null, gpus, gpuTopology: gpus.length > 0 ? summarizeGpus(gpus) : null };
   }
 
-  /** Releases a key (or a data key of it) to the TEE an attestation token names, if its policy allows. */
-  async release(token: string, keyId: string, body: { version?: number; wrappedDataKey?: string }, requestId: string | null): Promise<ReleaseResult> {
+  /**
+   * Verifies an attestation token and the TEE key it binds (`cnf`). Every failure is an
+   * ERR_ATTEST_TOKEN_* code, so callers can charge failed attempts to their source.
+   */
+  async verifyCaller(token: string): Promise<AttestedCaller> {
     const payload = await this.deps.tokens.verify(token);
     const cnf = payload['cnf'] as { jkt?: string; jwk?: unknown } | undefined;
     let tee: TeeKey;
@@ -179,6 +189,12 @@ export class ReleaseService {
     }
     const jkt = toBase64Url(tee.thumbprint);
     if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+    return { payload, tee, jkt };
+  }
+
+  /** Releases a key (or a data key of it) to the verified caller's TEE key, if the key's policy allows. */
+  async release(caller: AttestedCaller, keyId: string, body: { version?: number; wrappedDataKey?: string }, requestId: string | null): Promise<ReleaseResult> {
+    const { payload, tee, jkt } = caller;
     const db = this.deps.db;
     if (body.version !== undefined && !(Number.isSafeInteger(body.version) && body.version >= 1 && body.version <= MAX_INT4)) {
       throw new RequestError('ERR_KEY_VERSION_NOT_FOUND', `Key version ${body.version} does not exist.`);
