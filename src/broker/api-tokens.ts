@@ -128,9 +128,10 @@ export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'keyward' };
 
 /**
  * How long a verified token is trusted without asking the database again. A revocation takes effect at
- * once in the process that performed it and within this time in other replicas.
+ * once in the process that performed it and within this time in other replicas (it must stay under a
+ * second); the cost is one indexed lookup per token and replica every half second.
  */
-export const TOKEN_CACHE_MS = 5_000;
+export const TOKEN_CACHE_MS = 500;
 
 export class Tokens {
   private readonly cache = new Map<string, { row: TokenRow; until: number }>();
