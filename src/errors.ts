@@ -39,6 +39,9 @@ export const ERROR_STATUS = {
   ERR_KEK_UNAVAILABLE: 503,
   ERR_KEK_UNKNOWN: 500,
   ERR_KEK_CONFIG_INVALID: 500,
+  // Rotation names one of KEYWARD_KEK_TARGETS; anything else is refused before a KEK is opened.
+  ERR_KEK_TARGET_UNKNOWN: 400,
+  ERR_KEK_TARGET_ACTIVE: 409,
   ERR_SEALED_RECORD_INVALID: 500,
 
   // --- attestation and release (workload side of the protocol) ----------------------------------

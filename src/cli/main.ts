@@ -32,7 +32,7 @@ commands:
   serve                     run the service (configured by KEYWARD_* environment variables)
   migrate                   apply database migrations and exit
   kek status                list KEKs and how many key versions each seals
-  kek rotate [--to URI]     rotate the root KEK and reseal every key version under it
+  kek rotate [--target NAME] rotate the root KEK (to a KEYWARD_KEK_TARGETS entry) and reseal everything
   verify --evidence FILE [--type T] [--collateral PATH]... [--at RFC3339] [--nonce HEX] [--json]
                             verify attestation evidence offline
   dev ca --out DIR [--data-dir DIR]
