@@ -51,6 +51,10 @@ export interface Config {
   readonly attestationTokenTtlSeconds: number;
   /** Per-client-address request budget for the workload endpoints, requests per minute (0 = off). */
   readonly workloadRateLimit: number;
+  /** KEYWARD_POLICY_MAX_COST: policies whose worst-case cost estimate is above this are refused (docs/policy-cost.md). */
+  readonly policyMaxCost: number;
+  /** KEYWARD_POLICY_TIMEOUT_MS: longest a policy evaluation may run in the sandbox, milliseconds. */
+  readonly policyTimeoutMs: number;
   /** KEYWARD_FAILED_ATTEMPT_LIMIT: releases with a missing or invalid attestation token per client address per minute (0 = off). */
   readonly failedAttemptLimit: number;
 }
@@ -178,6 +182,8 @@ export function loadConfig(env: Env = process.env): Config {
     attestationTokenTtlSeconds: intSetting(env, 'KEYWARD_ATTESTATION_TOKEN_TTL', 300, 10, 3600),
     workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000),
     failedAttemptLimit: intSetting(env, 'KEYWARD_FAILED_ATTEMPT_LIMIT', 60, 0, 1_000_000),
+    policyMaxCost: intSetting(env, 'KEYWARD_POLICY_MAX_COST', 1_000_000, 1_000, Number.MAX_SAFE_INTEGER),
+    policyTimeoutMs: intSetting(env, 'KEYWARD_POLICY_TIMEOUT_MS', 1000, 10, 60_000),
   };
 }
 

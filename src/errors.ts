@@ -163,6 +163,10 @@ export const ERROR_STATUS = {
   ERR_POLICY_INVALID: 400,
   ERR_POLICY_SYNTAX: 422,
   ERR_POLICY_TYPE: 422,
+  // Its worst-case evaluation cost (estimated when saved and loaded) is above the limit.
+  ERR_POLICY_TOO_COSTLY: 422,
+  // An evaluation ran out of its time or memory limit (it ran in the sandbox); fails closed.
+  ERR_POLICY_LIMIT_EXCEEDED: 422,
   // The workload's only answer when a policy does not allow a release; reasons go to the audit log.
   ERR_POLICY_DENIED: 403,
 

@@ -35,6 +35,7 @@ import { registerPolicyRoutes } from './http/routes/policies.js';
 import { registerEvidenceRoutes } from './http/routes/evidence.js';
 import { AttestationTokens } from './broker/attestation-tokens.js';
 import { Policies } from './broker/policies.js';
+import { PolicySandbox } from './broker/policy-sandbox.js';
 import { ReleaseService } from './broker/release.js';
 import { RateLimiter } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
@@ -56,6 +57,8 @@ export interface Keyward {
   readonly vault: Vault;
   readonly tokens: Tokens;
   readonly policies: Policies;
+  /** Where policy decisions run: inline when cheap, otherwise in a time- and memory-limited process. */
+  readonly policySandbox: PolicySandbox;
   readonly release: ReleaseService;
   readonly attestationTokens: AttestationTokens;
   readonly anchors: TrustAnchors;
@@ -176,6 +179,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: join(config.dataDir, 'pgdata') },
     ));
   let keks: KekRing | undefined;
+  const sandboxes: PolicySandbox[] = [];
   try {
     const { applied } = await migrate(database);
     logger.info({ database: database.description, kind: database.kind, migrationsApplied: applied }, 'database ready');
@@ -213,7 +217,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       }
     }
 
-    const policies = new Policies(database.db, clock);
+    const sandbox = new PolicySandbox({ timeoutMs: config.policyTimeoutMs });
+    sandboxes.push(sandbox);
+    const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox });
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
     const release = new ReleaseService({
@@ -269,6 +275,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       vault,
       tokens,
       policies,
+      policySandbox: sandbox,
       release,
       attestationTokens,
       anchors,
@@ -285,11 +292,13 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
         closed = true;
         clearInterval(sweeper);
         await http.app.close();
+        await sandbox.close();
         await ring.close();
         if (!opts.database) await database.close();
       },
     };
   } catch (err) {
+    for (const sandbox of sandboxes) await sandbox.close();
     await keks?.close();
     if (!opts.database) await database.close().catch(() => undefined);
     throw err;

@@ -10,7 +10,8 @@ import * as repo from '../store/policies-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { parsePolicyText } from '../policy/document.js';
-import { evaluatePolicy, type PolicyDecision, type PolicyInput } from '../policy/evaluate.js';
+import type { PolicyDecision, PolicyInput } from '../policy/evaluate.js';
+import type { PolicySandbox } from './policy-sandbox.js';
 import { LruMemo } from '../evidence/memo.js';
 import { canonicalJson, appendAudit } from './audit.js';
 import { toKeyMetadata, type KeyMetadata, type RequestContext } from './vault.js';
@@ -46,17 +47,29 @@ function readSubmission(input: PolicySubmission): { document: unknown; source: s
   return { document: input.document, source: null };
 }
 
+export interface PolicyLimits {
+  /** Refuse (when saved, and when loaded) policies whose worst-case cost estimate is above this. */
+  readonly maxCost: number;
+  /** Where decisions are evaluated: inline when cheap, else under a time and memory limit. */
+  readonly sandbox: PolicySandbox;
+}
+
 export class Policies {
   private readonly compiled = new LruMemo(512);
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly limits: PolicyLimits,
   ) {}
+
+  private compile(document: unknown): CompiledPolicy {
+    return compilePolicy(document, { maxCost: this.limits.maxCost });
+  }
 
   async create(ctx: RequestContext, input: PolicySubmission): Promise<PolicyInfo> {
     const { document, source } = readSubmission(input);
-    const compiled = compilePolicy(document);
+    const compiled = this.compile(document);
     const id = randomUUID();
     const at = this.clock.now();
     const doc = compiled.document;
@@ -82,7 +95,7 @@ export class Policies {
   /** Saves a new version; keys bound to the policy are decided by it from now on. */
   async update(ctx: RequestContext, id: string, input: PolicySubmission): Promise<PolicyInfo> {
     const { document, source } = readSubmission(input);
-    const compiled = compilePolicy(document);
+    const compiled = this.compile(document);
     const doc = compiled.document;
     const sha256 = createHash('sha256').update(canonicalJson(doc)).digest('hex');
     try {
@@ -172,13 +185,18 @@ export class Policies {
     if (cached) return { id, version, compiled: cached };
     const v = await repo.findPolicyVersion(db, id, version);
     if (!v) throw notFound();
-    const compiled = this.compiled.remember(key, () => compilePolicy(v.document));
+    const compiled = this.compiled.remember(key, () => this.compile(v.document));
     return { id, version, compiled };
+  }
+
+  /** Decides over claims with a loaded policy version, within the evaluation limits. */
+  async decide(loaded: LoadedPolicy, input: PolicyInput): Promise<PolicyDecision> {
+    return this.limits.sandbox.evaluate(loaded.compiled, input);
   }
 
   /** Dry run: evaluates a policy version over claims and explains every rule. */
   async evaluate(id: string, input: PolicyInput, version?: number): Promise<PolicyDecision & { policyId: string; version: number }> {
     const loaded = version === undefined ? await this.load(this.db, id) : await this.loadVersion(this.db, id, version);
-    return { ...evaluatePolicy(loaded.compiled, input), policyId: id, version: loaded.version };
+    return { ...(await this.decide(loaded, input)), policyId: id, version: loaded.version };
   }
 }
