@@ -56,6 +56,10 @@ describe.each(DB_KINDS)('malformed input on %s', (kind) => {
       await expectCode('POST', `/v1/policies/${policyId}/evaluate`, 400, 'ERR_REQUEST_INVALID', { body: { claims: {}, version } });
     }
     await expectCode('GET', '/v1/audit?after=9223372036854775807', 400, 'ERR_REQUEST_INVALID');
+    // Dates JavaScript holds and Postgres does not: the cursors' timestamps.
+    const ancient = '-271821-04-20T00:00:00.000Z';
+    await expectCode('GET', `/v1/keys?cursor=${Buffer.from(`${ancient}|${keyId}`).toString('base64url')}`, 400, 'ERR_REQUEST_INVALID');
+    await expectCode('GET', `/v1/collateral?cursor=${Buffer.from(JSON.stringify([ancient, 'ab'.repeat(32)])).toString('base64url')}`, 400, 'ERR_REQUEST_INVALID');
     await expect(kw.keyward.release.release(await kw.keyward.release.verifyCaller(token), keyId, { version: 2 ** 40 }, null)).rejects.toMatchObject({ code: 'ERR_KEY_VERSION_NOT_FOUND' });
     await expect(kw.keyward.policies.get(policyId, 2 ** 40)).rejects.toMatchObject({ code: 'ERR_POLICY_NOT_FOUND' });
     await expect(kw.keyward.policies.evaluate(policyId, {}, 2 ** 40)).rejects.toMatchObject({ code: 'ERR_POLICY_NOT_FOUND' });
