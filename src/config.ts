@@ -24,6 +24,11 @@ export interface Config {
   /** Postgres URL, or undefined for the embedded PGlite database in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly kek: KekSetting;
+  /**
+   * KEYWARD_KEK_TARGETS: the KEKs a rotation may move to, by name (`name=uri,name2=uri2`). A rotation
+   * request names one of them; it never carries a URI, so no request can make keyward load a library.
+   */
+  readonly kekTargets: ReadonlyMap<string, KekSetting>;
   readonly bootstrapToken: string | undefined;
   readonly extraAnchorsDir: string | undefined;
   readonly logLevel: LogLevel;
@@ -47,6 +52,12 @@ export interface Config {
   readonly attestationTokenTtlSeconds: number;
   /** Per-client-address request budget for the workload endpoints, requests per minute (0 = off). */
   readonly workloadRateLimit: number;
+  /** KEYWARD_POLICY_MAX_COST: policies whose worst-case cost estimate is above this are refused (docs/policy-cost.md). */
+  readonly policyMaxCost: number;
+  /** KEYWARD_POLICY_TIMEOUT_MS: longest a policy evaluation may run in the sandbox, milliseconds. */
+  readonly policyTimeoutMs: number;
+  /** KEYWARD_FAILED_ATTEMPT_LIMIT: releases with a missing or invalid attestation token per client address per minute (0 = off). */
+  readonly failedAttemptLimit: number;
 }
 
 export const DEFAULT_PORT = 8750;
@@ -68,7 +79,13 @@ function intSetting(env: Env, name: string, fallback: number, min: number, max: 
   return value;
 }
 
-/** Parses a KEYWARD_KEK URI: `file:<path>` or `pkcs11:<module>?token=..&label=..&pin-env=..`. */
+/**
+ * The prefix every PIN variable must have. Why: `pin-env=` names a variable whose value keyward reads and
+ * hands to a library; without a fixed prefix a KEK URI could name any secret of the process environment.
+ */
+export const KEK_PIN_ENV_PREFIX = 'KEYWARD_KEK_PIN_';
+
+/** Parses a KEYWARD_KEK URI: `file:<path>` or `pkcs11:<module>?token=..&label=..&pin-env=KEYWARD_KEK_PIN_..`. */
 export function parseKekUri(uri: string, env: Env = process.env): KekSetting {
   if (uri.startsWith('file:')) {
     const path = uri.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
@@ -87,11 +104,35 @@ export function parseKekUri(uri: string, env: Env = process.env): KekSetting {
       throw invalid('KEYWARD_KEK pkcs11: needs a module path and token=, label= and pin-env= parameters.');
     }
     if (params.has('pin')) throw invalid('KEYWARD_KEK must not carry the PIN itself; name an environment variable with pin-env=.');
+    if (!new RegExp(`^${KEK_PIN_ENV_PREFIX}[A-Z0-9_]+$`).test(pinEnv)) {
+      throw invalid(`KEYWARD_KEK pin-env must name a variable ${KEK_PIN_ENV_PREFIX}<NAME> (upper case), got "${pinEnv}".`);
+    }
     const pin = env[pinEnv];
     if (!pin) throw invalid(`KEYWARD_KEK names pin-env=${pinEnv}, but ${pinEnv} is not set.`);
     return { provider: 'pkcs11', module, token, label, pin, uri: `pkcs11:${module}?token=${token}&label=${label}&pin-env=${pinEnv}` };
   }
   throw invalid(`KEYWARD_KEK must start with file: or pkcs11:, got "${uri.split(':')[0]}:".`);
+}
+
+const KEK_TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/** Parses KEYWARD_KEK_TARGETS: `name=uri` entries separated by commas; every URI is checked now, PINs included. */
+export function parseKekTargets(raw: string | undefined, env: Env = process.env): ReadonlyMap<string, KekSetting> {
+  const targets = new Map<string, KekSetting>();
+  for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    if (eq < 0 || !KEK_TARGET_NAME.test(name)) {
+      throw invalid(`KEYWARD_KEK_TARGETS entries are name=uri with names of a-z, 0-9, _ and - (up to 32), got "${name}".`);
+    }
+    if (targets.has(name)) throw invalid(`KEYWARD_KEK_TARGETS names "${name}" twice.`);
+    try {
+      targets.set(name, parseKekUri(entry.slice(eq + 1), env));
+    } catch (err) {
+      throw invalid(`KEYWARD_KEK_TARGETS "${name}": ${(err as Error).message}`);
+    }
+  }
+  return targets;
 }
 
 function logLevel(raw: string | undefined): LogLevel {
@@ -129,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     kek: parseKekUri(env['KEYWARD_KEK'] || `file:${join(dataDir, 'kek')}`, env),
+    kekTargets: parseKekTargets(env['KEYWARD_KEK_TARGETS'], env),
     bootstrapToken,
     extraAnchorsDir: env['KEYWARD_EXTRA_ANCHORS'] ? resolve(env['KEYWARD_EXTRA_ANCHORS']) : undefined,
     logLevel: logLevel(env['KEYWARD_LOG_LEVEL']),
@@ -140,6 +182,9 @@ export function loadConfig(env: Env = process.env): Config {
     nonceTtlSeconds: intSetting(env, 'KEYWARD_NONCE_TTL', 300, 10, 3600),
     attestationTokenTtlSeconds: intSetting(env, 'KEYWARD_ATTESTATION_TOKEN_TTL', 300, 10, 3600),
     workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000),
+    failedAttemptLimit: intSetting(env, 'KEYWARD_FAILED_ATTEMPT_LIMIT', 60, 0, 1_000_000),
+    policyMaxCost: intSetting(env, 'KEYWARD_POLICY_MAX_COST', 1_000_000, 1_000, Number.MAX_SAFE_INTEGER),
+    policyTimeoutMs: intSetting(env, 'KEYWARD_POLICY_TIMEOUT_MS', 1000, 10, 60_000),
   };
 }
 

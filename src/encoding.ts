@@ -55,3 +55,16 @@ export function zeroize(...buffers: (Uint8Array | undefined)[]): void {
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A canonical (lowercase, hyphenated) UUID as keyward issues them. Ids from requests are checked with this
+ * before they reach the database, where anything else would be a type error rather than "not found".
+ */
+export function isUuid(text: string): boolean {
+  return UUID_RE.test(text);
+}
+
+/** Largest value of a Postgres `integer` column (versions): anything larger can never name a row. */
+export const MAX_INT4 = 2_147_483_647;

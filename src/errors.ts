@@ -19,7 +19,11 @@ export const ERROR_STATUS = {
   ERR_AUTH_REQUIRED: 401,
   ERR_AUTH_INVALID: 401,
   ERR_AUTH_FORBIDDEN: 403,
+  // Too many requests with a missing or invalid credential from one client address.
+  ERR_AUTH_TOO_MANY_FAILURES: 429,
   ERR_TOKEN_NOT_FOUND: 404,
+  // A token tried to mint one with a wider role or scopes, or a longer life, than its own.
+  ERR_TOKEN_EXCEEDS_MINTER: 403,
 
   // --- keys and key material --------------------------------------------------------------------
   ERR_KEY_NOT_FOUND: 404,
@@ -34,6 +38,9 @@ export const ERROR_STATUS = {
   ERR_KEK_UNAVAILABLE: 503,
   ERR_KEK_UNKNOWN: 500,
   ERR_KEK_CONFIG_INVALID: 500,
+  // Rotation names one of KEYWARD_KEK_TARGETS; anything else is refused before a KEK is opened.
+  ERR_KEK_TARGET_UNKNOWN: 400,
+  ERR_KEK_TARGET_ACTIVE: 409,
   ERR_SEALED_RECORD_INVALID: 500,
 
   // --- attestation and release (workload side of the protocol) ----------------------------------
@@ -154,6 +161,10 @@ export const ERROR_STATUS = {
   ERR_POLICY_INVALID: 400,
   ERR_POLICY_SYNTAX: 422,
   ERR_POLICY_TYPE: 422,
+  // Its worst-case evaluation cost (estimated when saved and loaded) is above the limit.
+  ERR_POLICY_TOO_COSTLY: 422,
+  // An evaluation ran out of its time or memory limit (it ran in the sandbox); fails closed.
+  ERR_POLICY_LIMIT_EXCEEDED: 422,
   // The workload's only answer when a policy does not allow a release; reasons go to the audit log.
   ERR_POLICY_DENIED: 403,
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import { parseKekUri, type Config, type KekSetting } from './config.js';
-import { ServiceError } from './errors.js';
+import { RequestError, ServiceError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -35,6 +35,7 @@ import { registerPolicyRoutes } from './http/routes/policies.js';
 import { registerEvidenceRoutes } from './http/routes/evidence.js';
 import { AttestationTokens } from './broker/attestation-tokens.js';
 import { Policies } from './broker/policies.js';
+import { PolicySandbox } from './broker/policy-sandbox.js';
 import { ReleaseService } from './broker/release.js';
 import { RateLimiter } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
@@ -56,6 +57,8 @@ export interface Keyward {
   readonly vault: Vault;
   readonly tokens: Tokens;
   readonly policies: Policies;
+  /** Where policy decisions run: inline when cheap, otherwise in a time- and memory-limited process. */
+  readonly policySandbox: PolicySandbox;
   readonly release: ReleaseService;
   readonly attestationTokens: AttestationTokens;
   readonly anchors: TrustAnchors;
@@ -72,9 +75,40 @@ export function kekConfigFor(setting: KekSetting, create: boolean): KekConfig {
   return { ...setting, create };
 }
 
-/** Opens a KEK named in the keks table (URIs there never hold secrets; the PIN comes from its pin-env). */
-export function openKekByUri(uri: string): Promise<Kek> {
-  return openKek(kekConfigFor(parseKekUri(uri), false));
+/** PKCS#11 modules the configuration names (KEYWARD_KEK and KEYWARD_KEK_TARGETS): the only ones ever loaded. */
+function configuredModules(config: Config): Set<string> {
+  return new Set([config.kek, ...config.kekTargets.values()].flatMap((k) => (k.provider === 'pkcs11' ? [k.module] : [])));
+}
+
+/**
+ * Opens KEKs named in the keks table (URIs there never hold secrets; the PIN comes from its pin-env). Why
+ * the module check: the database is not trusted with authority, so a URI written there can name only a
+ * PKCS#11 module the configuration already names, and a PIN variable with the KEK PIN prefix.
+ */
+export function kekOpenerFor(config: Config): (uri: string) => Promise<Kek> {
+  const modules = configuredModules(config);
+  const configured = new Map([config.kek, ...config.kekTargets.values()].flatMap((k) => (k.provider === 'pkcs11' ? [[k.uri, k] as const] : [])));
+  return async (uri) => {
+    const module = uri.startsWith('pkcs11:') ? uri.slice('pkcs11:'.length).split('?')[0] ?? '' : undefined;
+    if (module !== undefined && !modules.has(module)) {
+      throw new ServiceError('ERR_KEK_CONFIG_INVALID', `The database names a KEK in PKCS#11 module ${module}, which neither KEYWARD_KEK nor KEYWARD_KEK_TARGETS names.`);
+    }
+    return openKek(kekConfigFor(configured.get(uri) ?? parseKekUri(uri), false));
+  };
+}
+
+/**
+ * The KEK a rotation moves to: the configured target `name`, or (no name) a new file next to the active
+ * file KEK, or a new key label on the active PKCS#11 token. Unknown names are refused before anything opens.
+ */
+export function rotationTarget(config: Config, active: Kek, name: string | undefined, now: Date): KekSetting {
+  if (name === undefined) return parseKekUri(nextKekUri(active, now));
+  const target = config.kekTargets.get(name);
+  if (!target) {
+    const known = [...config.kekTargets.keys()];
+    throw new RequestError('ERR_KEK_TARGET_UNKNOWN', `No KEK rotation target is named "${name}"${known.length > 0 ? ` (configured: ${known.join(', ')})` : ' (KEYWARD_KEK_TARGETS is empty)'}.`);
+  }
+  return target;
 }
 
 /** Reads KEYWARD_EXTRA_ANCHORS: every PEM/DER certificate in the directory becomes an extra root. */
@@ -151,12 +185,13 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: join(config.dataDir, 'pgdata') },
     ));
   let keks: KekRing | undefined;
+  const sandboxes: PolicySandbox[] = [];
   try {
     const { applied } = await migrate(database);
     logger.info({ database: database.description, kind: database.kind, migrationsApplied: applied }, 'database ready');
 
     const configured = await openKek(kekConfigFor(config.kek, true));
-    keks = await initKeks(database.db, configured, openKekByUri, clock, logger);
+    keks = await initKeks(database.db, configured, kekOpenerFor(config), clock, logger);
     logger.info({ provider: keks.active.provider, kek: keks.active.id, uri: keks.active.uri }, 'KEK ready');
 
     const extra = anchors.all.filter((a) => a.source === 'extra');
@@ -194,7 +229,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     };
     if (config.bootstrapToken !== undefined) await bootstrap();
 
-    const policies = new Policies(database.db, clock);
+    const sandbox = new PolicySandbox({ timeoutMs: config.policyTimeoutMs });
+    sandboxes.push(sandbox);
+    const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox });
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
     const release = new ReleaseService({
@@ -212,8 +249,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       ),
     });
     const limits = {
-      perClient: new RateLimiter(config.workloadRateLimit, clock, 'client address'),
-      perKey: new RateLimiter(config.workloadRateLimit, clock, 'key'),
+      perClient: new RateLimiter(config.workloadRateLimit, clock, 'requests from this client address'),
+      perKey: new RateLimiter(config.workloadRateLimit, clock, 'releases of this key'),
+      failuresPerClient: new RateLimiter(config.failedAttemptLimit, clock, 'failed attempts from this client address', 'ERR_AUTH_TOO_MANY_FAILURES'),
     };
 
     const openapi = loadOpenApi();
@@ -228,8 +266,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const ring0 = keks;
     registerKekRoutes(http, {
       status: () => kekStatus(database.db),
-      rotate: async (to, actor) => {
-        const next = await openKek(kekConfigFor(parseKekUri(to ?? nextKekUri(ring0.active, clock.now())), true));
+      targets: () => [...config.kekTargets].map(([name, setting]) => ({ name, uri: setting.provider === 'file' ? `file:${setting.path}` : setting.uri })),
+      rotate: async (target, actor) => {
+        const next = await openKek(kekConfigFor(rotationTarget(config, ring0.active, target, clock.now()), true));
         return rotateKek(database.db, ring0, next, clock, actor);
       },
     });
@@ -248,6 +287,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       vault,
       tokens,
       policies,
+      policySandbox: sandbox,
       release,
       attestationTokens,
       anchors,
@@ -267,11 +307,13 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
         closed = true;
         clearInterval(sweeper);
         await http.app.close();
+        await sandbox.close();
         await ring.close();
         if (!opts.database) await database.close();
       },
     };
   } catch (err) {
+    for (const sandbox of sandboxes) await sandbox.close();
     await keks?.close();
     if (!opts.database) await database.close().catch(() => undefined);
     throw err;

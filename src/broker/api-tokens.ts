@@ -3,6 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
+import { isUuid } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import * as repo from '../store/tokens-repo.js';
 import type { TokenRow } from '../store/tokens-repo.js';
@@ -43,6 +44,50 @@ export interface Principal extends Actor {
   readonly tokenId: string;
   readonly role: Role;
   readonly scopes: ReadonlySet<Scope>;
+  /** When the token expires (null: never). Tokens it mints expire no later. */
+  readonly expiresAt: Date | null;
+}
+
+export interface NewTokenInput {
+  readonly name: string;
+  readonly role: Role;
+  readonly scopes?: readonly string[];
+  readonly expiresInSeconds?: number;
+}
+
+/** The scopes a token holds: its role's, narrowed by its own list when it has one. */
+export function effectiveScopes(role: Role, scopes: readonly string[]): Set<Scope> {
+  const granted = ROLE_SCOPES[role];
+  return new Set(scopes.length > 0 ? granted.filter((s) => scopes.includes(s)) : granted);
+}
+
+/** Whether `minter` may hand out `role`: everything the role can do, the minter's role can do. */
+function roleWithin(role: Role, minter: Role): boolean {
+  return role === minter || ROLE_SCOPES[role].every((s) => ROLE_SCOPES[minter].includes(s));
+}
+
+function exceeds(message: string): RequestError {
+  return new RequestError('ERR_TOKEN_EXCEEDS_MINTER', message);
+}
+
+/**
+ * The expiry of a token `minter` mints: never later than the minter's own (a token without
+ * `expiresInSeconds` inherits it). A token can delegate no more than it holds: role, scopes, lifetime.
+ */
+function boundedExpiry(minter: Actor, input: NewTokenInput, at: Date): Date | null {
+  const requested = input.expiresInSeconds ? new Date(at.getTime() + input.expiresInSeconds * 1000) : null;
+  if (!isPrincipal(minter)) return requested;
+  if (!roleWithin(input.role, minter.role)) throw exceeds(`A ${minter.role} token cannot create a ${input.role} token.`);
+  const minted = effectiveScopes(input.role, input.scopes ?? []);
+  const beyond = [...minted].filter((s) => !minter.scopes.has(s));
+  if (beyond.length > 0) throw exceeds(`The new token would hold scopes this token lacks (${beyond.join(', ')}); name a narrower "scopes" list.`);
+  if (minter.expiresAt === null) return requested;
+  if (requested !== null && requested > minter.expiresAt) throw exceeds('The new token would outlive this token; ask for a shorter expiresInSeconds.');
+  return requested ?? minter.expiresAt;
+}
+
+function isPrincipal(actor: Actor): actor is Principal {
+  return 'tokenId' in actor && 'scopes' in actor;
 }
 
 export interface TokenInfo {
@@ -83,9 +128,10 @@ export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'keyward' };
 
 /**
  * How long a verified token is trusted without asking the database again. A revocation takes effect at
- * once in the process that performed it and within this time in other replicas.
+ * once in the process that performed it and within this time in other replicas (it must stay under a
+ * second); the cost is one indexed lookup per token and replica every half second.
  */
-export const TOKEN_CACHE_MS = 5_000;
+export const TOKEN_CACHE_MS = 500;
 
 export class Tokens {
   private readonly cache = new Map<string, { row: TokenRow; until: number }>();
@@ -113,10 +159,9 @@ export class Tokens {
     if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) {
       throw new RequestError('ERR_AUTH_INVALID', 'The bearer token is not valid.');
     }
-    const granted = new Set<Scope>(ROLE_SCOPES[row.role]);
     // Token scopes narrow the role; they never widen it.
-    const scopes = row.scopes.length > 0 ? new Set([...granted].filter((s) => row.scopes.includes(s))) : granted;
-    return { id: `token:${row.id}`, name: row.name, tokenId: row.id, role: row.role, scopes };
+    const scopes = effectiveScopes(row.role, row.scopes);
+    return { id: `token:${row.id}`, name: row.name, tokenId: row.id, role: row.role, scopes, expiresAt: row.expiresAt };
   }
 
   /**
@@ -146,14 +191,13 @@ export class Tokens {
     });
   }
 
-  async create(
-    ctx: RequestContext,
-    input: { name: string; role: Role; scopes?: readonly string[]; expiresInSeconds?: number },
-  ): Promise<{ token: string; info: TokenInfo }> {
+  /** Mints a token; a token minting another can delegate no more than its own role, scopes and lifetime. */
+  async create(ctx: RequestContext, input: NewTokenInput): Promise<{ token: string; info: TokenInfo }> {
     const unknown = (input.scopes ?? []).filter((s) => !(SCOPES as readonly string[]).includes(s));
     if (unknown.length > 0) throw new RequestError('ERR_REQUEST_INVALID', `Unknown scope "${unknown[0]}".`);
-    const secret = newTokenSecret();
     const at = this.clock.now();
+    const expiresAt = boundedExpiry(ctx.actor, input, at);
+    const secret = newTokenSecret();
     const info = await this.db.transaction().execute(async (trx) => {
       const row = await repo.insertToken(trx, {
         id: randomUUID(),
@@ -164,7 +208,7 @@ export class Tokens {
         bootstrap: false,
         createdAt: at,
         createdBy: ctx.actor.id,
-        expiresAt: input.expiresInSeconds ? new Date(at.getTime() + input.expiresInSeconds * 1000) : null,
+        expiresAt,
       });
       await appendAudit(trx, { actor: ctx.actor, action: 'token.create', target: row.id, outcome: 'success', requestId: ctx.requestId, details: { role: input.role, name: input.name } }, at);
       return toInfo(row);
@@ -178,7 +222,7 @@ export class Tokens {
 
   async revoke(ctx: RequestContext, id: string): Promise<TokenInfo> {
     return this.db.transaction().execute(async (trx) => {
-      const existing = /^[0-9a-f-]{36}$/.test(id) ? await repo.findTokenById(trx, id) : undefined;
+      const existing = isUuid(id) ? await repo.findTokenById(trx, id) : undefined;
       if (!existing) throw new RequestError('ERR_TOKEN_NOT_FOUND', 'No token with this id exists.');
       if (existing.revokedAt) return toInfo(existing);
       const at = this.clock.now();

@@ -124,7 +124,7 @@ export async function rotateKek(db: Db, ring: KekRing, next: Kek, clock: Clock, 
     return { from: null, to: active.id, resealed, resumed: true };
   }
   const from = pendingActive?.id ?? null;
-  if (from === next.id) throw new KeywardError('ERR_KEK_CONFIG_INVALID', 'The new KEK is the KEK already active.');
+  if (from === next.id) throw new KeywardError('ERR_KEK_TARGET_ACTIVE', 'The rotation target is the KEK already active.');
   ring.add(next);
   await db.transaction().execute(async (trx) => {
     const at = clock.now();

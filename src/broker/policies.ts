@@ -3,13 +3,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
+import { isUuid, MAX_INT4 } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import { DuplicateRowError } from '../store/database.js';
 import * as repo from '../store/policies-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { parsePolicyText } from '../policy/document.js';
-import { evaluatePolicy, type PolicyDecision, type PolicyInput } from '../policy/evaluate.js';
+import type { PolicyDecision, PolicyInput } from '../policy/evaluate.js';
+import type { PolicySandbox } from './policy-sandbox.js';
 import { LruMemo } from '../evidence/memo.js';
 import { canonicalJson, appendAudit } from './audit.js';
 import { toKeyMetadata, type KeyMetadata, type RequestContext } from './vault.js';
@@ -33,8 +35,6 @@ export interface LoadedPolicy {
   readonly compiled: CompiledPolicy;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 function notFound(): RequestError {
   return new RequestError('ERR_POLICY_NOT_FOUND', 'No policy with this id exists.');
 }
@@ -47,17 +47,29 @@ function readSubmission(input: PolicySubmission): { document: unknown; source: s
   return { document: input.document, source: null };
 }
 
+export interface PolicyLimits {
+  /** Refuse (when saved, and when loaded) policies whose worst-case cost estimate is above this. */
+  readonly maxCost: number;
+  /** Where decisions are evaluated: inline when cheap, else under a time and memory limit. */
+  readonly sandbox: PolicySandbox;
+}
+
 export class Policies {
   private readonly compiled = new LruMemo(512);
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly limits: PolicyLimits,
   ) {}
+
+  private compile(document: unknown): CompiledPolicy {
+    return compilePolicy(document, { maxCost: this.limits.maxCost });
+  }
 
   async create(ctx: RequestContext, input: PolicySubmission): Promise<PolicyInfo> {
     const { document, source } = readSubmission(input);
-    const compiled = compilePolicy(document);
+    const compiled = this.compile(document);
     const id = randomUUID();
     const at = this.clock.now();
     const doc = compiled.document;
@@ -83,12 +95,12 @@ export class Policies {
   /** Saves a new version; keys bound to the policy are decided by it from now on. */
   async update(ctx: RequestContext, id: string, input: PolicySubmission): Promise<PolicyInfo> {
     const { document, source } = readSubmission(input);
-    const compiled = compilePolicy(document);
+    const compiled = this.compile(document);
     const doc = compiled.document;
     const sha256 = createHash('sha256').update(canonicalJson(doc)).digest('hex');
     try {
       await this.db.transaction().execute(async (trx) => {
-        if (!UUID_RE.test(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
+        if (!isUuid(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
         const at = this.clock.now();
         const row = await repo.bumpPolicyVersion(trx, id, doc.name, at);
         await repo.insertPolicyVersion(trx, { policyId: id, version: row.currentVersion, document: doc, source, sha256, at, createdBy: ctx.actor.id });
@@ -102,9 +114,12 @@ export class Policies {
   }
 
   async get(id: string, version?: number): Promise<PolicyInfo> {
-    if (!UUID_RE.test(id)) throw notFound();
+    if (!isUuid(id)) throw notFound();
     const row = await repo.findPolicy(this.db, id);
     if (!row) throw notFound();
+    if (version !== undefined && (!Number.isSafeInteger(version) || version < 1 || version > MAX_INT4)) {
+      throw new RequestError('ERR_POLICY_NOT_FOUND', `Policy version ${version} does not exist.`);
+    }
     const v = await repo.findPolicyVersion(this.db, id, version ?? row.currentVersion);
     if (!v) throw new RequestError('ERR_POLICY_NOT_FOUND', `Policy version ${version} does not exist.`);
     const doc = v.document as { description?: string };
@@ -131,7 +146,7 @@ export class Policies {
   /** Deletes a policy no live key is bound to (its versions stay, for the audit trail). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      if (!UUID_RE.test(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
+      if (!isUuid(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
       const bound = await repo.keysBoundTo(trx, id);
       if (bound.length > 0) {
         throw new RequestError('ERR_POLICY_IN_USE', 'Keys are bound to this policy; bind them to another policy first.', { extra: { keyIds: bound } });
@@ -145,10 +160,10 @@ export class Policies {
   /** Binds a key to a policy (null unbinds: the key is then never released). */
   async bind(ctx: RequestContext, keyId: string, policyId: string | null): Promise<KeyMetadata> {
     return this.db.transaction().execute(async (trx) => {
-      const key = UUID_RE.test(keyId) ? await keysRepo.findKeyById(trx, keyId, { forUpdate: true }) : undefined;
+      const key = isUuid(keyId) ? await keysRepo.findKeyById(trx, keyId, { forUpdate: true }) : undefined;
       if (!key) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
       if (key.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed.');
-      if (policyId !== null && (!UUID_RE.test(policyId) || !(await repo.findPolicy(trx, policyId)))) throw notFound();
+      if (policyId !== null && (!isUuid(policyId) || !(await repo.findPolicy(trx, policyId)))) throw notFound();
       const at = this.clock.now();
       const updated = await keysRepo.updateKey(trx, keyId, { policyId }, at);
       await appendAudit(trx, { actor: ctx.actor, action: 'key.bind-policy', target: keyId, outcome: 'success', requestId: ctx.requestId, details: { policyId, previous: key.policyId } }, at);
@@ -158,24 +173,30 @@ export class Policies {
 
   /** The current version of a policy, compiled (cached by id and version). */
   async load(db: Db, id: string): Promise<LoadedPolicy> {
-    const row = await repo.findPolicy(db, id);
+    const row = isUuid(id) ? await repo.findPolicy(db, id) : undefined;
     if (!row) throw notFound();
     return this.loadVersion(db, id, row.currentVersion);
   }
 
   async loadVersion(db: Db, id: string, version: number): Promise<LoadedPolicy> {
+    if (!isUuid(id) || !Number.isSafeInteger(version) || version < 1 || version > MAX_INT4) throw notFound();
     const key = `${id}:${version}`;
     const cached = this.compiled.peek<CompiledPolicy>(key);
     if (cached) return { id, version, compiled: cached };
     const v = await repo.findPolicyVersion(db, id, version);
     if (!v) throw notFound();
-    const compiled = this.compiled.remember(key, () => compilePolicy(v.document));
+    const compiled = this.compiled.remember(key, () => this.compile(v.document));
     return { id, version, compiled };
+  }
+
+  /** Decides over claims with a loaded policy version, within the evaluation limits. */
+  async decide(loaded: LoadedPolicy, input: PolicyInput): Promise<PolicyDecision> {
+    return this.limits.sandbox.evaluate(loaded.compiled, input);
   }
 
   /** Dry run: evaluates a policy version over claims and explains every rule. */
   async evaluate(id: string, input: PolicyInput, version?: number): Promise<PolicyDecision & { policyId: string; version: number }> {
     const loaded = version === undefined ? await this.load(this.db, id) : await this.loadVersion(this.db, id, version);
-    return { ...evaluatePolicy(loaded.compiled, input), policyId: id, version: loaded.version };
+    return { ...(await this.decide(loaded, input)), policyId: id, version: loaded.version };
   }
 }

@@ -4,7 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { EvidenceError, KeywardError, RequestError } from '../errors.js';
-import { fromBase64Url, toBase64Url, zeroize } from '../encoding.js';
+import { fromBase64Url, isUuid, MAX_INT4, toBase64Url, zeroize } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import * as releaseRepo from '../store/release-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
@@ -14,7 +14,7 @@ import { decodeEvidenceItem, evidenceBytes } from '../evidence/wire.js';
 import { verifyEvidenceSet, MAX_EVIDENCE_ITEMS } from '../evidence/verify.js';
 import { expandNvidiaClaims, summarizeGpus } from '../evidence/nvidia/topology.js';
 import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
-import { policyInputFromClaims, evaluatePolicy } from '../policy/evaluate.js';
+import { policyInputFromClaims, type PolicyDecision } from '../policy/evaluate.js';
 import { encryptForTee, parseTeePublicKey, type TeeKey } from '../keys/jwe.js';
 import { appendAudit, canonicalJson, type Actor } from './audit.js';
 import type { AttestationTokens } from './attestation-tokens.js';
@@ -50,6 +50,33 @@ export interface AttestResult {
   readonly token: string;
   readonly expiresAt: string;
   readonly claims: { readonly cpu: CpuClaims | null; readonly gpus: readonly NvidiaGpuClaims[]; readonly gpuTopology: unknown };
+}
+
+/** A workload whose attestation token verified: the token's claims and the TEE key it binds. */
+export interface AttestedCaller {
+  readonly payload: Record<string, unknown>;
+  readonly tee: TeeKey;
+  readonly jkt: string;
+}
+
+export interface ReleaseBody {
+  readonly version?: number;
+  readonly wrappedDataKey?: string;
+}
+
+interface PolicyRef {
+  readonly policyId: string;
+  readonly policyVersion: number;
+}
+
+/** One release request in progress: the key as found, and how each way it can end is audited. */
+interface ReleaseAttempt {
+  readonly caller: AttestedCaller;
+  readonly keyId: string;
+  readonly body: ReleaseBody;
+  readonly found: keysRepo.KeyForRelease;
+  audit(outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>): Promise<unknown>;
+  refuse(err: KeywardError, outcome: 'denied' | 'failure', details?: Record<string, unknown>): Promise<KeywardError>;
 }
 
 export interface ReleaseResult {
@@ -167,8 +194,11 @@ export class ReleaseService {
     return { cpu: input.cpu ?? null, gpus, gpuTopology: gpus.length > 0 ? summarizeGpus(gpus) : null };
   }
 
-  /** Releases a key (or a data key of it) to the TEE an attestation token names, if its policy allows. */
-  async release(token: string, keyId: string, body: { version?: number; wrappedDataKey?: string }, requestId: string | null): Promise<ReleaseResult> {
+  /**
+   * Verifies an attestation token and the TEE key it binds (`cnf`). Every failure is an
+   * ERR_ATTEST_TOKEN_* code, so callers can charge failed attempts to their source.
+   */
+  async verifyCaller(token: string): Promise<AttestedCaller> {
     const payload = await this.deps.tokens.verify(token);
     const cnf = payload['cnf'] as { jkt?: string; jwk?: unknown } | undefined;
     let tee: TeeKey;
@@ -179,18 +209,44 @@ export class ReleaseService {
     }
     const jkt = toBase64Url(tee.thumbprint);
     if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
-    const db = this.deps.db;
-    const found = /^[0-9a-f-]{36}$/.test(keyId)
-      ? await keysRepo.findKeyForRelease(db, keyId, body.wrappedDataKey === undefined ? body.version : undefined)
+    return { payload, tee, jkt };
+  }
+
+  /** Releases a key (or a data key of it) to the verified caller's TEE key, if the key's policy allows. */
+  async release(caller: AttestedCaller, keyId: string, body: ReleaseBody, requestId: string | null): Promise<ReleaseResult> {
+    const attempt = await this.beginRelease(caller, keyId, body, requestId);
+    const policyRef = await this.judge(attempt);
+    const { secret, version } = await this.openSecret(attempt, policyRef);
+    try {
+      return await this.deliver(attempt, policyRef, secret, version);
+    } finally {
+      zeroize(secret);
+    }
+  }
+
+  /** Finds the key (one round trip) and sets up the audit of every way this attempt can end. */
+  private async beginRelease(caller: AttestedCaller, keyId: string, body: ReleaseBody, requestId: string | null): Promise<ReleaseAttempt> {
+    if (body.version !== undefined && !(Number.isSafeInteger(body.version) && body.version >= 1 && body.version <= MAX_INT4)) {
+      throw new RequestError('ERR_KEY_VERSION_NOT_FOUND', `Key version ${body.version} does not exist.`);
+    }
+    const found = isUuid(keyId)
+      ? await keysRepo.findKeyForRelease(this.deps.db, keyId, body.wrappedDataKey === undefined ? body.version : undefined)
       : undefined;
     if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
-    const key = found.key;
-    const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${jkt}`, name: 'attested workload' };
-    const base = { evidence: payload['evidence'], tokenId: payload['jti'], jkt };
+    const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${caller.jkt}`, name: 'attested workload' };
+    const base = { evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt };
+    const audit = (outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>) =>
+      appendAudit(this.deps.db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, ...details } }, this.deps.clock.now());
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {
-      await appendAudit(db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, code: err.code, ...details } }, this.deps.clock.now());
+      await audit(outcome, { code: err.code, ...details });
       return err;
     };
+    return { caller, keyId, body, found, audit, refuse };
+  }
+
+  /** The key must be usable and bound, and its policy must allow the caller's claims. */
+  private async judge({ caller, found, refuse }: ReleaseAttempt): Promise<PolicyRef> {
+    const key = found.key;
     try {
       assertUsable(key);
     } catch (err) {
@@ -199,9 +255,18 @@ export class ReleaseService {
     if (!key.policyId || found.policyVersion === undefined) {
       throw await refuse(new RequestError('ERR_POLICY_NOT_BOUND', 'The key has no release policy; it is never released.'), 'denied');
     }
-    const policy = await this.deps.policies.loadVersion(db, key.policyId, found.policyVersion);
-    const decision = evaluatePolicy(policy.compiled, { cpu: payload['cpu'] as never, gpus: (payload['gpus'] ?? []) as never });
-    const policyRef = { policyId: policy.id, policyVersion: policy.version };
+    const policyRef = { policyId: key.policyId, policyVersion: found.policyVersion };
+    let decision: PolicyDecision;
+    try {
+      const policy = await this.deps.policies.loadVersion(this.deps.db, key.policyId, found.policyVersion);
+      decision = await this.deps.policies.decide(policy, { cpu: caller.payload['cpu'] as never, gpus: (caller.payload['gpus'] ?? []) as never });
+    } catch (err) {
+      // A stored policy over today's cost limit, or an evaluation past its time or memory limit: fail closed.
+      // The workload learns the code; the owner finds the details in the audit log.
+      if (!(err instanceof KeywardError) || !err.code.startsWith('ERR_POLICY_')) throw err;
+      const refusal = new RequestError(err.code, 'The release policy could not be evaluated within its limits; it does not allow the release.', { cause: err });
+      throw await refuse(refusal, 'denied', { ...policyRef, reasons: err.extra?.['problems'] ?? [{ message: err.message }] });
+    }
     if (!decision.allowed) {
       // The workload learns only the code; the reasons go to the audit log for the owner.
       throw await refuse(new RequestError('ERR_POLICY_DENIED', 'The release policy does not allow this workload.'), 'denied', {
@@ -209,39 +274,37 @@ export class ReleaseService {
         reasons: decision.rules.filter((r) => r.outcome !== 'pass'),
       });
     }
-    let secret: Uint8Array;
-    let version: number;
+    return policyRef;
+  }
+
+  /** The key version's material, or the data key the request wraps. The caller zeroes it. */
+  private async openSecret({ body, found, refuse }: ReleaseAttempt, policyRef: PolicyRef): Promise<{ secret: Uint8Array; version: number }> {
+    const key = found.key;
     try {
-      if (body.wrappedDataKey !== undefined) {
-        const opened = await this.deps.vault.openDataKey(db, key, body.wrappedDataKey);
-        if (body.version !== undefined && body.version !== opened.version) {
-          zeroize(opened.dataKey);
-          throw new RequestError('ERR_DATAKEY_INVALID', 'The wrapped data key is not valid for this key.');
-        }
-        ({ version } = opened);
-        secret = opened.dataKey;
-      } else {
-        version = body.version ?? key.currentVersion;
-        secret = await this.deps.vault.openVersionRow(key.id, version, found.version);
+      if (body.wrappedDataKey === undefined) {
+        const version = body.version ?? key.currentVersion;
+        return { secret: await this.deps.vault.openVersionRow(key.id, version, found.version), version };
       }
+      const opened = await this.deps.vault.openDataKey(this.deps.db, key, body.wrappedDataKey);
+      if (body.version !== undefined && body.version !== opened.version) {
+        zeroize(opened.dataKey);
+        throw new RequestError('ERR_DATAKEY_INVALID', 'The wrapped data key is not valid for this key.');
+      }
+      return { secret: opened.dataKey, version: opened.version };
     } catch (err) {
-      if (err instanceof KeywardError) throw await refuse(err, 'failure', policyRef);
+      if (err instanceof KeywardError) throw await refuse(err, 'failure', { ...policyRef });
       throw err;
     }
+  }
+
+  /** Encrypts the secret to the TEE key and audits the release. */
+  private async deliver({ caller, keyId, body, audit }: ReleaseAttempt, policyRef: PolicyRef, secret: Uint8Array, version: number): Promise<ReleaseResult> {
     const releaseId = randomUUID();
-    try {
-      const jwe = encryptForTee(secret, tee);
-      const claimsDigest = createHash('sha256').update(canonicalJson({ cpu: payload['cpu'], gpus: payload['gpus'] })).digest('hex');
-      const what = body.wrappedDataKey !== undefined ? 'datakey' : 'key';
-      await appendAudit(
-        db,
-        { actor, action: 'key.release', target: keyId, outcome: 'success', requestId, details: { ...base, ...policyRef, releaseId, version, what, claimsDigest } },
-        this.deps.clock.now(),
-      );
-      return { keyId, version, jwe, releaseId };
-    } finally {
-      zeroize(secret);
-    }
+    const jwe = encryptForTee(secret, caller.tee);
+    const claimsDigest = createHash('sha256').update(canonicalJson({ cpu: caller.payload['cpu'], gpus: caller.payload['gpus'] })).digest('hex');
+    const what = body.wrappedDataKey !== undefined ? 'datakey' : 'key';
+    await audit('success', { ...policyRef, releaseId, version, what, claimsDigest });
+    return { keyId, version, jwe, releaseId };
   }
 
   /** Verifies evidence without a nonce binding (admin dry run) and returns the policy input it yields. */

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
-import { toBase64, zeroize } from '../encoding.js';
+import { isUuid, toBase64, zeroize } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import { DuplicateRowError } from '../store/database.js';
 import * as keysRepo from '../store/keys-repo.js';
@@ -74,8 +74,6 @@ export interface DataKey {
   readonly plaintext: Uint8Array;
   readonly wrapped: string;
 }
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function notFound(): RequestError {
   return new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
@@ -174,7 +172,7 @@ export class Vault {
   }
 
   private async row(db: Db, id: string, forUpdate = false): Promise<KeyRow> {
-    if (!UUID_RE.test(id)) throw notFound();
+    if (!isUuid(id)) throw notFound();
     const row = await keysRepo.findKeyById(db, id, { forUpdate });
     if (!row) throw notFound();
     return row;
@@ -256,7 +254,7 @@ export class Vault {
   }
 
   async dataKey(ctx: RequestContext, id: string): Promise<DataKey> {
-    const found = UUID_RE.test(id) ? await keysRepo.findKeyForRelease(this.db, id, undefined) : undefined;
+    const found = isUuid(id) ? await keysRepo.findKeyForRelease(this.db, id, undefined) : undefined;
     if (!found) throw notFound();
     const row = found.key;
     assertUsable(row);
@@ -313,7 +311,7 @@ function encodeCursor(row: KeyRow): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || !UUID_RE.test(id) || Number.isNaN(createdAt.getTime())) {
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) {
     throw new RequestError('ERR_REQUEST_INVALID', 'The cursor is not one this API returned.');
   }
   return { createdAt, id };

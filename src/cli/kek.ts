@@ -1,19 +1,20 @@
-// `keyward kek status` and `keyward kek rotate [--to URI]`: rotate the root KEK without downtime.
+// `keyward kek status` and `keyward kek rotate [--target NAME]`: rotate the root KEK without downtime, to
+// one of the KEKs configured in KEYWARD_KEK_TARGETS (or the default next KEK).
 import { join } from 'node:path';
-import { loadConfig, parseKekUri } from '../config.js';
+import { loadConfig } from '../config.js';
 import { systemClock } from '../clock.js';
 import { openDatabase } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { openKek } from '../keys/kek.js';
-import { initKeks, kekStatus, nextKekUri, rotateKek } from '../broker/kek-admin.js';
-import { kekConfigFor, openKekByUri } from '../service.js';
+import { initKeks, kekStatus, rotateKek } from '../broker/kek-admin.js';
+import { kekConfigFor, kekOpenerFor, rotationTarget } from '../service.js';
 import { createLogger, stderrDestination } from '../log.js';
 import { parseOptions, UsageError, type CliIo } from './main.js';
 
 export async function kekCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'rotate' && sub !== 'status') throw new UsageError('kek needs a subcommand: status or rotate');
-  const { values } = parseOptions(rest, sub === 'rotate' ? { to: { type: 'string' }, json: { type: 'boolean' } } : { json: { type: 'boolean' } });
+  const { values } = parseOptions(rest, sub === 'rotate' ? { target: { type: 'string' }, json: { type: 'boolean' } } : { json: { type: 'boolean' } });
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, stderrDestination());
   const database = await openDatabase(
@@ -22,23 +23,23 @@ export async function kekCommand(args: string[], io: CliIo): Promise<number> {
   try {
     await migrate(database);
     const configured = await openKek(kekConfigFor(config.kek, true));
-    const ring = await initKeks(database.db, configured, openKekByUri, systemClock, logger);
+    const ring = await initKeks(database.db, configured, kekOpenerFor(config), systemClock, logger);
     try {
       if (sub === 'status') {
         const status = await kekStatus(database.db);
         io.out(values.json ? `${JSON.stringify(status)}\n` : status.map((k) => `${k.id}\t${k.state}\t${k.versions} versions\t${k.uri}\n`).join(''));
         return 0;
       }
-      const to = typeof values.to === 'string' ? values.to : undefined;
-      const nextUri = to ?? nextKekUri(ring.active, systemClock.now());
-      const next = await openKek(kekConfigFor(parseKekUri(nextUri), true));
+      const target = typeof values.target === 'string' ? values.target : undefined;
+      const setting = rotationTarget(config, ring.active, target, systemClock.now());
+      const next = await openKek(kekConfigFor(setting, true));
       const result = await rotateKek(database.db, ring, next, systemClock, { id: 'cli:kek-rotate', name: 'keyward kek rotate' });
       io.out(
         values.json
           ? `${JSON.stringify(result)}\n`
           : result.resumed
             ? `resumed an interrupted rotation: ${result.resealed} records resealed under ${result.to}\n`
-            : `rotated ${result.from ?? '(none)'} → ${result.to} (${nextUri}): ${result.resealed} records resealed\n`,
+            : `rotated ${result.from ?? '(none)'} → ${result.to} (${next.uri}): ${result.resealed} records resealed\n`,
       );
       return 0;
     } finally {

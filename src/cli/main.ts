@@ -33,7 +33,8 @@ commands:
   serve                     run the service (configured by KEYWARD_* environment variables)
   migrate                   apply database migrations and exit
   kek status                list KEKs and how many key versions each seals
-  kek rotate [--to URI]     rotate the root KEK and reseal every key version under it
+  kek rotate [--target NAME]
+                            rotate the root KEK (to a KEYWARD_KEK_TARGETS entry) and reseal everything
   verify --evidence FILE [--type T] [--collateral PATH]... [--at RFC3339] [--nonce HEX] [--json]
                             verify attestation evidence offline
   dev ca --out DIR [--data-dir DIR]
@@ -41,8 +42,6 @@ commands:
   dev evidence --simulate snp|tdx [--gpus N] [--measurement HEX] [--data-dir DIR] BIND_HEX
                             print simulated evidence bound to BIND_HEX as the JSON POST /v1/attest
                             takes (an evidence command for the Python SDK and other clients)
-  dev evidence --simulate snp|tdx [--gpus N] [--measurement HEX] [--data-dir DIR] BIND_HEX
-                            print simulated evidence bound to BIND_HEX (the POST /v1/attest array)
 
 workload side (inside the TEE, or with --simulate for development):
   agent release --server URL --key ID [--out FILE|-] [--force] [--format raw|hex|base64]

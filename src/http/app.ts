@@ -52,10 +52,30 @@ function makeValidatorCompiler() {
       const { [OPTIONAL_BODY]: _optional, ...rest } = schema as Record<string, unknown>;
       const validate = strict.compile(rest);
       const optional = (data: unknown) => data === undefined || data === null || validate(data);
-      return Object.assign(optional, { get errors() { return validate.errors; } });
+      // A getter (Object.assign would copy its value once, leaving `errors` undefined and the body unchecked).
+      return Object.defineProperty(optional, 'errors', { get: () => validate.errors });
     }
     return (httpPart === 'body' ? strict : coercing).compile(schema);
   };
+}
+
+// NUL and unpaired UTF-16 surrogates cannot be stored in Postgres text or jsonb; refused at the edge as
+// the caller's mistake (400) instead of surfacing as a database error (500).
+const UNSTORABLE_TEXT = /\u0000|\p{Cs}/u;
+
+/** Refuses a string anywhere in a parsed request part (values and object keys) that Postgres cannot store. */
+export function assertStorableText(value: unknown, where: string): void {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'string') {
+      if (UNSTORABLE_TEXT.test(item)) throw new RequestError('ERR_REQUEST_INVALID', `The ${where} holds a NUL character or an unpaired surrogate.`);
+    } else if (Array.isArray(item)) {
+      for (const element of item) pending.push(element);
+    } else if (item !== null && typeof item === 'object' && !Buffer.isBuffer(item)) {
+      for (const [k, v] of Object.entries(item)) pending.push(k, v);
+    }
+  }
 }
 
 /** The principal of an authenticated request; routes with a scope always have one. */
@@ -118,6 +138,12 @@ export function createHttpApp(opts: HttpOptions): RouteRegistrar {
     const principal = await opts.tokens.authenticate(match[1]);
     if (!principal.scopes.has(scope)) throw new RequestError('ERR_AUTH_FORBIDDEN', `This token lacks the "${scope}" scope.`);
     request.principal = principal;
+  });
+
+  app.addHook('preValidation', async (request) => {
+    assertStorableText(request.params, 'path');
+    assertStorableText(request.query, 'query');
+    assertStorableText(request.body, 'body');
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -83,6 +83,12 @@ export function toProblem(err: unknown, request: FastifyRequest): Problem {
       return problemOf('ERR_REQUEST_MALFORMED', 'The request could not be parsed.', rid);
     }
   }
+  if (isDataException(err)) {
+    // Input the edge should have refused (a value the column type cannot hold): the caller's mistake, but
+    // logged loudly because it means a validation is missing somewhere.
+    request.log.warn({ err }, 'database refused a value from the request');
+    return problemOf('ERR_REQUEST_INVALID', 'A value in the request is out of range or not valid text.', rid);
+  }
   if (isDatabaseUnavailable(err)) {
     request.log.error({ err }, 'database unavailable');
     return problemOf('ERR_DB_UNAVAILABLE', 'The database is not reachable; retry later.', rid);
@@ -96,4 +102,10 @@ function isDatabaseUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
   return /^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code);
+}
+
+/** Postgres data exceptions (SQLSTATE class 22: invalid text representation, numeric out of range, ...). */
+function isDataException(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  return typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code) && typeof e.severity === 'string';
 }

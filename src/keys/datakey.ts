@@ -7,13 +7,12 @@
 // can open it.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { RequestError } from '../errors.js';
-import { fromBase64Url, toBase64Url, zeroize } from '../encoding.js';
+import { fromBase64Url, isUuid, toBase64Url, zeroize } from '../encoding.js';
 
 export const DATA_KEY_BYTES = 32;
 const PREFIX = 'kw1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface WrappedDataKeyRef {
   readonly keyId: string;
@@ -52,7 +51,7 @@ export function parseWrappedDataKey(wrapped: string): WrappedDataKeyRef {
   const parts = wrapped.split('.');
   if (parts.length !== 4 || parts[0] !== PREFIX) throw invalid();
   const [, keyId, versionText, blobText] = parts as [string, string, string, string];
-  if (!UUID_RE.test(keyId) || !/^[1-9]\d{0,8}$/.test(versionText)) throw invalid();
+  if (!isUuid(keyId) || !/^[1-9]\d{0,8}$/.test(versionText)) throw invalid();
   const blob = fromBase64Url(blobText);
   if (!blob || blob.length !== IV_BYTES + DATA_KEY_BYTES + TAG_BYTES) throw invalid();
   return { keyId, version: Number(versionText), blob };

@@ -29,6 +29,41 @@ export interface TeeKey {
 }
 
 export const MIN_RSA_BITS = 3072;
+/** Larger moduli only slow the release down; no TEE needs them. */
+export const MAX_RSA_BITS = 8192;
+
+/**
+ * The X25519 public values of small order (RFC 7748 §6.1; the list libsodium refuses), little-endian with
+ * the top bit masked as X25519 masks it. Any shared secret with one of them is a fixed value an observer
+ * knows, so a release to such a "key" would be readable by anyone who sees the JWE.
+ */
+const X25519_SMALL_ORDER = [
+  '0000000000000000000000000000000000000000000000000000000000000000', // 0
+  '0100000000000000000000000000000000000000000000000000000000000000', // 1
+  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', // order 8
+  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157', // order 8
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // p - 1
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // p (= 0)
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // p + 1 (= 1)
+].map((h) => Buffer.from(h, 'hex'));
+
+function isSmallOrderX25519(x: Buffer): boolean {
+  if (x.length !== 32) return true;
+  const masked = Buffer.from(x);
+  masked[31] = masked[31]! & 0x7f;
+  return X25519_SMALL_ORDER.some((point) => point.equals(masked));
+}
+
+/** RSA public exponents other than odd values from 65537 up make OAEP weak or trivially invertible (e = 1). */
+function checkRsaKey(key: KeyObject): void {
+  const details = key.asymmetricKeyDetails;
+  const bits = details?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+    throw invalid(`teePublicKey RSA keys must have ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits.`);
+  }
+  const e = details?.publicExponent ?? 0n;
+  if (e < 65537n || e % 2n === 0n || e >= 1n << 256n) throw invalid('teePublicKey RSA exponent must be odd and at least 65537.');
+}
 
 function invalid(message: string, cause?: unknown): RequestError {
   return new RequestError('ERR_ATTEST_KEY_INVALID', message, cause === undefined ? {} : { cause });
@@ -72,8 +107,9 @@ export function parseTeePublicKey(value: unknown): TeeKey {
   } catch (cause) {
     throw invalid('teePublicKey is not a valid public key.', cause);
   }
-  if (jwk.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
-    throw invalid(`teePublicKey RSA keys must have at least ${MIN_RSA_BITS} bits.`);
+  if (jwk.kty === 'RSA') checkRsaKey(key);
+  if (jwk.kty === 'OKP' && isSmallOrderX25519(Buffer.from(jwk.x, 'base64url'))) {
+    throw invalid('teePublicKey is an X25519 point of small order; a key agreed with it is no secret.');
   }
   return { jwk, key, thumbprint: jwkThumbprint(jwk), alg: jwk.kty === 'RSA' ? 'RSA-OAEP-256' : 'ECDH-ES+A256KW' };
 }
@@ -106,7 +142,13 @@ function wrapCek(cek: Buffer, tee: TeeKey): { encryptedKey: Buffer; header: Reco
   }
   const ephemeral =
     tee.jwk.kty === 'OKP' ? generateKeyPairSync('x25519') : generateKeyPairSync('ec', { namedCurve: 'P-384' });
-  const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: tee.key });
+  let z: Buffer;
+  try {
+    z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: tee.key });
+  } catch (cause) {
+    // OpenSSL refuses an all-zero X25519 result: the TEE key is of small order.
+    throw invalid('teePublicKey cannot agree a secret key.', cause);
+  }
   const kek = concatKdf(z);
   z.fill(0);
   // RFC 3394 AES key wrap with the default IV.

@@ -1,10 +1,10 @@
 // Static analysis of a type-checked rule (docs/design.md "Policies"): which claim and reference paths it reads
 // (for the explanation of every decision), and the checks CEL's type checker cannot make — a word no
 // claim ever holds (`cpu.tcbStatus == "UptoDate"`), a reference key that does not exist, helper arguments,
-// regular expressions (banned: they can take exponential time), and the cost of comprehensions.
+// regular expressions (banned: they can take exponential time), and the rule's worst-case cost (cost.ts).
 import { claimTypeAt } from './claims-schema.js';
 import { parseVersion, SNP_TCB_COMPONENTS } from './cel-env.js';
-import { POLICY_LIMITS } from './document-schema.js';
+import { binaryEstimate, callEstimate, claimTypeSize, literalSize, refValueSize, sumEstimates, type Estimate } from './cost.js';
 import type { RefValue } from './document.js';
 import { renderPath, resolveRefs, type Path, type PathRoot, type PathSegment, type ReadPath } from './paths.js';
 
@@ -12,14 +12,12 @@ export interface AnalysisProblem {
   readonly message: string;
   /** Offset into the expression. */
   readonly start: number;
-  /** A size limit (ERR_POLICY_INVALID) rather than a type problem (ERR_POLICY_TYPE). */
-  readonly limit?: boolean;
 }
 
 export interface RuleAnalysis {
   readonly reads: readonly ReadPath[];
   readonly problems: readonly AnalysisProblem[];
-  /** Estimated iterations of the rule's comprehensions. */
+  /** Worst-case evaluation steps of the rule (see cost.ts). */
   readonly cost: number;
 }
 
@@ -30,26 +28,21 @@ interface Node {
   readonly start: number;
 }
 
-type Scope = ReadonlyMap<string, Path | null>;
+/** What a name in scope stands for: a claim or reference path when known, and its worst-case size. */
+interface Binding {
+  readonly path: Path | null;
+  readonly size: number;
+}
+
+type Scope = ReadonlyMap<string, Binding>;
 
 const ROOTS: readonly string[] = ['cpu', 'gpus', 'refs'];
 const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
-/** Iterations assumed for a list whose size nothing bounds. */
-const UNKNOWN_BOUND = 1024;
 const EACH: PathSegment = { kind: 'each' };
-/** Items of an `in` scan counted as one comprehension step. */
-const IN_ITEMS_PER_STEP = 16;
 
 export function analyzeRule(ast: unknown, refs: Readonly<Record<string, RefValue>>): RuleAnalysis {
   const analyzer = new RuleAnalyzer(refs);
-  const cost = analyzer.visit(ast as Node, new Map());
-  if (cost > POLICY_LIMITS.comprehensionCost) {
-    analyzer.problems.push({
-      message: `too expensive: its comprehensions may run ~${cost} iterations (limit ${POLICY_LIMITS.comprehensionCost})`,
-      start: (ast as Node).start,
-      limit: true,
-    });
-  }
+  const { cost } = analyzer.visit(ast as Node, new Map());
   return { reads: [...analyzer.reads.values()], problems: analyzer.problems, cost };
 }
 
@@ -59,66 +52,96 @@ class RuleAnalyzer {
 
   constructor(private readonly refs: Readonly<Record<string, RefValue>>) {}
 
-  /** Records what `node` reads and returns its estimated cost. */
-  visit(node: Node, scope: Scope, inHas = false): number {
+  /** Records what `node` reads and returns its worst-case cost and size. */
+  visit(node: Node, scope: Scope, inHas = false): Estimate {
     const path = this.pathOf(node, scope);
     if (path !== undefined) {
       this.record(path, node, inHas);
-      return 1;
+      return { cost: 1, size: this.sizeOfPath(path) };
     }
     switch (node.op) {
+      case 'value':
+        return { cost: 1, size: literalSize(node.args) };
+      case 'id':
+        return { cost: 1, size: scope.get(node.args as string)?.size ?? 1 };
       case 'rcall':
         return this.visitMethodCall(node, scope);
       case 'call':
         return this.visitCall(node, scope);
+      case 'list':
+      case 'map':
+        return sumEstimates(childrenOf(node).map((child) => this.visit(child, scope)));
+      case '?:': {
+        const [test, yes, no] = (node.args as Node[]).map((child) => this.visit(child, scope)) as [Estimate, Estimate, Estimate];
+        return { cost: 1 + test.cost + yes.cost + no.cost, size: Math.max(yes.size, no.size) };
+      }
+      case '.':
+      case '.?': {
+        const base = this.visit((node.args as [Node])[0], scope);
+        return { cost: base.cost + 1, size: base.size };
+      }
       case '==':
       case '!=':
         this.checkWordComparison(node, scope);
         break;
       case 'in':
-        // A membership test is a native scan, far cheaper per item than a comprehension step.
         this.checkWordMembership(node, scope);
-        return this.visitChildren(node, scope) + Math.ceil(this.bound((node.args as Node[])[1]!, scope) / IN_ITEMS_PER_STEP);
+        break;
     }
-    return this.visitChildren(node, scope);
+    const children = childrenOf(node).map((child) => this.visit(child, scope));
+    if (children.length === 2) return binaryEstimate(node.op, children[0]!, children[1]!);
+    return { cost: 1 + children.reduce((sum, c) => sum + c.cost, 0), size: 1 };
   }
 
-  private visitChildren(node: Node, scope: Scope): number {
-    let cost = 1;
-    for (const child of childrenOf(node)) cost += this.visit(child, scope);
-    return cost;
-  }
-
-  private visitMethodCall(node: Node, scope: Scope): number {
+  private visitMethodCall(node: Node, scope: Scope): Estimate {
     const [name, receiver, args] = node.args as [string, Node, Node[]];
     if (name === 'matches') this.problem('regular expressions (matches) are not allowed in policies', node);
     const iterVar = args[0];
-    if (COMPREHENSIONS.has(name) && iterVar?.op === 'id') {
-      const rangePath = this.pathOf(receiver, scope);
-      if (rangePath !== undefined) this.checkRefPath(rangePath, receiver);
-      const rangeCost = rangePath !== undefined ? 1 : this.visit(receiver, scope);
-      const inner = new Map(scope).set(iterVar.args as string, rangePath ? extend(rangePath, EACH) : null);
-      let bodyCost = 0;
-      for (const arg of args.slice(1)) bodyCost += this.visit(arg, inner);
-      return rangeCost + this.bound(receiver, scope) * (1 + bodyCost);
-    }
+    if (COMPREHENSIONS.has(name) && iterVar?.op === 'id') return this.visitComprehension(name, receiver, args, scope);
     const bindVar = args[0];
     if (name === 'bind' && isCelNamespace(receiver, scope) && bindVar?.op === 'id' && args.length === 3) {
       const initPath = this.pathOf(args[1]!, scope);
       if (initPath !== undefined) this.checkRefPath(initPath, args[1]!);
-      const initCost = initPath !== undefined ? 1 : this.visit(args[1]!, scope);
-      return initCost + this.visit(args[2]!, new Map(scope).set(bindVar.args as string, initPath ?? null));
+      const init = initPath !== undefined ? { cost: 1, size: this.sizeOfPath(initPath) } : this.visit(args[1]!, scope);
+      const body = this.visit(args[2]!, new Map(scope).set(bindVar.args as string, { path: initPath ?? null, size: init.size }));
+      return { cost: init.cost + body.cost, size: body.size };
     }
-    return this.visitChildren(node, scope);
+    return callEstimate(name, [receiver, ...args].map((arg) => this.visit(arg, scope)));
   }
 
-  private visitCall(node: Node, scope: Scope): number {
+  /** `range.all(x, body)` and friends: the body's cost once per item the range can hold. */
+  private visitComprehension(name: string, receiver: Node, args: Node[], scope: Scope): Estimate {
+    const rangePath = this.pathOf(receiver, scope);
+    if (rangePath !== undefined) this.checkRefPath(rangePath, receiver);
+    const range = rangePath !== undefined ? { cost: 1, size: this.sizeOfPath(rangePath) } : this.visit(receiver, scope);
+    const items = this.bound(receiver, scope, range.size);
+    const item: Binding = rangePath ? { path: extend(rangePath, EACH), size: this.sizeOfPath(extend(rangePath, EACH)) } : { path: null, size: range.size };
+    const inner = new Map(scope).set((args[0] as Node).args as string, item);
+    const body = args.slice(1).map((arg) => this.visit(arg, inner));
+    const bodyCost = body.reduce((sum, b) => sum + b.cost, 0);
+    const cost = range.cost + items * (1 + bodyCost);
+    if (name === 'map') return { cost, size: 1 + items * (body[body.length - 1]?.size ?? 1) };
+    if (name === 'filter') return { cost, size: range.size };
+    return { cost, size: 1 };
+  }
+
+  private visitCall(node: Node, scope: Scope): Estimate {
     const [name, args] = node.args as [string, Node[]];
-    if (name === 'has' && args.length === 1) return this.visit(args[0]!, scope, true);
+    if (name === 'has' && args.length === 1) return { cost: this.visit(args[0]!, scope, true).cost, size: 1 };
     if (name === 'matches') this.problem('regular expressions (matches) are not allowed in policies', node);
     if (name === 'tcbAtLeast' && args[1] !== undefined) this.checkTcbMinimum(args[1], scope);
     if (name === 'versionAtLeast') for (const arg of args) this.checkVersionLiteral(arg, scope);
-    return this.visitChildren(node, scope);
+    return callEstimate(name, args.map((arg) => this.visit(arg, scope)));
+  }
+
+  /** The worst-case size of the value at a claim or reference path. */
+  private sizeOfPath(path: Path): number {
+    if (path.segments.some((s) => s.kind === 'size')) return 1;
+    if (path.root === 'refs') {
+      const resolved = resolveRefs(this.refs, path.segments);
+      return typeof resolved === 'string' ? 1 : Math.max(1, ...resolved.map(refValueSize));
+    }
+    return claimTypeSize(claimTypeAt(claimSegments(path) ?? []));
   }
 
   /** The path a node denotes (`cpu.reportedTcb.snp`, `g.arch` inside `gpus.all(g, ...)`), if it is one. */
@@ -126,7 +149,7 @@ class RuleAnalyzer {
     switch (node.op) {
       case 'id': {
         const name = node.args as string;
-        if (scope.has(name)) return scope.get(name) ?? undefined;
+        if (scope.has(name)) return scope.get(name)?.path ?? undefined;
         return ROOTS.includes(name) ? { root: name as PathRoot, segments: [] } : undefined;
       }
       case '.': {
@@ -257,12 +280,12 @@ class RuleAnalyzer {
     }
   }
 
-  /** An upper bound on the items a comprehension over `node` iterates. */
-  private bound(node: Node, scope: Scope): number {
+  /** An upper bound on the items a comprehension over `node` iterates (`size`: the range's own estimate). */
+  private bound(node: Node, scope: Scope, size: number): number {
     const path = this.pathOf(node, scope);
     if (path?.root === 'refs') {
       const resolved = resolveRefs(this.refs, path.segments);
-      if (typeof resolved === 'string') return UNKNOWN_BOUND;
+      if (typeof resolved === 'string') return size;
       return Math.max(0, ...resolved.map((v) => (typeof v === 'object' ? Object.keys(v).length : 1)));
     }
     if (path !== undefined) {
@@ -270,11 +293,7 @@ class RuleAnalyzer {
       return type?.kind === 'list' || type?.kind === 'map' ? type.maxItems : 1;
     }
     if (node.op === 'list') return (node.args as Node[]).length;
-    if (node.op === 'rcall') {
-      const [name, receiver] = node.args as [string, Node];
-      if (COMPREHENSIONS.has(name)) return this.bound(receiver, scope);
-    }
-    return UNKNOWN_BOUND;
+    return size;
   }
 
   private problem(message: string, node: Node): void {

@@ -10,11 +10,14 @@ import { validatePolicyDocument, type PolicyDocument, type PolicyRule, type RefV
 import { PolicyError, positionOf, type PolicyErrorCode, type PolicyProblem } from './policy-error.js';
 import { celRefTypeName, refTypeOf, toCelRef } from './refs.js';
 import { LruMemo } from '../evidence/memo.js';
+import { POLICY_LIMITS } from './document-schema.js';
 
 export interface CompiledRule {
   readonly name: string;
   readonly expr: string;
   readonly description?: string;
+  /** Worst-case evaluation cost (cost.ts). */
+  readonly cost: number;
   /** The claim and reference paths the rule reads, reported with every evaluation. */
   readonly reads: readonly ReadPath[];
   /** The parsed, type-checked expression (cel-js); call with the CEL context. */
@@ -26,13 +29,21 @@ export interface CompiledPolicy {
   readonly document: PolicyDocument;
   readonly rules: readonly CompiledRule[];
   readonly refs: Readonly<Record<string, RefValue>>;
+  /** Worst-case evaluation cost of all rules together (cost.ts). */
+  readonly cost: number;
+}
+
+export interface CompileOptions {
+  /** Refuse a policy whose estimated worst-case cost is above this (default POLICY_LIMITS.policyCost). */
+  readonly maxCost?: number;
 }
 
 /**
  * Validates a policy document (parsed YAML/JSON) and compiles it. Throws PolicyError listing every
- * problem: ERR_POLICY_INVALID (shape, limits), ERR_POLICY_SYNTAX, ERR_POLICY_TYPE (with rule and position).
+ * problem: ERR_POLICY_INVALID (shape, limits), ERR_POLICY_SYNTAX, ERR_POLICY_TYPE (with rule and
+ * position), ERR_POLICY_TOO_COSTLY (its worst-case cost estimate is above `maxCost`).
  */
-export function compilePolicy(value: unknown): CompiledPolicy {
+export function compilePolicy(value: unknown, options: CompileOptions = {}): CompiledPolicy {
   const document = validatePolicyDocument(value);
   const env = policyEnvironment(document.refs);
   const rules: CompiledRule[] = [];
@@ -43,7 +54,28 @@ export function compilePolicy(value: unknown): CompiledPolicy {
     else rules.push(compiled as CompiledRule);
   });
   if (problems.length > 0) throw new PolicyError(problems);
-  return Object.freeze({ name: document.name, document, rules: Object.freeze(rules), refs: document.refs });
+  const cost = rules.reduce((sum, r) => sum + r.cost, 0);
+  const maxCost = options.maxCost ?? POLICY_LIMITS.policyCost;
+  if (cost > maxCost) throw new PolicyError([tooCostly(document, rules, cost, maxCost)]);
+  return Object.freeze({ name: document.name, document, rules: Object.freeze(rules), refs: document.refs, cost });
+}
+
+/** The refusal of a policy over its cost limit, pointing at its most expensive rule. */
+function tooCostly(document: PolicyDocument, rules: readonly CompiledRule[], cost: number, limit: number): PolicyProblem {
+  const worst = rules.reduce((a, b) => (b.cost > a.cost ? b : a));
+  const index = document.rules.findIndex((r) => r.name === worst.name);
+  return {
+    code: 'ERR_POLICY_TOO_COSTLY',
+    path: `/rules/${index}/expr`,
+    rule: worst.name,
+    message: `too costly: evaluating the policy may take ~${formatCost(cost)} steps (limit ${formatCost(limit)}); this rule alone ~${formatCost(worst.cost)}`,
+    estimate: cost,
+    limit,
+  };
+}
+
+function formatCost(n: number): string {
+  return n >= 1e15 ? n.toExponential(1) : String(Math.round(n));
 }
 
 /** Compiled policies by content, so a policy loaded again (another request, another version) is not recompiled. */
@@ -107,13 +139,12 @@ function compileRule(
     return [at('ERR_POLICY_TYPE', `a rule must evaluate to bool, this one evaluates to ${checked.type}`, 0)];
   }
   const analysis = analyzeRule(parsed.ast, refs);
-  if (analysis.problems.length > 0) {
-    return analysis.problems.map((p) => at(p.limit ? 'ERR_POLICY_INVALID' : 'ERR_POLICY_TYPE', p.message, p.start));
-  }
+  if (analysis.problems.length > 0) return analysis.problems.map((p) => at('ERR_POLICY_TYPE', p.message, p.start));
   return {
     name: rule.name,
     expr: rule.expr,
     ...(rule.description !== undefined ? { description: rule.description } : {}),
+    cost: analysis.cost,
     reads: analysis.reads,
     run: parsed,
   };

@@ -23,8 +23,11 @@ export const POLICY_LIMITS = {
   /** CEL parse limits, per rule expression. */
   astNodes: 1000,
   astDepth: 32,
-  /** Estimated iterations of comprehensions (all/exists/map/filter) per rule, see analyze.ts. */
-  comprehensionCost: 100_000,
+  /**
+   * Default limit of a policy's estimated worst-case evaluation cost, all rules together (cost.ts);
+   * KEYWARD_POLICY_MAX_COST overrides it.
+   */
+  policyCost: 1_000_000,
 } as const;
 
 /**

@@ -15,6 +15,9 @@ export interface PolicyProblem {
   readonly offset?: number;
   readonly line?: number;
   readonly column?: number;
+  /** ERR_POLICY_TOO_COSTLY: the estimated worst-case cost and the limit it is above. */
+  readonly estimate?: number;
+  readonly limit?: number;
 }
 
 /** A policy document was refused; `problems` lists every problem found (the first one sets `code`). */

@@ -45,6 +45,7 @@ export async function startTestKeyward(
     KEYWARD_LOG_LEVEL: 'debug',
     // Tests send far more requests from one address than a workload would; rate-limit tests turn it on.
     KEYWARD_RATE_LIMIT: '0',
+    KEYWARD_FAILED_ATTEMPT_LIMIT: '0',
     ...opts.env,
   });
   const db = opts.db ?? (await createTestDatabase(kind));

@@ -1,15 +1,19 @@
 // KEK rotation reseals everything sealed under the old KEK — key versions, attestation-token signing keys
 // and BYOK import keys — so a keyward started with only the new KEK (the old one deleted) works fully.
 import { describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactEncrypt, importJWK, type JWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { DB_KINDS, createTestDatabase } from '../helpers/db.js';
 import { startTestKeyward } from '../helpers/keyward.js';
+import { run } from '../helpers/process.js';
 import { openFileKek } from '../../src/keys/kek-file.js';
 import { rotateKek, kekStatus } from '../../src/broker/kek-admin.js';
 import { systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { kekOpenerFor } from '../../src/service.js';
 
 describe.each(DB_KINDS)('KEK rotation on %s', (kind) => {
   it('reseals key versions, signing keys and import keys; the old KEK can then be deleted', async () => {
@@ -35,7 +39,8 @@ describe.each(DB_KINDS)('KEK rotation on %s', (kind) => {
     await first.keyward.close();
     rmSync(oldKekPath);
 
-    const second = await startTestKeyward(kind, { db, env: { KEYWARD_KEK: `file:${newKekPath}` } });
+    const targetPath = join(first.dataDir, 'kek-target');
+    const second = await startTestKeyward(kind, { db, env: { KEYWARD_KEK: `file:${newKekPath}`, KEYWARD_KEK_TARGETS: `offsite=file:${targetPath}` } });
     try {
       expect((await second.request('POST', `/v1/keys/${key.id}/datakey`)).json().version).toBe(2);
       expect(await second.keyward.attestationTokens.verify(token)).toMatchObject({ probe: true });
@@ -49,12 +54,52 @@ describe.each(DB_KINDS)('KEK rotation on %s', (kind) => {
       const kekList = (await second.request('GET', '/v1/kek')).json().items;
       expect(kekList.filter((k: { state: string }) => k.state === 'active')).toHaveLength(1);
       expect((await second.request('POST', `/v1/keys/${key.id}/datakey`)).statusCode).toBe(200);
-      const bad = await second.request('POST', '/v1/kek/rotate', { body: { to: 'vault:nope' } });
-      expect(bad.statusCode).toBe(400);
-      expect(bad.json().code).toBe('ERR_REQUEST_INVALID');
+      // Only configured targets, by name: a URI in the request is refused before anything is loaded.
+      const evil = await second.request('POST', '/v1/kek/rotate', { body: { to: `pkcs11:${join(first.dataDir, 'evil.so')}?token=t&label=l&pin-env=HOME` } });
+      expect(evil.statusCode).toBe(400);
+      expect(evil.json().code).toBe('ERR_REQUEST_INVALID');
+      const unknown = await second.request('POST', '/v1/kek/rotate', { body: { target: 'nope' } });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json().code).toBe('ERR_KEK_TARGET_UNKNOWN');
+      expect((await second.request('GET', '/v1/kek')).json().targets).toEqual([{ name: 'offsite', uri: `file:${targetPath}` }]);
+      const toTarget = await second.request('POST', '/v1/kek/rotate', { body: { target: 'offsite' } });
+      expect(toTarget.statusCode, toTarget.body).toBe(200);
+      expect(toTarget.json()).toMatchObject({ resumed: false, resealed: 5 });
+      expect(statSync(targetPath).mode & 0o777).toBe(0o600);
+      const again = await second.request('POST', '/v1/kek/rotate', { body: { target: 'offsite' } });
+      expect(again.statusCode).toBe(409);
+      expect(again.json().code).toBe('ERR_KEK_TARGET_ACTIVE');
+      expect((await second.request('POST', `/v1/keys/${key.id}/datakey`)).statusCode).toBe(200);
     } finally {
       await second.keyward.close();
       await db.drop();
+    }
+  }, 60_000);
+});
+
+describe('KEKs named in the database', () => {
+  it('open only in PKCS#11 modules the configuration names, with a KEYWARD_KEK_PIN_ variable', async () => {
+    const open = kekOpenerFor(loadConfig({ KEYWARD_KEK: 'pkcs11:/tmp/configured.so?token=t&label=l&pin-env=KEYWARD_KEK_PIN_X', KEYWARD_KEK_PIN_X: '1234' }));
+    await expect(open('pkcs11:/tmp/not-configured.so?token=t&label=l&pin-env=KEYWARD_KEK_PIN_X')).rejects.toMatchObject({ code: 'ERR_KEK_CONFIG_INVALID' });
+    await expect(open('pkcs11:/tmp/configured.so?token=t&label=other&pin-env=HOME')).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+  });
+});
+
+describe('keyward kek rotate', () => {
+  it('rotates only to a configured target by name; a URI is a usage error, an unknown name ERR_KEK_TARGET_UNKNOWN', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'keyward-kek-cli-'));
+    try {
+      const env = { KEYWARD_DATA_DIR: dataDir, KEYWARD_KEK_TARGETS: `next=file:${join(dataDir, 'kek-next')}` };
+      expect((await run(['kek', 'rotate', '--to', `file:${join(dataDir, 'elsewhere')}`], env)).code).toBe(2);
+      const unknown = await run(['kek', 'rotate', '--target', 'elsewhere'], env);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('ERR_KEK_TARGET_UNKNOWN');
+      const rotated = await run(['kek', 'rotate', '--target', 'next', '--json'], env);
+      expect(rotated.code, rotated.stderr).toBe(0);
+      expect(JSON.parse(rotated.stdout)).toMatchObject({ resumed: false });
+      expect(statSync(join(dataDir, 'kek-next')).isFile()).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

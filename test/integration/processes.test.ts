@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../../src/store/database.js';
 import { openKek } from '../../src/keys/kek.js';
 import { openMaterial } from '../../src/keys/envelope.js';
 import { initKeks } from '../../src/broker/kek-admin.js';
-import { kekConfigFor, openKekByUri } from '../../src/service.js';
+import { kekConfigFor, kekOpenerFor } from '../../src/service.js';
 import { systemClock } from '../../src/clock.js';
 import { createPostgresSchema, type DbKind, DB_KINDS } from '../helpers/db.js';
 import { POSTGRES, titleNeeding } from '../helpers/requirements.js';
@@ -46,7 +46,7 @@ async function readAllVersions(env: Record<string, string>): Promise<Map<string,
   const config = loadConfig(env);
   const database = await openFor(env);
   try {
-    const ring = await initKeks(database.db, await openKek(kekConfigFor(config.kek, false)), openKekByUri, systemClock, silentLog);
+    const ring = await initKeks(database.db, await openKek(kekConfigFor(config.kek, false)), kekOpenerFor(config), systemClock, silentLog);
     const rows = await database.db.selectFrom('keyVersions').selectAll().orderBy('keyId').orderBy('version').execute();
     const byKey = new Map<string, number[]>();
     for (const v of rows) {

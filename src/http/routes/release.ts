@@ -1,15 +1,18 @@
 // Workload routes (docs/design.md "Release protocol"): challenge, attest, release, and the token JWKS.
 // No API token here: the workload proves itself with evidence, then with the attestation token.
 import type { FastifyRequest } from 'fastify';
-import { RequestError } from '../../errors.js';
-import type { ReleaseService, AttestRequest } from '../../broker/release.js';
+import { KeywardError, RequestError } from '../../errors.js';
+import type { AttestedCaller, ReleaseService, AttestRequest } from '../../broker/release.js';
 import type { AttestationTokens } from '../../broker/attestation-tokens.js';
 import type { RateLimiter } from '../../broker/rate-limit.js';
 import type { RouteRegistrar } from '../app.js';
 
 export interface ReleaseLimits {
   readonly perClient: RateLimiter;
+  /** Releases of one key: charged only once the caller's attestation token verified. */
   readonly perKey: RateLimiter;
+  /** Releases refused for a missing or bad attestation token, per client address. */
+  readonly failuresPerClient: RateLimiter;
 }
 
 function bearer(request: FastifyRequest): string {
@@ -32,11 +35,20 @@ export function registerReleaseRoutes(r: RouteRegistrar, release: ReleaseService
   });
 
   r.route('releaseKey', 'public', async (request) => {
-    const token = bearer(request);
+    // Why this order: a key's release budget is spent only by callers holding a valid attestation token,
+    // so garbage tokens cannot exhaust it; they spend their own address's budget of failures instead.
+    limits.failuresPerClient.check(request.ip);
+    let caller: AttestedCaller;
+    try {
+      caller = await release.verifyCaller(bearer(request));
+    } catch (err) {
+      if (err instanceof KeywardError && err.code.startsWith('ERR_ATTEST_TOKEN_')) limits.failuresPerClient.charge(request.ip);
+      throw err;
+    }
     const keyId = (request.params as { id: string }).id;
     limits.perKey.take(keyId);
     const body = (request.body ?? {}) as { version?: number; wrappedDataKey?: string };
-    return release.release(token, keyId, body, String(request.id));
+    return release.release(caller, keyId, body, String(request.id));
   });
 
   r.route('jwks', 'public', async (_request, reply) => {

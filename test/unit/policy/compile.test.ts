@@ -173,8 +173,10 @@ describe('compilePolicy limits', () => {
       compilePolicy(doc);
       expect.unreachable();
     } catch (err) {
-      expect((err as PolicyError).code).toBe('ERR_POLICY_INVALID');
-      expect((err as PolicyError).problems[0]!.message).toMatch(/^too expensive: .* \(limit 100000\)$/);
+      expect((err as PolicyError).code).toBe('ERR_POLICY_TOO_COSTLY');
+      expect((err as PolicyError).status).toBe(422);
+      expect((err as PolicyError).problems[0]).toMatchObject({ rule: 'r', path: '/rules/0/expr', limit: POLICY_LIMITS.policyCost });
+      expect((err as PolicyError).problems[0]!.estimate).toBeGreaterThan(1_000_000);
     }
     // One level over the same list, or two levels over the GPUs, is fine.
     expect(() => compilePolicy({ ...doc, rules: [{ name: 'r', expr: 'refs.big.exists(b, b == cpu.measurement)' }] })).not.toThrow();
