@@ -99,9 +99,10 @@ func (r *policyResource) Configure(_ context.Context, req resource.ConfigureRequ
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// document is the API body for the model; ok is false when a value is not known yet.
+// document is the API body for the model; ok is false when a value is not known yet. An unknown
+// tenant is an unset one (the attribute is computed when not configured): it is not sent.
 func (m *policyModel) document(ctx context.Context, diags *diag.Diagnostics) (doc client.PolicyDocument, ok bool) {
-	if m.Name.IsUnknown() || m.Description.IsUnknown() || m.Tenant.IsUnknown() || m.Refs.IsUnknown() {
+	if m.Name.IsUnknown() || m.Description.IsUnknown() || m.Refs.IsUnknown() {
 		return doc, false
 	}
 	doc = client.PolicyDocument{Tenant: m.Tenant.ValueString(), Name: m.Name.ValueString(), Description: m.Description.ValueString(), Rules: []client.Rule{}}
