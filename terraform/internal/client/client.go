@@ -23,7 +23,8 @@ type Client struct {
 	http    *http.Client
 	// ApprovalTimeout is how long a change that needs approvals is waited for.
 	ApprovalTimeout time.Duration
-	// ApprovalPollInterval is how often a pending approval is polled.
+	// ApprovalPollInterval is the longest pause between two polls of a pending approval (the first
+	// polls come sooner: 250 ms, doubling up to this).
 	ApprovalPollInterval time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
@@ -43,7 +44,7 @@ func New(address, token string) (*Client, error) {
 		token:                token,
 		http:                 &http.Client{Timeout: 60 * time.Second},
 		ApprovalTimeout:      10 * time.Minute,
-		ApprovalPollInterval: 2 * time.Second,
+		ApprovalPollInterval: 5 * time.Second,
 		UserAgent:            "terraform-provider-keyward",
 	}, nil
 }
@@ -121,7 +122,7 @@ func IsCode(err error, code string) bool {
 // IsNotFound reports whether err is a 404 about the resource (not about a missing route).
 func IsNotFound(err error) bool {
 	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.Code != "ERR_ROUTE_NOT_FOUND"
+	return errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.Code != "" && apiErr.Code != "ERR_ROUTE_NOT_FOUND"
 }
 
 // IsMissingRoute reports whether the server does not know the route at all (an older keyward).
@@ -256,8 +257,8 @@ func decodeProblem(method, path string, status int, raw []byte) *APIError {
 // WaitApproval polls GET /v1/approvals/{id} until the change is applied, refused, or ApprovalTimeout
 // passes.
 func (c *Client) WaitApproval(ctx context.Context, a Approval) error {
-	start := time.Now()
-	deadline := start.Add(c.ApprovalTimeout)
+	deadline := time.Now().Add(c.ApprovalTimeout)
+	pause := 250 * time.Millisecond
 	for {
 		switch a.State {
 		case "approved", "applied", "executed", "done":
@@ -269,7 +270,8 @@ func (c *Client) WaitApproval(ctx context.Context, a Approval) error {
 		if !time.Now().Before(deadline) {
 			return &ApprovalError{Approval: a, BaseURL: c.baseURL, Waited: c.ApprovalTimeout, TimedOut: true}
 		}
-		wait := min(c.ApprovalPollInterval, time.Until(deadline))
+		wait := min(pause, c.ApprovalPollInterval, time.Until(deadline))
+		pause *= 2
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for approval %s: %w (approve it in the console at %s/console/, `keyward approval show %s`)", a.ID, ctx.Err(), c.baseURL, a.ID)

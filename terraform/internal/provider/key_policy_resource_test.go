@@ -1,7 +1,13 @@
 package provider
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -116,5 +122,79 @@ resource "keyward_key" "llama" {
 				},
 			},
 		},
+	})
+}
+
+// fakeQuorumKeys serves one key whose (re)binding needs approvals: PUT /v1/keys/k1/policy answers 202
+// with a pending approval, applied after `approveAfter` polls (never when negative).
+func fakeQuorumKeys(t *testing.T, approveAfter int) string {
+	var mu sync.Mutex
+	var bound any
+	var pendingPolicy any
+	polls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		approval := func(state string) map[string]any {
+			return map[string]any{"id": "ap-7", "operation": "key.bind-policy", "digest": strings.Repeat("cd", 32), "required": 2, "approvedBy": []string{}, "state": state, "expiresAt": "2030-01-01T00:00:00.000Z"}
+		}
+		switch {
+		case r.Method == "GET" && r.URL.Path == "/v1/keys/k1":
+			writeJSON(w, 200, map[string]any{"id": "k1", "name": "k", "kind": "model", "state": "active", "policyId": bound})
+		case r.Method == "PUT" && r.URL.Path == "/v1/keys/k1/policy":
+			var body map[string]any
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			pendingPolicy, polls = body["policyId"], 0
+			writeJSON(w, 202, map[string]any{"approval": approval("pending")})
+		case r.Method == "GET" && r.URL.Path == "/v1/approvals/ap-7":
+			polls++
+			if approveAfter >= 0 && polls > approveAfter {
+				bound = pendingPolicy
+				writeJSON(w, 200, map[string]any{"approval": approval("applied")})
+				return
+			}
+			writeJSON(w, 200, map[string]any{"approval": approval("pending")})
+		default:
+			problem(w, 404, "ERR_ROUTE_NOT_FOUND", "No route.")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+const quorumBinding = `
+provider "keyward" {
+  address          = %q
+  token            = "fake-token"
+  approval_timeout = %q
+}
+
+resource "keyward_key_policy" "llama" {
+  key_id    = "k1"
+  policy_id = "p1"
+}
+`
+
+func TestUnitKeyPolicy_waitsForApprovals(t *testing.T) {
+	requireTerraform(t)
+	url := fakeQuorumKeys(t, 2)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(quorumBinding, url, "1m"),
+			Check:  resource.TestCheckResourceAttr("keyward_key_policy.llama", "policy_id", "p1"),
+		}},
+	})
+}
+
+func TestUnitKeyPolicy_failsNamingTheApprovalWhenNotApprovedInTime(t *testing.T) {
+	requireTerraform(t)
+	url := fakeQuorumKeys(t, -1)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      fmt.Sprintf(quorumBinding, url, "1s"),
+			ExpectError: regexp.MustCompile(`(?s)keyward did not bind the key to the policy: approval ap-7 is still pending.*needs approval ap-7.*keyward approval show ap-7`),
+		}},
 	})
 }
