@@ -145,6 +145,9 @@ function readVersion(): string {
   return pkg.version;
 }
 
+/** Commands whose own --help says more than their USAGE lines (it starts with those lines' form). */
+const DETAILED_HELP = new Set(['verify']);
+
 function wantsHelp(args: readonly string[]): boolean {
   return args.includes('--help') || args.includes('-h');
 }
@@ -160,12 +163,13 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return name ? 0 : 2;
   }
   if (name === 'help') return main([rest[0] ?? '', '--help'], io);
+  if (DETAILED_HELP.has(name) && wantsHelp(rest)) rest.splice(0, rest.length, '--help');
   const load = COMMANDS[name];
   if (!load) {
     io.err(`keyward: unknown command "${name}"\nrun 'keyward --help' for the list of commands\n`);
     return 2;
   }
-  if (wantsHelp(rest)) {
+  if (wantsHelp(rest) && !DETAILED_HELP.has(name)) {
     io.out(commandUsage(name));
     return 0;
   }
