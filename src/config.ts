@@ -1,5 +1,6 @@
 // keyward's configuration, read from the environment (README.md "Configuration"): the only reader of
 // process.env.
+import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { ServiceError } from './errors.js';
 
@@ -199,6 +200,29 @@ export interface AgentSettings {
 /** Reads the workload commands' settings; unlike loadConfig it ignores (and never fails on) server settings. */
 export function loadAgentSettings(env: Env = process.env): AgentSettings {
   return { dataDir: resolve(env['KEYWARD_DATA_DIR'] || '.keyward'), token: env['KEYWARD_TOKEN'] || undefined };
+}
+
+/** keyward's default address for the admin commands (`keyward serve`'s default listen address). */
+export const DEFAULT_ADDRESS = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+
+/** What the admin commands (`keyward login`, `key`, `policy`, ...) read from the environment. */
+export interface AdminSettings {
+  /** KEYWARD_ADDR (default http://127.0.0.1:8750): the server. */
+  readonly address: string;
+  /** KEYWARD_TOKEN: an API token; when set it overrides the one `keyward login` stored (as VAULT_TOKEN does). */
+  readonly token: string | undefined;
+  /** $XDG_CONFIG_HOME/keyward/credentials.json (default ~/.config/keyward/credentials.json). */
+  readonly credentialsFile: string;
+}
+
+/** Reads the admin commands' settings; like loadAgentSettings it ignores the server's settings. */
+export function loadAdminSettings(env: Env = process.env): AdminSettings {
+  const configHome = env['XDG_CONFIG_HOME'] || join(env['HOME'] || homedir(), '.config');
+  return {
+    address: env['KEYWARD_ADDR'] || DEFAULT_ADDRESS,
+    token: env['KEYWARD_TOKEN'] || undefined,
+    credentialsFile: join(resolve(configHome), 'keyward', 'credentials.json'),
+  };
 }
 
 /** Variables holding keyward secrets: never handed to commands the agent runs. */

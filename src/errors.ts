@@ -215,6 +215,10 @@ export const ERROR_STATUS = {
   ERR_CLIENT_JWE_INVALID: 502,
   ERR_CLI_OUTPUT_UNWRITABLE: 400,
   ERR_CLI_OUTPUT_EXISTS: 409,
+  // admin commands: no token in KEYWARD_TOKEN nor stored by `keyward login` for this server
+  ERR_CLI_NOT_LOGGED_IN: 401,
+  // `keyward audit verify FILE`: the exported log's hash chain does not hold
+  ERR_CLI_AUDIT_BROKEN: 422,
 
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,

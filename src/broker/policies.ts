@@ -67,6 +67,15 @@ export class Policies {
     return compilePolicy(document, { maxCost: this.limits.maxCost });
   }
 
+  /**
+   * Type-checks a document exactly as create would, without saving anything (plan-time checks by
+   * Terraform and the console's editor): the same PolicyError, or { valid: true }.
+   */
+  validate(input: PolicySubmission): { valid: true } {
+    this.compile(readSubmission(input).document);
+    return { valid: true };
+  }
+
   async create(ctx: RequestContext, input: PolicySubmission): Promise<PolicyInfo> {
     const { document, source } = readSubmission(input);
     const compiled = this.compile(document);

@@ -1,5 +1,5 @@
-// The `keyward` command line (README.md "Command line"): serve, migrate, kek rotate|status, verify, and the
-// workload-side commands. Exit codes: 0 success, 1 failure, 2 usage error.
+// The `keyward` command line (README.md "Command line"): serve, migrate, kek rotate|status, verify, the
+// admin commands and the workload-side commands. Exit codes: 0 success, 1 failure, 2 usage error.
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Writable } from 'node:stream';
@@ -43,6 +43,39 @@ commands:
                             print simulated evidence bound to BIND_HEX as the JSON POST /v1/attest
                             takes (an evidence command for the Python SDK and other clients)
 
+admin side (server KEYWARD_ADDR, default http://127.0.0.1:8750; token KEYWARD_TOKEN or 'keyward login';
+--json prints the server's JSON exactly):
+  login                     check an API token (prompted, or read from stdin) and store it for KEYWARD_ADDR
+                            in $XDG_CONFIG_HOME/keyward/credentials.json (0600); KEYWARD_TOKEN overrides it
+  status [--json]           the server's readiness and whether the token is valid
+  key create --name N --kind model|dataset|generic [--description D] [--tenant T] [--json]
+  key list [--kind K] [--state S] [--limit N] [--json]
+  key show|rotate|disable|enable ID [--json]
+  key schedule-destroy ID [--pending-days 7..30] [--json]
+                            keys: create, list, read, add a version, refuse or allow releases, destroy later
+  policy create --file FILE [--json]
+                            store a release policy (YAML or JSON); rules are type-checked when saved
+  policy list [--limit N] [--json]
+  policy show ID [--version N] [--json]
+  policy bind KEY_ID POLICY_ID|--none [--json]
+  policy evaluate ID --claims FILE|--evidence FILE [--version N] [--json]
+                            dry run: every rule's outcome and the values it read (exit 1 when denied)
+  token create --name N --role admin|owner|operator|auditor [--scope S]... [--expires-in 90d] [--json]
+  token list [--json]
+  token revoke ID [--json]
+                            API tokens for automation (the secret is printed once, at create)
+  approval list [--state pending|approved|rejected|expired] [--json]
+  approval show ID [--json]
+                            changes waiting for a quorum of owners; show recomputes the digest
+  audit list [--action A] [--target T] [--outcome O] [--after SEQ] [--limit N] [--all] [--json]
+  audit verify [FILE] [--json]
+                            the hash-chained audit log; verify asks the server, or checks an exported
+                            FILE (audit list --all --json) offline
+  tenant create NAME [--quorum N] [--json]
+  tenant list [--json]
+  tenant invite TENANT --name N --role owner|auditor [--json]
+                            tenants, and an enrolment code for a new member's passkey
+
 workload side (inside the TEE, or with --simulate for development):
   agent release --server URL --key ID [--out FILE|-] [--force] [--format raw|hex|base64]
                 [--wrapped-data-key W] [--key-version N] [EVIDENCE] [--timeout S] [--quiet]
@@ -62,7 +95,8 @@ workload side (inside the TEE, or with --simulate for development):
   help [COMMAND]            show this text, or one command's (also: keyward COMMAND --help)
   --version                 print keyward's version
 
-exit codes: 0 success, 1 failure (the error's ERR_* code is printed), 2 usage error
+exit codes: 0 success, 1 failure (the error's ERR_* code is printed; a denied evaluate, a broken audit
+chain), 2 usage error
 `;
 
 /** Parses options strictly; unknown flags and missing values are usage errors (exit 2). */
@@ -86,6 +120,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./agent.js')).agentCommand,
   seal: async () => (await import('./seal.js')).sealCommand,
   unseal: async () => (await import('./seal.js')).unsealCommand,
+  login: async () => (await import('./admin-login.js')).loginCommand,
+  status: async () => (await import('./admin-login.js')).statusCommand,
+  key: async () => (await import('./admin-keys.js')).keyCommand,
+  policy: async () => (await import('./admin-policies.js')).policyCommand,
+  token: async () => (await import('./admin-tokens.js')).tokenCommand,
+  approval: async () => (await import('./admin-approvals.js')).approvalCommand,
+  audit: async () => (await import('./admin-audit.js')).auditCommand,
+  tenant: async () => (await import('./admin-tenants.js')).tenantCommand,
 };
 
 /** The usage of one command: the lines of USAGE that belong to it (plus the EVIDENCE options it takes). */
@@ -107,6 +149,9 @@ function readVersion(): string {
   return pkg.version;
 }
 
+/** Commands whose own --help says more than their USAGE lines (it starts with those lines' form). */
+const DETAILED_HELP = new Set(['verify']);
+
 function wantsHelp(args: readonly string[]): boolean {
   return args.includes('--help') || args.includes('-h');
 }
@@ -122,12 +167,13 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return name ? 0 : 2;
   }
   if (name === 'help') return main([rest[0] ?? '', '--help'], io);
+  if (DETAILED_HELP.has(name) && wantsHelp(rest)) rest.splice(0, rest.length, '--help');
   const load = COMMANDS[name];
   if (!load) {
     io.err(`keyward: unknown command "${name}"\nrun 'keyward --help' for the list of commands\n`);
     return 2;
   }
-  if (wantsHelp(rest)) {
+  if (wantsHelp(rest) && !DETAILED_HELP.has(name)) {
     io.out(commandUsage(name));
     return 0;
   }

@@ -12,7 +12,8 @@ import { EVIDENCE_TYPES, type Collateral, type EvidenceType, type TrustAnchors }
 import { parseOptions, UsageError, type CliIo } from './main.js';
 import { summarizeVerdict } from './verify-summary.js';
 
-export const VERIFY_HELP = `usage: keyward verify --evidence FILE [--type TYPE] [--collateral PATH]... [--at RFC3339] [--nonce HEX] [--json]
+export const VERIFY_HELP = `usage:
+  verify --evidence FILE [--type TYPE] [--collateral PATH]... [--at RFC3339] [--nonce HEX] [--json]
 
 Verifies attestation evidence offline against the pinned vendor roots (and KEYWARD_EXTRA_ANCHORS, if set).
 

@@ -20,6 +20,8 @@ export function registerPolicyRoutes(r: RouteRegistrar, policies: Policies, rele
     return policy;
   });
 
+  r.route('validatePolicy', 'policies:read', async (request) => policies.validate(submission(request.body)));
+
   r.route('listPolicies', 'policies:read', async (request) => {
     const q = request.query as { limit: number; after?: string };
     return policies.list(q.limit, q.after);

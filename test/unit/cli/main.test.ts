@@ -18,7 +18,7 @@ describe('keyward CLI surface', () => {
     expect(io.outText()).toBe(`keyward ${pkg.version}\n`);
   });
 
-  it.each(['serve', 'migrate', 'kek', 'verify', 'dev', 'agent', 'seal', 'unseal'])('`keyward %s --help` prints that command alone and exits 0', async (name) => {
+  it.each(['serve', 'migrate', 'kek', 'verify', 'dev', 'agent', 'seal', 'unseal', 'login', 'status', 'key', 'policy', 'token', 'approval', 'audit', 'tenant'])('`keyward %s --help` prints that command alone and exits 0', async (name) => {
     const io = capture();
     expect(await main([name, '--help'], io)).toBe(0);
     const text = io.outText();

@@ -1,0 +1,1 @@
+terraform import keyward_tenant.model_owner model-owner

@@ -1,0 +1,4 @@
+resource "keyward_tenant" "model_owner" {
+  name   = "model-owner"
+  quorum = 2
+}
