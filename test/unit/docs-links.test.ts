@@ -17,7 +17,6 @@ const MAX_SCANNED_BYTES = 1 << 20;
  * Files another branch adds: a link to one is tolerated while the file is missing (and checked like any
  * other link once it exists). Remove an entry when its file lands.
  */
-const PENDING_FILES = new Set(['docs/threat-model.md']);
 
 function walk(dir: string, keep: (file: string) => boolean): string[] {
   const out: string[] = [];
@@ -130,7 +129,7 @@ export function linkProblems(from: string, text: string): string[] {
     const anchor = hash < 0 ? undefined : decodeURIComponent(target.slice(hash + 1));
     const file = path === '' ? from : relative(ROOT, resolve(ROOT, dirname(from), path)).split(sep).join('/');
     if (!existsSync(join(ROOT, file))) {
-      if (!PENDING_FILES.has(file)) problems.push(`${from}:${line}: link to a missing file: ${target}`);
+      problems.push(`${from}:${line}: link to a missing file: ${target}`);
       continue;
     }
     if (anchor !== undefined && file.endsWith('.md') && !headingsOf(file).anchors.has(anchor)) {
@@ -156,7 +155,7 @@ export function sectionProblems(from: string, text: string): string[] {
     const [, path, refs] = m as unknown as [string, string, string];
     const file = resolveMention(from, path);
     if (!file) {
-      if (!PENDING_FILES.has(path)) problems.push(`${from}: refers to ${path}, which does not exist`);
+      problems.push(`${from}: refers to ${path}, which does not exist`);
       continue;
     }
     for (const [, section] of refs.matchAll(/"([^"]+)"/g)) {
@@ -177,7 +176,7 @@ function mentionedFileProblems(from: string, comments: string): string[] {
   const problems: string[] = [];
   for (const m of comments.matchAll(/\b((?:docs|test\/vectors|policies)\/[\w./-]*\.(?:md|yaml|json))\b/g)) {
     const path = m[1] as string;
-    if (!existsSync(join(ROOT, path)) && !PENDING_FILES.has(path)) problems.push(`${from}: names ${path}, which does not exist`);
+    if (!existsSync(join(ROOT, path))) problems.push(`${from}: names ${path}, which does not exist`);
   }
   return problems;
 }
