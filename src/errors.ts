@@ -59,6 +59,8 @@ export const ERROR_STATUS = {
   ERR_EVIDENCE_BINDING_MISMATCH: 422,
   ERR_EVIDENCE_CLAIM_MISMATCH: 422,
   ERR_EVIDENCE_SET_INVALID: 400,
+  // one device (same identity certificate or UEID) sent twice in one attestation
+  ERR_EVIDENCE_DUPLICATE_DEVICE: 422,
   // certificate chains, CRLs and OCSP (any vendor)
   ERR_CHAIN_MALFORMED: 422,
   ERR_CHAIN_INCOMPLETE: 422,

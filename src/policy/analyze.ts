@@ -32,7 +32,7 @@ interface Node {
 
 type Scope = ReadonlyMap<string, Path | null>;
 
-const ROOTS: readonly string[] = ['cpu', 'gpus', 'refs'];
+const ROOTS: readonly string[] = ['cpu', 'gpus', 'gpuCount', 'refs'];
 const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 /** Iterations assumed for a list whose size nothing bounds. */
 const UNKNOWN_BOUND = 1024;

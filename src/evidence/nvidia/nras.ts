@@ -7,6 +7,8 @@ import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js'
 import type { NvidiaGpuClaims } from './claims.js';
 import { parseDetachedEat, sha256Hex, verifyNrasJwt, type NrasKey } from './nras-token.js';
 import { anchorClaim, evidenceDigest } from './verify-gpu.js';
+import { deviceIdFromUeid } from './device.js';
+import { refuseDuplicateDevices } from './topology.js';
 import type { JWTPayload } from 'jose';
 
 type NrasItem = Extract<EvidenceItem, { type: 'nvidia-nras' }>;
@@ -97,6 +99,9 @@ function deviceClaims(token: DeviceToken, nonce: string, anchor: AnchorClaim): N
   const driver = isSwitch ? '' : (str(p, 'x-nvidia-gpu-driver-version') ?? fail('ERR_NRAS_MALFORMED', `${token.name} has no driver version.`));
   const vbios = str(p, isSwitch ? 'x-nvidia-switch-bios-version' : 'x-nvidia-gpu-vbios-version') ?? fail('ERR_NRAS_MALFORMED', `${token.name} has no VBIOS version.`);
   const debug = p['dbgstat'] !== 'disabled';
+  // The UEID is the only device identity NRAS states: without it a repeated device could not be noticed.
+  const ueid = str(p, 'ueid') ?? '';
+  if (!/^\d{1,80}$/.test(ueid)) fail('ERR_NRAS_MALFORMED', `${token.name} has no decimal ueid.`);
   return {
     tee: 'nvidia-gpu',
     debug,
@@ -111,8 +116,8 @@ function deviceClaims(token: DeviceToken, nonce: string, anchor: AnchorClaim): N
     source: 'nras',
     ccMode: !debug && p['secboot'] === true,
     featureFlag: 'unreported',
-    ueid: str(p, 'ueid') ?? '',
-    deviceId: '',
+    ueid,
+    deviceId: deviceIdFromUeid(ueid),
     hwmodel,
   };
 }
@@ -139,6 +144,7 @@ export async function verifyNvidiaNrasEvidence(item: NrasItem, ctx: VerifyContex
   // The weakest key decides: one token signed under a simulator's root makes the whole result "extra".
   const anchor = anchorOf([overall, ...verified].map((t) => t.key).find((k) => k.extraAnchor) ?? overall.key);
   const devices = verified.map((d) => deviceClaims(d, nonce, anchor));
+  refuseDuplicateDevices(devices);
   let from = overall.key.validFromMs;
   let until = overall.key.validUntilMs;
   for (const t of [overall, ...verified]) {

@@ -1,5 +1,5 @@
 // The claims every verifier emits for real vectors agree with the policy claims schema
-// (src/policy/claims-schema.ts): no undeclared field, no value of another kind, no word outside a vocabulary.
+// (src/policy/claims-schema.ts, checked by claims-schema-gaps.ts): no undeclared field, no value of another kind, no word outside a vocabulary.
 // NRAS results list their devices in `devices`; the broker expands them (expandNvidiaClaims) before
 // policies see them, so the expanded claims are what must conform.
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import type { NvidiaGpuClaims } from '../../../src/evidence/nvidia/claims.js';
 import { expandNvidiaClaims } from '../../../src/evidence/nvidia/topology.js';
 import type { Collateral, EvidenceItem } from '../../../src/evidence/types.js';
 import { verifyEvidence } from '../../../src/evidence/verify.js';
-import { claimsSchemaGaps } from '../../../src/policy/claims-schema.js';
+import { claimsSchemaGaps } from '../../../src/policy/claims-schema-gaps.js';
 import { collateralSet, intelManifest, intelQuote } from '../../helpers/intel.js';
 import { readManifest, readVector, readVectorText } from '../../helpers/vectors.js';
 

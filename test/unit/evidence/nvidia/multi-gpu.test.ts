@@ -83,10 +83,17 @@ describe('the real Blackwell 8-GPU set (MPT)', () => {
     expect(await codeOf(() => verifyEvidenceSet([...bwItems.slice(0, 7), stranger], setCtx, bwBinding))).toBe('ERR_EVIDENCE_NONCE_MISMATCH');
   });
 
-  it('a GPU repeated to look like eight counts once', async () => {
-    const verified = await verifyEvidenceSet([...bwItems.slice(0, 7), bwItems[0] as EvidenceItem], setCtx, bwBinding);
-    const summary = summarizeGpus(verified.map((v) => v.claims as NvidiaGpuClaims));
-    expect([summary.gpuCount, summary.duplicateCount]).toEqual([7, 1]);
+  it('a GPU repeated to look like eight is refused: ERR_EVIDENCE_DUPLICATE_DEVICE', async () => {
+    expect(await codeOf(() => verifyEvidenceSet([...bwItems.slice(0, 7), bwItems[0] as EvidenceItem], setCtx, bwBinding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    const oneGpuEightTimes = Array.from({ length: 8 }, () => bwItems[3] as EvidenceItem);
+    expect(await codeOf(() => verifyEvidenceSet(oneGpuEightTimes, setCtx, bwBinding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+  });
+
+  it('gives each GPU a distinct deviceId: SHA-256 of its device identity (BROM) certificate key, lowercase hex', async () => {
+    const verified = await verifyEvidenceSet(bwItems, setCtx, bwBinding);
+    const ids = verified.map((v) => (v.claims as NvidiaGpuClaims).deviceId);
+    expect(new Set(ids).size).toBe(8);
+    expect(ids.every((id) => /^[0-9a-f]{64}$/.test(id))).toBe(true);
   });
 });
 
@@ -145,6 +152,16 @@ describe('summarizeGpus', () => {
 });
 
 describe('eight synthetic GPUs (what the simulator serves)', () => {
+  it('one synthetic GPU sent eight times is refused, however the items are ordered', async () => {
+    const binding = new Uint8Array(randomBytes(64));
+    const ev = await mintNvidiaGpuEvidence({ gpus: 2, nonce: binding.subarray(0, 32), now: new Date('2026-01-01Z') });
+    const c = { collateral: { ...emptyCollateral(), rims: ev.rims }, anchors: createTrustAnchors(ev.anchorsDer), now: new Date('2026-02-01Z'), memo: new LruMemo() };
+    const [a, b] = ev.items as [EvidenceItem, EvidenceItem];
+    expect(await codeOf(() => verifyEvidenceSet(Array.from({ length: 8 }, () => a), c, binding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    expect(await codeOf(() => verifyEvidenceSet([a, b, a], c, binding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    expect(await verifyEvidenceSet([a, b], c, binding)).toHaveLength(2);
+  });
+
   it('verify as a set and summarize as 8 matched GPUs under a test root', async () => {
     const binding = new Uint8Array(randomBytes(64));
     const ev = await mintNvidiaGpuEvidence({ gpus: 8, nonce: binding.subarray(0, 32), now: new Date('2026-01-01Z') });

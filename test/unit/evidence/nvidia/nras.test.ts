@@ -13,6 +13,8 @@ import { emptyCollateral } from '../../../../src/collateral/recognize.js';
 import { createTrustAnchors, vendorAnchors } from '../../../../src/evidence/anchors.js';
 import { createNvidiaDevPki } from '../../../../src/dev/nvidia.js';
 import { createDevNrasKey, devNrasGpuClaims, mintNrasResult, type DevNrasKey } from '../../../../src/dev/nvidia-nras.js';
+import { mintNvidiaGpuEvidence } from '../../../../src/dev/nvidia-evidence.js';
+import type { EvidenceItem } from '../../../../src/evidence/types.js';
 import { codeOf, ctx, errorOf, hex, nvText, vector } from './fixtures.js';
 
 const jwks = JSON.parse(nvText('nras-jwks/nras_jwks_2026-06-29T0208Z.json')) as { keys: JWK[] };
@@ -197,6 +199,27 @@ describe('nvidia-nras with a test signing key', () => {
     expect(unlabelled.claims.anchor.source).toBe('vendor');
     expect(await codeOf(() => verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx('2026-03-01T12:00:00Z', { jwks: jwksSim })))).toBe('ERR_NRAS_TOKEN_EXPIRED');
     expect(await codeOf(() => verifyNvidiaNrasEvidence({ type: 'nvidia-nras', token: t }, ctx('2027-06-01Z', { jwks: jwksSim })))).toBe('ERR_CHAIN_EXPIRED');
+  });
+
+  it('names each device by its UEID in hex (deviceId) and refuses a result naming one device twice', async () => {
+    const result = await verifyDev(await mintNrasResult({ key, nonce, devices: gpus(2), now }));
+    expect(result.claims.devices?.map((d) => d.deviceId)).toEqual([(1000).toString(16), (1001).toString(16)]);
+    const twice = [...gpus(1), { name: 'GPU-1', claims: gpus(1)[0]?.claims as Record<string, unknown> }];
+    expect(await codeOf(async () => verifyDev(await mintNrasResult({ key, nonce, devices: twice, now })))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    expect(await codeOf(async () => verifyDev(await mintNrasResult({ key, nonce, devices: gpus(1, { ueid: undefined }), now })))).toBe('ERR_NRAS_MALFORMED');
+  });
+
+  it('refuses one GPU sent both as its own report and inside an NRAS result (same UEID)', async () => {
+    const binding = new Uint8Array([...nonce, ...randomBytes(32)]);
+    const ev = await mintNvidiaGpuEvidence({ gpus: 2, nonce, now: new Date('2026-01-01Z') });
+    const ueidOf = (i: number) => BigInt(`0x${ev.gpus[i]?.leaf.cert.serialNumber}`).toString(10);
+    const device = (i: number, name: string) => ({ name, claims: devNrasGpuClaims({ driverVersion: '570.124.06', vbiosVersion: '96.00.9f.00.01', ueid: ueidOf(i) }) });
+    const c = { collateral: { ...emptyCollateral(), rims: ev.rims, jwks: [{ keys: [key.jwk] }] }, anchors: createTrustAnchors(ev.anchorsDer), now };
+    const local = ev.items[0] as EvidenceItem;
+    const same = { type: 'nvidia-nras' as const, token: await mintNrasResult({ key, nonce, devices: [device(0, 'GPU-0')], now }) };
+    expect(await codeOf(() => verifyEvidenceSet([local, same], c, binding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    const other = { type: 'nvidia-nras' as const, token: await mintNrasResult({ key, nonce, devices: [device(1, 'GPU-0')], now }) };
+    expect(await verifyEvidenceSet([local, other], c, binding)).toHaveLength(2);
   });
 
   it('verifies inside verifyEvidenceSet with the binding\'s first 32 bytes as nonce', async () => {
