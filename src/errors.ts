@@ -135,6 +135,8 @@ export const ERROR_STATUS = {
   ERR_NRAS_MALFORMED: 400,
   ERR_NRAS_ALGORITHM_UNSUPPORTED: 422,
   ERR_NRAS_KEY_INVALID: 422,
+  // the key exists but nothing configured at start or trusted by an admin vouches for it
+  ERR_NRAS_SIGNER_UNTRUSTED: 422,
   ERR_NRAS_SIGNATURE_INVALID: 422,
   ERR_NRAS_ISSUER_UNTRUSTED: 422,
   ERR_NRAS_TOKEN_EXPIRED: 422,

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { JWK } from 'jose';
 import { systemClock, type Clock } from './clock.js';
 import { parseKekUri, type Config, type KekSetting } from './config.js';
 import { ServiceError } from './errors.js';
@@ -36,6 +37,7 @@ import { registerEvidenceRoutes } from './http/routes/evidence.js';
 import { AttestationTokens } from './broker/attestation-tokens.js';
 import { Policies } from './broker/policies.js';
 import { ReleaseService } from './broker/release.js';
+import { createVerificationSource } from './broker/verification.js';
 import { RateLimiter } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
 import { registerCollateralRoutes } from './http/routes/collateral.js';
@@ -77,7 +79,22 @@ export function openKekByUri(uri: string): Promise<Kek> {
   return openKek(kekConfigFor(parseKekUri(uri), false));
 }
 
-/** Reads KEYWARD_EXTRA_ANCHORS: every PEM/DER certificate in the directory becomes an extra root. */
+/** A JWK set (`{"keys": [...]}`) in KEYWARD_EXTRA_ANCHORS, or undefined when the file is not JSON of that shape. */
+function jwkSetOf(bytes: Uint8Array): JWK[] | undefined {
+  const text = Buffer.from(bytes).toString('utf8').trim();
+  if (!text.startsWith('{')) return undefined;
+  try {
+    const keys = (JSON.parse(text) as { keys?: unknown }).keys;
+    return Array.isArray(keys) ? (keys as JWK[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads KEYWARD_EXTRA_ANCHORS: every PEM/DER certificate in the directory becomes an extra root, every JWK
+ * set (e.g. NVIDIA's NRAS JWKS) an extra signer of NRAS results. Nothing else is ever trusted from files.
+ */
 export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
   if (!dir) return createTrustAnchors([]);
   let files: string[];
@@ -87,14 +104,22 @@ export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
     throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS=${dir} is not a readable directory.`, { cause });
   }
   const ders: Uint8Array[] = [];
+  const signingKeys: JWK[] = [];
   for (const file of files.sort()) {
+    const bytes = new Uint8Array(readFileSync(join(dir, file)));
+    const keys = jwkSetOf(bytes);
     try {
-      ders.push(...parseCertificates(new Uint8Array(readFileSync(join(dir, file)))).map((c) => c.der));
+      if (keys) signingKeys.push(...keys);
+      else ders.push(...parseCertificates(bytes).map((c) => c.der));
     } catch (cause) {
-      throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS: ${file} is not a certificate.`, { cause });
+      throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS: ${file} is neither a certificate nor a JWK set.`, { cause });
     }
   }
-  return createTrustAnchors(ders);
+  try {
+    return createTrustAnchors(ders, { signingKeys });
+  } catch (cause) {
+    throw new ServiceError('ERR_CONFIG_INVALID', 'KEYWARD_EXTRA_ANCHORS holds a key that cannot be trusted (a JWK without kid, or a private key).', { cause });
+  }
 }
 
 /** Calls `fn` at most once per `intervalMs` per distinct argument (log lines on hot paths). */
@@ -156,7 +181,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const extra = anchors.all.filter((a) => a.source === 'extra');
     if (extra.length > 0) {
       logger.warn(
-        { extraAnchors: extra.map((a) => ({ name: a.name, spkiSha256: a.spkiSha256 })), dir: config.extraAnchorsDir },
+        { extraAnchors: extra.map((a) => ({ name: a.name, spki: a.spkiSha256, roles: a.roles.length > 1 ? 'all' : a.roles[0] })), dir: config.extraAnchorsDir },
         'EXTRA TRUST ANCHORS CONFIGURED: evidence chaining to these roots is accepted (claims say anchor.source="extra"); never use this in production unless you mean it',
       );
     }
@@ -185,18 +210,17 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const policies = new Policies(database.db, clock);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
+    const verification = createVerificationSource({ anchors, collateral, memo });
     const release = new ReleaseService({
       db: database.db,
       clock,
-      anchors,
-      collateral,
-      memo,
+      verification,
       tokens: attestationTokens,
       policies,
       vault,
       nonceTtlSeconds: config.nonceTtlSeconds,
       onExtraAnchor: throttled(60_000, clock, (names: string[]) =>
-        logger.warn({ anchors: names }, 'accepted evidence chaining to EXTRA trust anchors (simulated or private PKI), not to vendor roots'),
+        logger.warn({ anchors: names }, 'accepted evidence chaining to NON-VENDOR trust anchors (extra: simulated or private PKI; uploaded: trusted by an admin), not to vendor roots'),
       ),
     });
     const limits = {
@@ -211,7 +235,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerAdminRoutes(http, tokens, auditLog);
     registerPolicyRoutes(http, policies, release);
     registerReleaseRoutes(http, release, attestationTokens, limits);
-    registerEvidenceRoutes(http, { anchors, collateral, memo, clock });
+    registerEvidenceRoutes(http, { verification, clock });
     registerCollateralRoutes(http, collateral, openapi);
     const ring0 = keks;
     registerKekRoutes(http, {

@@ -8,7 +8,7 @@ import { fromBase64Url, toBase64Url, zeroize } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import * as releaseRepo from '../store/release-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
-import type { Collateral, EvidenceItem, TrustAnchors, VerificationMemo, VerifiedEvidence } from '../evidence/types.js';
+import type { EvidenceItem, VerifiedEvidence } from '../evidence/types.js';
 import type { CpuClaims } from '../evidence/claims.js';
 import { decodeEvidenceItem, evidenceBytes } from '../evidence/wire.js';
 import { verifyEvidenceSet, MAX_EVIDENCE_ITEMS } from '../evidence/verify.js';
@@ -20,23 +20,18 @@ import { appendAudit, canonicalJson, type Actor } from './audit.js';
 import type { AttestationTokens } from './attestation-tokens.js';
 import type { Policies } from './policies.js';
 import { assertUsable, type Vault } from './vault.js';
-
-/** Where verifiers get collateral that does not travel with the evidence (uploads, caches, fetchers). */
-export interface CollateralSource {
-  collateralFor(items: readonly EvidenceItem[], now: Date): Promise<Collateral>;
-}
+import type { VerificationSource } from './verification.js';
 
 export interface ReleaseDeps {
   readonly db: Db;
   readonly clock: Clock;
-  readonly anchors: TrustAnchors;
-  readonly collateral: CollateralSource;
-  readonly memo: VerificationMemo;
+  /** Collateral, anchors and memo for each verification. */
+  readonly verification: VerificationSource;
   readonly tokens: AttestationTokens;
   readonly policies: Policies;
   readonly vault: Vault;
   readonly nonceTtlSeconds: number;
-  /** Told when evidence chained to an extra (non-vendor) anchor was accepted. */
+  /** Told when evidence chained to a non-vendor (extra or uploaded) anchor was accepted. */
   readonly onExtraAnchor?: (anchors: string[]) => void;
 }
 
@@ -116,8 +111,7 @@ export class ReleaseService {
     let verified: VerifiedEvidence[] | undefined;
     let failure: KeywardError | undefined;
     try {
-      const collateral = await this.deps.collateral.collateralFor(items, now);
-      verified = await verifyEvidenceSet(items, { collateral, anchors: this.deps.anchors, now, memo: this.deps.memo }, binding);
+      verified = await verifyEvidenceSet(items, await this.deps.verification.contextFor(items, now), binding);
     } catch (err) {
       if (!(err instanceof KeywardError)) throw err;
       // Evidence whose nonce field is not this binding was made for another nonce or another TEE key.
@@ -147,7 +141,7 @@ export class ReleaseService {
     );
     if (!consumed) throw await this.nonceProblem(nonceHash, now);
     if (failure || !verified || !claims) throw failure ?? new KeywardError('ERR_INTERNAL', 'attestation failed');
-    const extra = verified.filter((v) => v.claims.anchor.source === 'extra').map((v) => `${v.claims.tee}:${v.claims.anchor.name}`);
+    const extra = verified.filter((v) => v.claims.anchor.source !== 'vendor').map((v) => `${v.claims.tee}:${v.claims.anchor.source}:${v.claims.anchor.name}`);
     if (extra.length > 0) this.deps.onExtraAnchor?.(extra);
     const validUntil = Math.min(...verified.map((v) => v.validUntil.getTime()));
     const { token, expiresAt } = await this.deps.tokens.sign({
@@ -155,7 +149,7 @@ export class ReleaseService {
       cnf: { jkt, jwk: tee.jwk },
       ...claims,
       evidence: digests,
-      simulated: extra.length > 0,
+      simulated: verified.some((v) => v.claims.simulated),
     });
     const exp = new Date(Math.min(expiresAt.getTime(), validUntil));
     return { token, expiresAt: exp.toISOString(), claims };
@@ -251,8 +245,7 @@ export class ReleaseService {
     }
     const items = evidence.map((e, i) => decodeEvidenceItem(e, i));
     const now = at ?? this.deps.clock.now();
-    const collateral = await this.deps.collateral.collateralFor(items, now);
-    const verified = await verifyEvidenceSet(items, { collateral, anchors: this.deps.anchors, now, memo: this.deps.memo });
+    const verified = await verifyEvidenceSet(items, await this.deps.verification.contextFor(items, now));
     const { cpu, gpus } = this.claimsOf(verified);
     return { cpu, gpus };
   }

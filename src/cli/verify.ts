@@ -24,7 +24,8 @@ Verifies attestation evidence offline against the pinned vendor roots (and KEYWA
   --type TYPE        snp | tdx | sgx | nvidia-gpu | nvidia-nras | nitro (default: detected by content)
   --collateral PATH  a file, or a directory read recursively; repeatable. Every file is recognized by
                      its content: certificates and CRLs (PEM or DER), SEV-SNP certificate tables, OCSP
-                     responses, Intel TCB Info and QE Identity JSON, NVIDIA RIMs, JWK sets (NRAS keys).
+                     responses, Intel TCB Info and QE Identity JSON, NVIDIA RIMs, JWK sets (NRAS
+                     keys; trusted only from KEYWARD_EXTRA_ANCHORS, which also takes JWK sets).
                      snp: the VCEK/VLEK and AMD's cert_chain are taken from here when the report
                      carries no certificates.
                      nvidia-gpu (a raw report): the device certificate chain is assembled from the

@@ -88,9 +88,9 @@ const obj = (type: ObjectTypeName): ObjectType => ({ kind: 'object', type });
 export const TCB_STATUS_WORDS = [...PLATFORM_TCB_STATUSES, 'TDRelaunchAdvised', 'TDRelaunchAdvisedConfigurationNeeded'] as const;
 
 const anchor = {
-  source: words(['vendor', 'extra']),
+  source: words(['vendor', 'extra', 'uploaded']),
+  spki: hex,
   name: str,
-  spkiSha256: hex,
 } satisfies FieldsOf<AnchorClaim>;
 
 const snpTcb = { bootloader: int, tee: int, snp: int, microcode: int, fmc: int } satisfies FieldsOf<SnpTcb>;
@@ -157,6 +157,7 @@ const snp = {
   tee: words(['snp']),
   debug: bool,
   anchor: obj('Anchor'),
+  simulated: bool,
   reportData: hex,
   product: words(['Milan', 'Genoa', 'Turin']),
   reportVersion: int,
@@ -192,6 +193,7 @@ const tdx = {
   tee: words(['tdx']),
   debug: bool,
   anchor: obj('Anchor'),
+  simulated: bool,
   reportData: hex,
   quoteVersion: int,
   mrTd: hex,
@@ -216,6 +218,7 @@ const sgx = {
   tee: words(['sgx']),
   debug: bool,
   anchor: obj('Anchor'),
+  simulated: bool,
   reportData: hex,
   quoteVersion: int,
   mrEnclave: hex,
@@ -236,6 +239,7 @@ const nitro = {
   tee: words(['nitro']),
   debug: bool,
   anchor: obj('Anchor'),
+  simulated: bool,
   moduleId: str,
   digest: str,
   pcrs: mapOf(hex, 32),
@@ -249,6 +253,7 @@ const nvidiaGpu = {
   tee: words(['nvidia-gpu']),
   debug: bool,
   anchor: obj('Anchor'),
+  simulated: bool,
   arch: words(['hopper', 'blackwell']),
   nonce: hex,
   driverVersion: str,

@@ -23,7 +23,7 @@ export interface NewCollateralRow {
   readonly createdAt: Date;
 }
 
-const META_COLUMNS = ['sha256', 'kind', 'label', 'series', 'details', 'validFrom', 'validUntil', 'source', 'name', 'uploadedBy', 'createdAt'] as const;
+const META_COLUMNS = ['sha256', 'kind', 'label', 'series', 'details', 'validFrom', 'validUntil', 'source', 'name', 'uploadedBy', 'createdAt', 'trustedBy', 'trustedAt'] as const;
 
 /**
  * Inserts rows that are not held yet (by SHA-256) and returns, per input row, the stored row's metadata
@@ -45,7 +45,7 @@ export async function insertCollateral(db: Db, rows: readonly NewCollateralRow[]
     const hex = Buffer.from(r.sha256).toString('hex');
     // A held row deleted between the two statements is reported as given.
     const { data: _data, ...given } = r;
-    return { row: byHex.get(hex) ?? given, inserted: fresh.has(hex) };
+    return { row: byHex.get(hex) ?? { ...given, trustedBy: null, trustedAt: null }, inserted: fresh.has(hex) };
   });
 }
 
@@ -76,6 +76,24 @@ export async function listCollateral(db: Db, filter: CollateralListFilter): Prom
 /** Deletes one item; returns its metadata, or undefined when it was not held. */
 export async function deleteCollateral(db: Db, sha256: Uint8Array): Promise<CollateralMetaRow | undefined> {
   return db.deleteFrom('collateralItems').where('sha256', '=', sha256).returning(META_COLUMNS).executeTakeFirst();
+}
+
+/** Marks one item trusted by `by` (kept when it already is); returns its metadata, or undefined when not held. */
+export async function trustCollateral(db: Db, sha256: Uint8Array, by: string, at: Date): Promise<CollateralMetaRow | undefined> {
+  return db
+    .updateTable('collateralItems')
+    .set({ trustedBy: by, trustedAt: at })
+    .where('sha256', '=', sha256)
+    .where('trustedBy', 'is', null)
+    .returning(META_COLUMNS)
+    .executeTakeFirst()
+    .then(async (row) => row ?? db.selectFrom('collateralItems').select(META_COLUMNS).where('sha256', '=', sha256).executeTakeFirst());
+}
+
+/** Held items with their data, by SHA-256 (absent ones are left out). */
+export async function loadCollateral(db: Db, sha256s: readonly Uint8Array[]): Promise<CollateralRow[]> {
+  if (sha256s.length === 0) return [];
+  return db.selectFrom('collateralItems').selectAll().where('sha256', 'in', [...sha256s]).execute();
 }
 
 /** Every held item with its data (the broker's snapshot). */

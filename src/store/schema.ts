@@ -134,6 +134,9 @@ export interface CollateralItemsTable {
   name: string | null;
   uploadedBy: string;
   createdAt: Timestamp;
+  /** The admin who trusted this item as an anchor (migrations/0004), or null: material only. */
+  trustedBy: ColumnType<string | null, string | null | undefined, string | null>;
+  trustedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface CollateralStateTable {

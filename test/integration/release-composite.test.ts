@@ -71,7 +71,7 @@ describe.each(DB_KINDS)('TDX and CPU + GPU release on %s', (kind) => {
 
   it('releases to a TDX guest whose quote, TCB and MRTD the policy accepts', async () => {
     const { tee, attest, released } = await releaseWith(createSimulatorProvider({ tee: 'tdx', ca }), keys['tdx'] as string);
-    expect(attest.claims.cpu).toMatchObject({ tee: 'tdx', tcbStatus: 'UpToDate', anchor: { source: 'extra', name: expect.stringContaining('SIMULATED') } });
+    expect(attest.claims.cpu).toMatchObject({ tee: 'tdx', tcbStatus: 'UpToDate', anchor: { source: 'extra', name: expect.stringContaining('SIMULATED') }, simulated: true });
     expect(released.statusCode, released.body).toBe(200);
     expect(await openJwe(released.json().jwe, tee)).toEqual(material);
   });
@@ -79,6 +79,8 @@ describe.each(DB_KINDS)('TDX and CPU + GPU release on %s', (kind) => {
   it('releases to SNP + 2 GPUs only when every GPU verified, and says so in the token claims', async () => {
     const { tee, attest, released } = await releaseWith(createSimulatorProvider({ tee: 'snp', gpus: 2, ca }), keys['composite'] as string);
     expect(attest.claims.gpus).toHaveLength(2);
+    expect([attest.claims.cpu.simulated, ...attest.claims.gpus.map((g: { simulated: boolean }) => g.simulated)]).toEqual([true, true, true]);
+    expect(attest.claims.cpu.anchor).toMatchObject({ source: 'extra', spki: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(attest.claims.gpuTopology).toMatchObject({ gpuCount: 2, allMeasurementsMatched: true });
     expect(released.statusCode, released.body).toBe(200);
     expect(await openJwe(released.json().jwe, tee)).toEqual(material);

@@ -1,5 +1,7 @@
 // Normalized claims of a verified AWS Nitro Enclaves attestation document (DESIGN.md "Evidence and claims").
-import type { AnchorClaim, CommonClaims } from '../claims.js';
+import type { CommonClaims } from '../claims.js';
+import { anchorFields } from '../anchors.js';
+import type { TrustAnchor } from '../types.js';
 import { toHex } from '../../encoding.js';
 import type { NitroDocument } from './document.js';
 import { IMAGE_PCRS } from './document.js';
@@ -45,13 +47,13 @@ function hexOrEmpty(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? '' : toHex(bytes);
 }
 
-export function nitroClaimsFrom(doc: NitroDocument, anchor: AnchorClaim): NitroClaims {
+export function nitroClaimsFrom(doc: NitroDocument, anchor: TrustAnchor): NitroClaims {
   const pcrs: Record<string, string> = {};
   for (const [index, value] of doc.pcrs) pcrs[String(index)] = toHex(value);
   return {
     tee: 'nitro',
     debug: isDebugEnclave(doc.pcrs),
-    anchor: { source: anchor.source, name: anchor.name, spkiSha256: anchor.spkiSha256 },
+    ...anchorFields([anchor]),
     moduleId: doc.moduleId,
     digest: doc.digest,
     pcrs,

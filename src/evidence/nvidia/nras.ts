@@ -3,10 +3,11 @@
 import { EvidenceError, type EvidenceErrorCode } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { AnchorClaim } from '../claims.js';
+import { anchorFields } from '../anchors.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
 import type { NvidiaGpuClaims } from './claims.js';
-import { parseDetachedEat, sha256Hex, verifyNrasJwt, type NrasKey } from './nras-token.js';
-import { anchorClaim, evidenceDigest } from './verify-gpu.js';
+import { parseDetachedEat, sha256Hex, verifyNrasJwt } from './nras-token.js';
+import { evidenceDigest } from './verify-gpu.js';
 import { deviceIdFromUeid } from './device.js';
 import { refuseDuplicateDevices } from './topology.js';
 import type { JWTPayload } from 'jose';
@@ -87,7 +88,7 @@ function str(payload: JWTPayload, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function deviceClaims(token: DeviceToken, nonce: string, anchor: AnchorClaim): NvidiaGpuClaims {
+function deviceClaims(token: DeviceToken, nonce: string, anchor: { anchor: AnchorClaim; simulated: boolean }): NvidiaGpuClaims {
   const p = token.payload;
   if ((p['eat_nonce'] !== undefined && String(p['eat_nonce']).toLowerCase() !== nonce) || nonceRefuted(token)) {
     fail('ERR_EVIDENCE_NONCE_MISMATCH', `${token.name} is for another nonce.`);
@@ -105,7 +106,7 @@ function deviceClaims(token: DeviceToken, nonce: string, anchor: AnchorClaim): N
   return {
     tee: 'nvidia-gpu',
     debug,
-    anchor,
+    ...anchor,
     ...kind,
     nonce,
     driverVersion: driver,
@@ -122,12 +123,6 @@ function deviceClaims(token: DeviceToken, nonce: string, anchor: AnchorClaim): N
   };
 }
 
-function anchorOf(key: NrasKey): AnchorClaim {
-  if (key.extraAnchor) return anchorClaim(key.extraAnchor);
-  // NVIDIA publishes no NRAS root to pin; the JWKS collateral is the trust anchor (see resolveNrasKey).
-  return { source: 'vendor', name: `NVIDIA NRAS JWKS key ${key.kid.slice(0, 96)}`, spkiSha256: key.spkiSha256 };
-}
-
 /**
  * Verifies an NRAS attestation result (`item.token`: the detached EAT JSON) at `ctx.now`. One item
  * holds N devices: the claims are the first device's, with `devices` listing all of them.
@@ -141,8 +136,8 @@ export async function verifyNvidiaNrasEvidence(item: NrasItem, ctx: VerifyContex
   const verified = [];
   for (const [name, jwt] of eat.devices) verified.push({ name, ...(await verifyNrasJwt(jwt, ctx)) });
   checkOverallResult(overall.payload, verified);
-  // The weakest key decides: one token signed under a simulator's root makes the whole result "extra".
-  const anchor = anchorOf([overall, ...verified].map((t) => t.key).find((k) => k.extraAnchor) ?? overall.key);
+  // The weakest signer decides: one token signed under a less trusted anchor labels the whole result.
+  const anchor = anchorFields([overall, ...verified].map((t) => t.key.anchor));
   const devices = verified.map((d) => deviceClaims(d, nonce, anchor));
   refuseDuplicateDevices(devices);
   let from = overall.key.validFromMs;

@@ -2,8 +2,8 @@
 // measurement comparison, OCSP/CRL revocation, then NvidiaGpuClaims (FACTS.md §4, the local flow).
 import { createHash } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
-import type { AnchorClaim } from '../claims.js';
-import type { EvidenceItem, TrustAnchor, VerifiedEvidence, VerifyContext } from '../types.js';
+import { anchorClaim, anchorFields, weakestAnchor } from '../anchors.js';
+import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
 import { evidenceBytes } from '../wire.js';
 import type { NvidiaGpuClaims } from './claims.js';
 import { compareMeasurements, type MeasurementComparison } from './measurements.js';
@@ -12,15 +12,6 @@ import { checkRevocation, mergeCoverage, revocationChecks, type RevocationCovera
 import { selectAndVerifyRims, type VerifiedRim } from './rim-select.js';
 
 type NvidiaGpuItem = Extract<EvidenceItem, { type: 'nvidia-gpu' }>;
-
-export function anchorClaim(anchor: TrustAnchor): AnchorClaim {
-  return { source: anchor.source, name: anchor.name, spkiSha256: anchor.spkiSha256 };
-}
-
-/** The weakest root the verdict depends on: an extra (non-vendor) anchor anywhere makes the whole claim extra. */
-function weakest(anchors: readonly AnchorClaim[]): AnchorClaim {
-  return anchors.find((a) => a.source === 'extra') ?? (anchors[0] as AnchorClaim);
-}
 
 export function evidenceDigest(item: EvidenceItem): string {
   const hash = createHash('sha256');
@@ -54,15 +45,15 @@ function buildClaims(
   comparison: MeasurementComparison,
   revocation: RevocationCoverage,
 ): NvidiaGpuClaims {
-  const deviceAnchor = anchorClaim(verified.chain.anchor);
-  const rimAnchors = rims.map((r) => anchorClaim(r.chain.anchor));
+  const rimAnchors = rims.map((r) => r.chain.anchor);
   const idOf = (role: 'driver' | 'vbios'): string => rims.find((r) => r.requirement.role === role)?.requirement.id ?? '';
   return {
     tee: 'nvidia-gpu',
     // No debug bit exists in the report: a GPU in debug/devtools mode measures differently, so matching
     // CC reference values is what shows debug is off (nvtrust sets dbgstat "disabled" on the same ground).
     debug: false,
-    anchor: weakest([deviceAnchor, ...rimAnchors]),
+    // The weakest root decides: an extra device or RIM root anywhere makes the whole claim extra.
+    ...anchorFields([verified.chain.anchor, ...rimAnchors]),
     arch: verified.device.arch,
     nonce: nonceHex(verified.report),
     driverVersion: verified.info.driverVersion ?? '',
@@ -79,7 +70,7 @@ function buildClaims(
     deviceId: verified.deviceId,
     hwmodel: verified.hwmodel,
     revocationCoverage: { checked: revocation.checked, required: revocation.required },
-    ...(rimAnchors.length > 0 ? { rimAnchor: weakest(rimAnchors) } : {}),
+    ...(rimAnchors.length > 0 ? { rimAnchor: anchorClaim(weakestAnchor(rimAnchors)) } : {}),
   };
 }
 

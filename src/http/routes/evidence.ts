@@ -3,17 +3,15 @@
 import { EvidenceError } from '../../errors.js';
 import { fromHex } from '../../encoding.js';
 import { checkEvidence, evidenceFailure } from '../../broker/evidence-check.js';
-import type { CollateralSource } from '../../broker/release.js';
+import type { VerificationSource } from '../../broker/verification.js';
 import type { Clock } from '../../clock.js';
 import { decodeEvidenceItem } from '../../evidence/wire.js';
-import type { EvidenceItem, TrustAnchors, VerificationMemo } from '../../evidence/types.js';
+import type { EvidenceItem } from '../../evidence/types.js';
 import type { RouteRegistrar } from '../app.js';
 import { RequestError } from '../../errors.js';
 
 export interface EvidenceRouteDeps {
-  readonly anchors: TrustAnchors;
-  readonly collateral: CollateralSource;
-  readonly memo: VerificationMemo;
+  readonly verification: VerificationSource;
   readonly clock: Clock;
 }
 
@@ -31,7 +29,6 @@ export function registerEvidenceRoutes(r: RouteRegistrar, deps: EvidenceRouteDep
     }
     const now = body.at ? new Date(body.at) : deps.clock.now();
     const items = Array.isArray(evidence) ? evidence : [evidence];
-    const collateral = await deps.collateral.collateralFor(items, now);
-    return checkEvidence({ evidence, ...(nonce ? { expectedNonce: nonce } : {}) }, { collateral, anchors: deps.anchors, now, memo: deps.memo });
+    return checkEvidence({ evidence, ...(nonce ? { expectedNonce: nonce } : {}) }, await deps.verification.contextFor(items, now));
   });
 }

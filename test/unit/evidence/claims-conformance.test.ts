@@ -4,7 +4,7 @@
 // policies see them, so the expanded claims are what must conform.
 import { describe, expect, it } from 'vitest';
 import { emptyCollateral } from '../../../src/collateral/recognize.js';
-import { vendorAnchors } from '../../../src/evidence/anchors.js';
+import { createTrustAnchors, vendorAnchors } from '../../../src/evidence/anchors.js';
 import type { Claims } from '../../../src/evidence/claims.js';
 import type { NvidiaGpuClaims } from '../../../src/evidence/nvidia/claims.js';
 import { expandNvidiaClaims } from '../../../src/evidence/nvidia/topology.js';
@@ -16,8 +16,8 @@ import { readManifest, readVector, readVectorText } from '../../helpers/vectors.
 
 const anchors = vendorAnchors();
 
-async function claimsOf(item: EvidenceItem, at: string, collateral: Partial<Collateral> = {}): Promise<Claims> {
-  return (await verifyEvidence(item, { collateral: { ...emptyCollateral(), ...collateral }, anchors, now: new Date(at) })).claims;
+async function claimsOf(item: EvidenceItem, at: string, collateral: Partial<Collateral> = {}, trust = anchors): Promise<Claims> {
+  return (await verifyEvidence(item, { collateral: { ...emptyCollateral(), ...collateral }, anchors: trust, now: new Date(at) })).claims;
 }
 
 interface SnpVector {
@@ -72,7 +72,8 @@ describe('claims of real vectors conform to the policy claims schema', () => {
   it('nvidia-nras h200-595.71.05-nras-e2e, once its device list is expanded', async () => {
     const jwks = JSON.parse(readVectorText('nvidia', 'nras-jwks', 'nras_jwks_2026-06-29T0208Z.json'));
     const token = readVectorText('nvidia', 'h200-595.71.05-nras-e2e', 'nras_response.json');
-    const claims = (await claimsOf({ type: 'nvidia-nras', token }, '2026-06-29T02:08:03Z', { jwks: [jwks] })) as NvidiaGpuClaims;
+    const trust = createTrustAnchors([], { signingKeys: jwks.keys });
+    const claims = (await claimsOf({ type: 'nvidia-nras', token }, '2026-06-29T02:08:03Z', { jwks: [jwks] }, trust)) as NvidiaGpuClaims;
     expect(claims.source).toBe('nras');
     // The raw result names its devices in `devices`, which is not a policy field: exactly that gap.
     expect(claimsSchemaGaps(claims)).toEqual([expect.stringMatching(/^nvidia-gpu\.devices: /)]);

@@ -119,7 +119,7 @@ describe('the real H200 8-GPU set sent to NRAS', () => {
 
 describe('summarizeGpus', () => {
   const base: NvidiaGpuClaims = {
-    tee: 'nvidia-gpu', debug: false, anchor: { source: 'vendor', name: 'x', spkiSha256: 'a' }, arch: 'hopper', nonce: 'n',
+    tee: 'nvidia-gpu', debug: false, anchor: { source: 'vendor', name: 'x', spki: 'a' }, simulated: false, arch: 'hopper', nonce: 'n',
     driverVersion: '550.90.07', vbiosVersion: '96.00.9f.00.01', measurements: { matched: 33, total: 33, mismatchedIndices: [] },
     rim: { driver: 'd', vbios: 'v' }, revocation: 'checked', source: 'local', deviceType: 'gpu', chip: 'GH100', ccMode: true,
     featureFlag: 'unreported', ueid: '1', deviceId: 'id1', hwmodel: 'GH100 A01 GSP BROM', revocationCoverage: { checked: 9, required: 9 },
