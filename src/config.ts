@@ -46,6 +46,11 @@ export interface Config {
   readonly attestationTokenTtlSeconds: number;
   /** Per-client-address request budget for the workload endpoints, requests per minute (0 = off). */
   readonly workloadRateLimit: number;
+  /**
+   * KEYWARD_REVOCATION: `required` (default) refuses evidence whose chain lacks a current revocation answer;
+   * `optional` accepts it with `revocationChecked: false` in the claims (logged at start, audited).
+   */
+  readonly revocation: 'required' | 'optional';
 }
 
 export const DEFAULT_PORT = 8750;
@@ -100,6 +105,12 @@ function logLevel(raw: string | undefined): LogLevel {
   return raw as LogLevel;
 }
 
+function revocationSetting(raw: string | undefined): 'required' | 'optional' {
+  if (raw === undefined || raw === '' || raw === 'required') return 'required';
+  if (raw === 'optional') return 'optional';
+  throw invalid(`KEYWARD_REVOCATION must be required or optional, got "${raw}".`);
+}
+
 function onOff(env: Env, name: string): boolean {
   const raw = (env[name] ?? 'off').toLowerCase();
   if (['on', 'true', '1', 'yes'].includes(raw)) return true;
@@ -139,6 +150,7 @@ export function loadConfig(env: Env = process.env): Config {
     nonceTtlSeconds: intSetting(env, 'KEYWARD_NONCE_TTL', 300, 10, 3600),
     attestationTokenTtlSeconds: intSetting(env, 'KEYWARD_ATTESTATION_TOKEN_TTL', 300, 10, 3600),
     workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000),
+    revocation: revocationSetting(env['KEYWARD_REVOCATION']),
   };
 }
 

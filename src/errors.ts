@@ -213,6 +213,8 @@ export const ERROR_STATUS = {
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,
   ERR_COLLATERAL_STALE: 503,
+  // KEYWARD_REVOCATION=required and the evidence states no revocation status (none can be supplied later)
+  ERR_COLLATERAL_REVOCATION_UNAVAILABLE: 422,
   ERR_COLLATERAL_UNAVAILABLE: 503,
   ERR_COLLATERAL_INVALID: 422,
   ERR_COLLATERAL_UNRECOGNIZED: 400,

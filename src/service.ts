@@ -122,6 +122,23 @@ export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
   }
 }
 
+/** Warns, at start, about every setting that widens what keyward trusts: extra anchors, optional revocation. */
+function logTrustSettings(config: Config, anchors: TrustAnchors, logger: Logger): void {
+  const extra = anchors.all.filter((a) => a.source === 'extra');
+  if (extra.length > 0) {
+    logger.warn(
+      { extraAnchors: extra.map((a) => ({ name: a.name, spki: a.spkiSha256, roles: a.roles.length > 1 ? 'all' : a.roles[0] })), dir: config.extraAnchorsDir },
+      'EXTRA TRUST ANCHORS CONFIGURED: evidence chaining to these roots is accepted (claims say anchor.source="extra"); never use this in production unless you mean it',
+    );
+  }
+  if (config.revocation === 'optional') {
+    logger.warn(
+      { revocation: 'optional' },
+      'REVOCATION CHECKS ARE OPTIONAL (KEYWARD_REVOCATION=optional): evidence whose certificates have no current CRL or OCSP answer is accepted with revocationChecked=false and audited; a revoked chip or key could pass',
+    );
+  }
+}
+
 /** Calls `fn` at most once per `intervalMs` per distinct argument (log lines on hot paths). */
 function throttled<A>(intervalMs: number, clock: Clock, fn: (arg: A) => void): (arg: A) => void {
   const last = new Map<string, number>();
@@ -178,13 +195,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     keks = await initKeks(database.db, configured, openKekByUri, clock, logger);
     logger.info({ provider: keks.active.provider, kek: keks.active.id, uri: keks.active.uri }, 'KEK ready');
 
-    const extra = anchors.all.filter((a) => a.source === 'extra');
-    if (extra.length > 0) {
-      logger.warn(
-        { extraAnchors: extra.map((a) => ({ name: a.name, spki: a.spkiSha256, roles: a.roles.length > 1 ? 'all' : a.roles[0] })), dir: config.extraAnchorsDir },
-        'EXTRA TRUST ANCHORS CONFIGURED: evidence chaining to these roots is accepted (claims say anchor.source="extra"); never use this in production unless you mean it',
-      );
-    }
+    logTrustSettings(config, anchors, logger);
 
     const tokens = new Tokens(database.db, clock);
     const importKeys = new ImportKeys(database.db, keks, clock);
@@ -210,7 +221,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const policies = new Policies(database.db, clock);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
-    const verification = createVerificationSource({ anchors, collateral, memo });
+    const verification = createVerificationSource({ anchors, collateral, memo, revocation: config.revocation });
     const release = new ReleaseService({
       db: database.db,
       clock,

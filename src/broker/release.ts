@@ -66,6 +66,16 @@ export function bindingFor(nonce: Uint8Array, thumbprint: Uint8Array): Uint8Arra
   return new Uint8Array(createHash('sha512').update(nonce).update(thumbprint).digest());
 }
 
+/**
+ * KEYWARD_REVOCATION=optional is audited with every decision it affects: the TEEs whose claims say
+ * revocation was not checked, or nothing when every claim was checked.
+ */
+function revocationNote(cpu: unknown, gpus: unknown): { revocationUnchecked?: string[] } {
+  const all = [cpu, ...(Array.isArray(gpus) ? gpus : [])] as ({ tee?: unknown; revocationChecked?: unknown } | null | undefined)[];
+  const unchecked = all.filter((c) => c && c.revocationChecked === false).map((c) => String(c?.tee));
+  return unchecked.length > 0 ? { revocationUnchecked: unchecked } : {};
+}
+
 function digestOf(item: EvidenceItem): string {
   const h = createHash('sha256');
   for (const part of evidenceBytes(item)) h.update(part);
@@ -134,6 +144,7 @@ export class ReleaseService {
         details: {
           evidence: digests,
           ...(failure ? { code: failure.code } : { claimsDigest: createHash('sha256').update(canonicalJson(claims)).digest('hex') }),
+          ...(claims ? revocationNote(claims.cpu, claims.gpus) : {}),
         },
       },
       now,
@@ -180,7 +191,7 @@ export class ReleaseService {
     if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
     const key = found.key;
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${jkt}`, name: 'attested workload' };
-    const base = { evidence: payload['evidence'], tokenId: payload['jti'], jkt };
+    const base = { evidence: payload['evidence'], tokenId: payload['jti'], jkt, ...revocationNote(payload['cpu'], payload['gpus']) };
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {
       await appendAudit(db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, code: err.code, ...details } }, this.deps.clock.now());
       return err;

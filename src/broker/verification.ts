@@ -1,6 +1,6 @@
 // The one place the service assembles what verifying evidence needs (attest, the policy dry run and
 // POST /v1/evidence/verify): the held collateral, the anchors configured at start plus the uploads a
-// platform admin trusted, and the signature memo. Verifiers stay pure; this is their input.
+// platform admin trusted, the signature memo and KEYWARD_REVOCATION. Verifiers stay pure; this is their input.
 import { withAnchors } from '../evidence/anchors.js';
 import type { EvidenceItem, TrustAnchors, VerificationMemo } from '../evidence/types.js';
 import type { EvidenceCheckContext } from './evidence-check.js';
@@ -21,13 +21,15 @@ export interface VerificationOptions {
   readonly anchors: TrustAnchors;
   readonly collateral: CollateralSource;
   readonly memo: VerificationMemo;
+  /** KEYWARD_REVOCATION. */
+  readonly revocation: 'required' | 'optional';
 }
 
 export function createVerificationSource(opts: VerificationOptions): VerificationSource {
   return {
     async contextFor(items, now) {
       const { collateral, trusted } = await opts.collateral.verificationInputs(items, now);
-      return { collateral, anchors: withAnchors(opts.anchors, trusted), now, memo: opts.memo };
+      return { collateral, anchors: withAnchors(opts.anchors, trusted), now, memo: opts.memo, revocation: opts.revocation };
     },
   };
 }

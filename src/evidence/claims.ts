@@ -24,6 +24,11 @@ export interface CommonClaims {
   readonly anchor: AnchorClaim;
   /** True when the evidence rests on keyward's development CA (the TEE simulator): never real hardware. */
   readonly simulated: boolean;
+  /**
+   * True when every certificate of the chains that has a revocation source had a current answer (CRL,
+   * OCSP, or NRAS's statement). False only under KEYWARD_REVOCATION=optional; a policy may refuse it.
+   */
+  readonly revocationChecked: boolean;
 }
 
 export type Claims = SnpClaims | TdxClaims | SgxClaims | NvidiaGpuClaims | NitroClaims;

@@ -111,6 +111,12 @@ export interface VerifyContext {
   readonly expectedNonce?: Uint8Array;
   /** Optional cache of pure signature results; verifiers must be correct without it. */
   readonly memo?: VerificationMemo;
+  /**
+   * `required` (the default when absent): a certificate of the chain without a current revocation answer
+   * (CRL, OCSP, or NRAS's statement) refuses the evidence. `optional`: it passes, and the claims say
+   * `revocationChecked: false`. Answers that are given are always checked. See revocation.ts.
+   */
+  readonly revocation?: 'required' | 'optional';
 }
 
 export interface VerifiedEvidence<C extends Claims = Claims> {

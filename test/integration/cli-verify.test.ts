@@ -135,6 +135,25 @@ describe.concurrent('snp: every manifest vector', () => {
   });
 });
 
+describe.concurrent('snp: revocation offline', () => {
+  const v = snpVectors.find((x) => x.id === 'milan-v3-vcek-oak-cb') as SnpVector;
+  const args = ['--evidence', snpPath(v.report), ...collateral(snpPath(v.vek as string), chainOf(v)), '--at', '2025-06-01T00:00:00Z'];
+  const crl = snpPath('crl', 'milan_vcek_crl_2025-05-06.der');
+
+  it('without CRLs: verified, and the claims say revocationChecked: false', async () => {
+    expect((await expectVerified(args))['claims']).toMatchObject({ revocationChecked: false });
+  });
+
+  it('--require-revocation: refused without the ARK CRL (ERR_COLLATERAL_MISSING), verified with it', async () => {
+    await expectRefused([...args, '--require-revocation'], 'ERR_COLLATERAL_MISSING');
+    expect((await expectVerified([...args, '--collateral', crl, '--require-revocation']))['claims']).toMatchObject({ revocationChecked: true });
+  });
+
+  it('a CRL that is given is checked: past its nextUpdate it is ERR_CRL_STALE', async () => {
+    await expectRefused(['--evidence', snpPath(v.report), ...collateral(snpPath(v.vek as string), chainOf(v), crl), '--at', '2026-06-01T00:00:00Z'], 'ERR_CRL_STALE');
+  });
+});
+
 // --- Intel TDX and SGX ---------------------------------------------------------------------------------
 
 const intelCases = intelManifest.quotes.flatMap((q) => q.evaluations.map((e) => [`${q.id} @ ${e.collateral_set}`, q, e] as const));

@@ -6,6 +6,7 @@ import { EvidenceError } from '../../errors.js';
 import { applyCrls, commonNameOf, parseCertificate, verifyChain, type Certificate, type VerifiedChain, type VerifiedCrl } from '../pki.js';
 import { checkCrlFreshness, crlIssuedBy, verifyCrlSignature } from '../crl.js';
 import type { Collateral, TrustAnchor, VerificationMemo, VerifyContext } from '../types.js';
+import { revocationUnavailable } from '../revocation.js';
 import type { PckCertificates } from './pck.js';
 import { parseQeIdentity, type QeIdentity, type SignedQeIdentity } from './qe-identity.js';
 import type { DcapTee } from './quote.js';
@@ -20,7 +21,10 @@ export interface VerifiedPckChain extends Window {
   /** PCK leaf, PCK Platform/Processor CA, root. */
   readonly path: readonly Certificate[];
   readonly anchor: TrustAnchor;
-  readonly rootCrl: VerifiedCrl;
+  /** The Root CA CRL; absent only under KEYWARD_REVOCATION=optional when none was supplied. */
+  readonly rootCrl: VerifiedCrl | undefined;
+  /** Both the PCK CRL and the Root CA CRL were applied. */
+  readonly revocationChecked: boolean;
 }
 
 export interface TcbCollateral extends Window {
@@ -164,15 +168,27 @@ export function verifyPckChain(pck: PckCertificates, ctx: VerifyContext): Verifi
   const chain = verifyChain(pck.leaf, pool, { anchors: ctx.anchors, role: 'intel-sgx-root', now: ctx.now, memo: ctx.memo });
   checkPckPath(chain);
   const [, ca, root] = chain.path as [Certificate, Certificate, Certificate];
-  const rootCrl = selectCrl(ctx.collateral, root, ctx);
-  const pckCrl = selectCrl(ctx.collateral, ca, ctx);
-  applyCrls(chain.path, [pckCrl, rootCrl]);
+  const rootCrl = selectCrlIfHeld(ctx.collateral, root, ctx);
+  const pckCrl = selectCrlIfHeld(ctx.collateral, ca, ctx);
+  const crls = [pckCrl, rootCrl].filter((crl): crl is VerifiedCrl => crl !== undefined);
+  applyCrls(chain.path, crls);
   return {
     path: chain.path,
     anchor: chain.anchor,
     rootCrl,
-    ...intersect(chain, crlWindow(rootCrl), crlWindow(pckCrl)),
+    revocationChecked: crls.length === 2,
+    ...intersect(chain, ...crls.map(crlWindow)),
   };
+}
+
+/** selectCrl, except that a missing CRL under KEYWARD_REVOCATION=optional is undefined (revocation unchecked). */
+function selectCrlIfHeld(collateral: Collateral, issuer: Certificate, ctx: VerifyContext): VerifiedCrl | undefined {
+  try {
+    return selectCrl(collateral, issuer, ctx);
+  } catch (err) {
+    if (!(err instanceof EvidenceError && err.code === 'ERR_COLLATERAL_MISSING')) throw err;
+    return revocationUnavailable(ctx, err.message, { mayComeLater: true }) || undefined;
+  }
 }
 
 function crlWindow(crl: VerifiedCrl): Window {
@@ -201,7 +217,7 @@ function tcbSigningChains(ctx: VerifyContext, pck: VerifiedPckChain): VerifiedCh
   let firstError: EvidenceError | undefined;
   for (const cert of candidates) {
     const chain = capture(() =>
-      verifyChain(cert, pool, { anchors: ctx.anchors, role: 'intel-sgx-root', now: ctx.now, memo: ctx.memo, crls: [pck.rootCrl] }),
+      verifyChain(cert, pool, { anchors: ctx.anchors, role: 'intel-sgx-root', now: ctx.now, memo: ctx.memo, crls: pck.rootCrl ? [pck.rootCrl] : [] }),
     );
     if (chain instanceof EvidenceError) {
       firstError ??= chain;

@@ -21,7 +21,10 @@ export function platformClaims(v: VerifiedQuote): DcapPlatformClaims {
   };
 }
 
-/** `anchor` and `simulated`: the PCK chain's root decides (TCB Info and QE Identity must chain to it too). */
-export function quoteAnchorFields(v: VerifiedQuote): { anchor: AnchorClaim; simulated: boolean } {
-  return anchorFields([v.chain.anchor]);
+/**
+ * `anchor` and `simulated` (the PCK chain's root decides: TCB Info and QE Identity must chain to it too),
+ * and `revocationChecked` (the PCK CRL and the Root CA CRL were both applied).
+ */
+export function quoteTrustFields(v: VerifiedQuote): { anchor: AnchorClaim; simulated: boolean; revocationChecked: boolean } {
+  return { ...anchorFields([v.chain.anchor]), revocationChecked: v.chain.revocationChecked };
 }

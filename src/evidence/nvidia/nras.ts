@@ -4,6 +4,7 @@ import { EvidenceError, type EvidenceErrorCode } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { AnchorClaim } from '../claims.js';
 import { anchorFields } from '../anchors.js';
+import { revocationUnavailable } from '../revocation.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
 import type { NvidiaGpuClaims } from './claims.js';
 import { parseDetachedEat, sha256Hex, verifyNrasJwt } from './nras-token.js';
@@ -88,7 +89,7 @@ function str(payload: JWTPayload, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function deviceClaims(token: DeviceToken, nonce: string, anchor: { anchor: AnchorClaim; simulated: boolean }): NvidiaGpuClaims {
+function deviceClaims(token: DeviceToken, nonce: string, anchor: { anchor: AnchorClaim; simulated: boolean }, ctx: VerifyContext): NvidiaGpuClaims {
   const p = token.payload;
   if ((p['eat_nonce'] !== undefined && String(p['eat_nonce']).toLowerCase() !== nonce) || nonceRefuted(token)) {
     fail('ERR_EVIDENCE_NONCE_MISMATCH', `${token.name} is for another nonce.`);
@@ -103,6 +104,11 @@ function deviceClaims(token: DeviceToken, nonce: string, anchor: { anchor: Ancho
   // The UEID is the only device identity NRAS states: without it a repeated device could not be noticed.
   const ueid = str(p, 'ueid') ?? '';
   if (!/^\d{1,80}$/.test(ueid)) fail('ERR_NRAS_MALFORMED', `${token.name} has no decimal ueid.`);
+  const revocation = revocationOf(p);
+  // What NRAS said about OCSP is all there is: a result that says nothing cannot be completed later.
+  const revocationChecked =
+    revocation.revocation === 'checked' ||
+    revocationUnavailable(ctx, `NRAS states no OCSP status for every certificate chain of ${token.name}.`, { mayComeLater: false });
   return {
     tee: 'nvidia-gpu',
     debug,
@@ -113,7 +119,8 @@ function deviceClaims(token: DeviceToken, nonce: string, anchor: { anchor: Ancho
     vbiosVersion: vbios.toLowerCase(),
     measurements: { matched: 0, total: 0, mismatchedIndices: [] },
     rim: { driver: '', vbios: '' },
-    ...revocationOf(p),
+    ...revocation,
+    revocationChecked,
     source: 'nras',
     ccMode: !debug && p['secboot'] === true,
     featureFlag: 'unreported',
@@ -138,7 +145,7 @@ export async function verifyNvidiaNrasEvidence(item: NrasItem, ctx: VerifyContex
   checkOverallResult(overall.payload, verified);
   // The weakest signer decides: one token signed under a less trusted anchor labels the whole result.
   const anchor = anchorFields([overall, ...verified].map((t) => t.key.anchor));
-  const devices = verified.map((d) => deviceClaims(d, nonce, anchor));
+  const devices = verified.map((d) => deviceClaims(d, nonce, anchor, ctx));
   refuseDuplicateDevices(devices);
   let from = overall.key.validFromMs;
   let until = overall.key.validUntilMs;

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
 import { anchorClaim, anchorFields, weakestAnchor } from '../anchors.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
+import { revocationUnavailable } from '../revocation.js';
 import { evidenceBytes } from '../wire.js';
 import type { NvidiaGpuClaims } from './claims.js';
 import { compareMeasurements, type MeasurementComparison } from './measurements.js';
@@ -61,6 +62,7 @@ function buildClaims(
     measurements: { matched: comparison.matched, total: comparison.total, mismatchedIndices: comparison.mismatchedIndices },
     rim: { driver: idOf('driver'), vbios: idOf('vbios') },
     revocation: revocation.checked === revocation.required ? 'checked' : 'not-checked',
+    revocationChecked: revocation.checked === revocation.required,
     source: 'local',
     deviceType: verified.device.deviceType,
     chip: verified.device.chip,
@@ -78,7 +80,8 @@ function buildClaims(
  * Verifies NVIDIA GPU (or NVSwitch) evidence at `ctx.now`: report signature by the leaf of a chain to
  * the pinned NVIDIA Device Identity CA, FWID, nonce (`ctx.expectedNonce`), the driver and VBIOS RIMs
  * from `ctx.collateral.rims` (chained to the pinned NVIDIA CoRIM root), every active measurement, and
- * revocation from OCSP responses/CRLs in the collateral ("not-checked" when none are supplied).
+ * revocation from OCSP responses/CRLs in the collateral (every certificate but the attestation leaf needs
+ * a current answer under KEYWARD_REVOCATION=required; under optional, missing answers leave it "not-checked").
  */
 export async function verifyNvidiaGpuEvidence(item: NvidiaGpuItem, ctx: VerifyContext): Promise<VerifiedEvidence<NvidiaGpuClaims>> {
   const verified = verifyGpuReport(item.report, item.certChain, ctx);
@@ -90,6 +93,10 @@ export async function verifyNvidiaGpuEvidence(item: NvidiaGpuItem, ctx: VerifyCo
   const revocation = mergeCoverage(deviceRevocation, checkRevocation(rimChecks, ctx.collateral, ctx.now, ctx.memo));
   const comparison = compareMeasurements(verified.report.blocks, rims.map((r) => r.rim));
   checkMeasurements(comparison);
+  if (revocation.checked < revocation.required) {
+    const missing = `${revocation.required - revocation.checked} of ${revocation.required} NVIDIA certificates have no current OCSP response or CRL.`;
+    revocationUnavailable(ctx, missing, { mayComeLater: true });
+  }
   return {
     claims: buildClaims(verified, rims, comparison, revocation),
     digest: evidenceDigest(item),

@@ -3,7 +3,7 @@
 import { EvidenceError } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { SgxClaims } from '../dcap/claims.js';
-import { platformClaims, quoteAnchorFields } from '../dcap/platform-claims.js';
+import { platformClaims, quoteTrustFields } from '../dcap/platform-claims.js';
 import { sgxAttributeFlags, type SgxReportFields } from '../dcap/reports.js';
 import { verifyDcapQuote, type VerifiedQuote } from '../dcap/verify-quote.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
@@ -13,7 +13,7 @@ function sgxClaims(v: VerifiedQuote, report: SgxReportFields): SgxClaims {
   return {
     tee: 'sgx',
     debug: flags.debug,
-    ...quoteAnchorFields(v),
+    ...quoteTrustFields(v),
     reportData: toHex(report.reportData),
     quoteVersion: v.quote.header.version,
     mrEnclave: toHex(report.mrEnclave),

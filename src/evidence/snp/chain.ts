@@ -12,6 +12,7 @@ import { EvidenceError } from '../../errors.js';
 import { applyCrls, commonNameOf, verifyChain, type Certificate, type VerifiedChain, type VerifiedCrl } from '../pki.js';
 import { checkCrlFreshness, crlIssuedBy, parseCrl, verifyCrlSignature } from '../crl.js';
 import type { SnpProduct, VerificationMemo, VerifyContext } from '../types.js';
+import { revocationUnavailable } from '../revocation.js';
 import type { SigningCandidate } from './signer.js';
 import { SNP_PRODUCTS, tcbStructVersion } from './tcb.js';
 
@@ -21,6 +22,8 @@ export interface SnpChainResult {
   /** Intersection of every certificate's validity and every applied CRL's [thisUpdate, nextUpdate]. */
   readonly validFrom: Date;
   readonly validUntil: Date;
+  /** A current CRL of the ARK was applied (false only under KEYWARD_REVOCATION=optional). */
+  readonly revocationChecked: boolean;
 }
 
 function productIn(name: string, prefix: string): SnpProduct | undefined {
@@ -126,11 +129,14 @@ export function verifySnpChain(candidate: SigningCandidate, pool: readonly Certi
     throw new EvidenceError('ERR_SNP_PRODUCT_MISMATCH', `The signing certificate's structVersion ${candidate.ext.structVersion} does not fit ${product}.`);
   }
   const crls = applyArkCrls(chain, ctx.collateral.crls, ctx.now, ctx.memo);
+  // The ARK's CRL is the only revocation AMD publishes for this chain (it lists ASKs and ASVKs).
+  const ark = commonNameOf((chain.path[chain.path.length - 1] as Certificate).subject);
+  const revocationChecked = crls.length > 0 || revocationUnavailable(ctx, `No CRL issued by "${ark}" was supplied.`, { mayComeLater: true });
   let from = chain.validFrom.getTime();
   let until = chain.validUntil.getTime();
   for (const crl of crls) {
     from = Math.max(from, crl.thisUpdate.getTime());
     until = Math.min(until, crl.nextUpdate.getTime());
   }
-  return { chain, product, validFrom: new Date(from), validUntil: new Date(until) };
+  return { chain, product, validFrom: new Date(from), validUntil: new Date(until), revocationChecked };
 }

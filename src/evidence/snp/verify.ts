@@ -92,6 +92,7 @@ function buildClaims(report: SnpReport, accepted: Accepted): SnpClaims {
     tee: 'snp',
     debug: policy.debug,
     ...anchorFields([chain.anchor]),
+    revocationChecked: accepted.result.revocationChecked,
     reportData: toHex(report.reportData),
     product,
     reportVersion: report.version,

@@ -68,6 +68,12 @@ describe('nvidia-nras on the real H200 result (JWKS archived the same hour)', ()
     expect(result.claims.ueid).toBe(local.ueid);
   });
 
+  it('states no OCSP status for every chain: ERR_COLLATERAL_REVOCATION_UNAVAILABLE (422) when revocation is required', async () => {
+    const result = await verifyNvidiaNrasEvidence(item, nrasCtx(h.verification_time));
+    expect([result.claims.revocation, result.claims.revocationChecked]).toEqual(['not-checked', false]);
+    expect(await codeOf(() => verifyNvidiaNrasEvidence(item, nrasCtx(h.verification_time, { revocation: 'required' })))).toBe('ERR_COLLATERAL_REVOCATION_UNAVAILABLE');
+  });
+
   it('refuses a result whose signing key is only in the collateral (an uploaded JWKS is no trust anchor)', async () => {
     const untrusted = ctx(h.verification_time, { jwks: [jwks] }, { expectedNonce: NONCE });
     expect(await codeOf(() => verifyNvidiaNrasEvidence(item, untrusted))).toBe('ERR_NRAS_SIGNER_UNTRUSTED');
@@ -167,7 +173,8 @@ describe('nvidia-nras with a test signing key', () => {
   });
 
   it('maps eight devices, with per-chain OCSP "good" as revocation checked', async () => {
-    const result = await verifyDev(await mintNrasResult({ key, nonce, devices: gpus(8), now }));
+    const result = await verifyDev(await mintNrasResult({ key, nonce, devices: gpus(8), now }), { revocation: 'required' });
+    expect(result.claims.revocationChecked).toBe(true);
     expect(result.claims.devices?.map((d) => d.ueid)).toEqual(['1000', '1001', '1002', '1003', '1004', '1005', '1006', '1007']);
     expect(result.claims).toMatchObject({ revocation: 'checked', revocationCoverage: { checked: 3, required: 3 }, hwmodel: 'GH100 A01 GSP BROM' });
     expect(summarizeGpus([result.claims])).toMatchObject({ gpuCount: 8, allMeasurementsMatched: true, sameDriver: true, allCcMode: true, allRevocationChecked: true });
@@ -229,7 +236,7 @@ describe('nvidia-nras with a test signing key', () => {
     const ev = await mintNvidiaGpuEvidence({ gpus: 2, nonce, now: new Date('2026-01-01Z') });
     const ueidOf = (i: number) => BigInt(`0x${ev.gpus[i]?.leaf.cert.serialNumber}`).toString(10);
     const device = (i: number, name: string) => ({ name, claims: devNrasGpuClaims({ driverVersion: '570.124.06', vbiosVersion: '96.00.9f.00.01', ueid: ueidOf(i) }) });
-    const c = { collateral: { ...emptyCollateral(), rims: ev.rims, jwks: [{ keys: [key.jwk] }] }, anchors: trusting(...ev.anchorsDer), now };
+    const c = { collateral: { ...emptyCollateral(), rims: ev.rims, jwks: [{ keys: [key.jwk] }] }, anchors: trusting(...ev.anchorsDer), now, revocation: 'optional' as const };
     const local = ev.items[0] as EvidenceItem;
     const same = { type: 'nvidia-nras' as const, token: await mintNrasResult({ key, nonce, devices: [device(0, 'GPU-0')], now }) };
     expect(await codeOf(() => verifyEvidenceSet([local, same], c, binding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
