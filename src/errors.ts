@@ -221,6 +221,8 @@ export const ERROR_STATUS = {
   // uploads and KEYWARD_COLLATERAL_DIR: recognized as collateral, but its structure cannot be read
   ERR_COLLATERAL_MALFORMED: 400,
   ERR_COLLATERAL_NOT_FOUND: 404,
+  // collateral older than a version already accepted (a CRL number, a TCB evaluation data number): fetch a current one
+  ERR_COLLATERAL_ROLLBACK: 503,
 
   // --- service ------------------------------------------------------------------------------------
   ERR_NOT_READY: 503,

@@ -10,7 +10,7 @@ import { selectCollateral, type CollateralSelection, type HeldCollateral } from 
 import { fromHex } from '../encoding.js';
 import { KeywardError, RequestError } from '../errors.js';
 import { LruMemo } from '../evidence/memo.js';
-import type { Collateral, EvidenceItem, TrustAnchor } from '../evidence/types.js';
+import type { Collateral, CollateralVersion, EvidenceItem, TrustAnchor } from '../evidence/types.js';
 import type { Db } from '../store/database.js';
 import * as repo from '../store/collateral-repo.js';
 import { decodeCursor, encodeCursor, toHeld, toInfo, type CollateralInfo, type CollateralSource } from './collateral-rows.js';
@@ -73,10 +73,12 @@ interface Snapshot {
   selection?: CollateralSelection;
 }
 
-/** What verifying evidence takes from the held collateral: the bag, and the uploads trusted as anchors. */
+/** What verifying evidence takes from the held collateral: the bag, the uploads trusted as anchors, the floors. */
 export interface VerificationCollateral {
   readonly collateral: Collateral;
   readonly trusted: readonly TrustAnchor[];
+  /** The highest version of each collateral series accepted so far (collateral never rolls back). */
+  readonly floors: ReadonlyMap<string, number>;
 }
 
 /** Recognizes and describes files; any item that is not usable collateral fails the whole batch. */
@@ -105,6 +107,8 @@ export class CollateralBroker {
   /** Gaps fetched at a generation: not fetched again before `until` unless the generation changes. */
   private readonly attempted = new Map<string, { generation: number; until: number }>();
   private readonly memo = new LruMemo(2_000);
+  /** Collateral floors as last read (every refresh) or raised here. */
+  private floors = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -187,7 +191,16 @@ export class CollateralBroker {
   /** The collateral for `items` at `now` (see collateralFor) and the anchors of the items an admin trusted. */
   async verificationInputs(items: readonly EvidenceItem[], now: Date): Promise<VerificationCollateral> {
     const collateral = await this.collateralFor(items, now);
-    return { collateral, trusted: (await this.current()).trusted };
+    return { collateral, trusted: (await this.current()).trusted, floors: this.floors };
+  }
+
+  /** Raises the floors to the versions an accepted attestation relied on (never lowers one). */
+  async raiseFloors(versions: readonly CollateralVersion[]): Promise<void> {
+    if (versions.every((v) => (this.floors.get(v.series) ?? -1) >= v.number)) return;
+    await repo.raiseCollateralFloors(this.db, versions, this.clock.now());
+    const next = new Map(this.floors);
+    for (const v of versions) next.set(v.series, Math.max(v.number, next.get(v.series) ?? -1));
+    this.floors = next;
   }
 
   /**
@@ -245,6 +258,10 @@ export class CollateralBroker {
 
   private async reload(changes: number): Promise<Snapshot> {
     const generation = await repo.readCollateralGeneration(this.db);
+    // Floors change with attestations, not with the items: read them at every refresh (other replicas raise them too).
+    const floors = await repo.readCollateralFloors(this.db);
+    for (const [series, number] of this.floors) floors.set(series, Math.max(number, floors.get(series) ?? -1));
+    this.floors = floors;
     this.checkedAt = monotonicMs();
     if (!this.snapshot || this.snapshot.generation !== generation) {
       // Rows committed after the generation was read only make the next check reload again.

@@ -154,6 +154,7 @@ export class ReleaseService {
     if (failure || !verified || !claims) throw failure ?? new KeywardError('ERR_INTERNAL', 'attestation failed');
     const extra = verified.filter((v) => v.claims.anchor.source !== 'vendor').map((v) => `${v.claims.tee}:${v.claims.anchor.source}:${v.claims.anchor.name}`);
     if (extra.length > 0) this.deps.onExtraAnchor?.(extra);
+    await this.deps.verification.accepted(verified);
     const validUntil = Math.min(...verified.map((v) => v.validUntil.getTime()));
     const { token, expiresAt } = await this.deps.tokens.sign({
       sub: jkt,
@@ -256,7 +257,7 @@ export class ReleaseService {
     }
     const items = evidence.map((e, i) => decodeEvidenceItem(e, i));
     const now = at ?? this.deps.clock.now();
-    const verified = await verifyEvidenceSet(items, await this.deps.verification.contextFor(items, now));
+    const verified = await verifyEvidenceSet(items, await this.deps.verification.contextFor(items, now, { historical: at !== undefined }));
     const { cpu, gpus } = this.claimsOf(verified);
     return { cpu, gpus };
   }

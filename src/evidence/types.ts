@@ -117,6 +117,17 @@ export interface VerifyContext {
    * `revocationChecked: false`. Answers that are given are always checked. See revocation.ts.
    */
   readonly revocation?: 'required' | 'optional';
+  /**
+   * The highest version of each collateral series accepted before (see floors.ts): collateral below its
+   * floor is ERR_COLLATERAL_ROLLBACK. Absent: no floors (offline verification, a past instant).
+   */
+  readonly floors?: ReadonlyMap<string, number>;
+}
+
+/** A version of collateral a verdict relied on (a CRL's number, a TCB Info's evaluation data number). */
+export interface CollateralVersion {
+  readonly series: string;
+  readonly number: number;
 }
 
 export interface VerifiedEvidence<C extends Claims = Claims> {
@@ -126,6 +137,8 @@ export interface VerifiedEvidence<C extends Claims = Claims> {
   /** The window in which this verdict holds: the intersection of every certificate's and collateral's validity. */
   readonly validFrom: Date;
   readonly validUntil: Date;
+  /** The versioned collateral the verdict relied on: the service raises its floors to these. */
+  readonly collateralVersions?: readonly CollateralVersion[];
 }
 
 export type Verifier<I extends EvidenceItem = EvidenceItem, C extends Claims = Claims> = (

@@ -107,6 +107,30 @@ export async function readCollateralGeneration(db: Db): Promise<number> {
   return Number(row.generation);
 }
 
+/** Every collateral floor: series → the highest version accepted. */
+export async function readCollateralFloors(db: Db): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('collateralFloors').select(['series', 'number']).execute();
+  return new Map(rows.map((r) => [r.series, Number(r.number)]));
+}
+
+/** Raises floors to the given versions (never lowers one); one statement. */
+export async function raiseCollateralFloors(db: Db, versions: readonly { series: string; number: number }[], at: Date): Promise<void> {
+  // One row per series: an upsert may not touch the same row twice in one statement.
+  const highest = new Map<string, number>();
+  for (const v of versions) highest.set(v.series, Math.max(v.number, highest.get(v.series) ?? -1));
+  if (highest.size === 0) return;
+  await db
+    .insertInto('collateralFloors')
+    .values([...highest].map(([series, number]) => ({ series, number, updatedAt: at })))
+    .onConflict((oc) =>
+      oc.column('series').doUpdateSet({
+        number: sql`greatest(collateral_floors.number, excluded.number)`,
+        updatedAt: sql`case when excluded.number > collateral_floors.number then excluded.updated_at else collateral_floors.updated_at end`,
+      }),
+    )
+    .execute();
+}
+
 export async function readCacheEntry(db: Db, key: string): Promise<{ data: Uint8Array; fetchedAt: Date } | undefined> {
   const row = await db.selectFrom('collateralCache').select(['data', 'fetchedAt']).where('key', '=', key).executeTakeFirst();
   return row ? { data: new Uint8Array(row.data), fetchedAt: row.fetchedAt } : undefined;

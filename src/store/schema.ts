@@ -139,6 +139,13 @@ export interface CollateralItemsTable {
   trustedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/** migrations/0005: the highest version of each collateral series accepted (collateral never rolls back). */
+export interface CollateralFloorsTable {
+  series: string;
+  number: ColumnType<number | string, number, number>;
+  updatedAt: Timestamp;
+}
+
 export interface CollateralStateTable {
   singleton: boolean;
   generation: ColumnType<number | string, number, number>;
@@ -165,4 +172,5 @@ export interface Schema {
   collateralItems: CollateralItemsTable;
   collateralState: CollateralStateTable;
   collateralCache: CollateralCacheTable;
+  collateralFloors: CollateralFloorsTable;
 }

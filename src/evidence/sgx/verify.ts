@@ -45,5 +45,5 @@ export async function verifySgxEvidence(
 ): Promise<VerifiedEvidence<SgxClaims>> {
   const v = verifyDcapQuote(item.quote, 'sgx', ctx);
   if (v.report.kind !== 'sgx') throw new EvidenceError('ERR_DCAP_TEE_TYPE_MISMATCH', 'The quote body does not match its TEE type.');
-  return { claims: sgxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil };
+  return { claims: sgxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil, collateralVersions: v.collateralVersions };
 }

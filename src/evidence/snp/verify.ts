@@ -150,6 +150,7 @@ export function verifySnpEvidenceSync(item: SnpEvidenceItem, ctx: VerifyContext)
     digest: digestOf(item),
     validFrom: accepted.result.validFrom,
     validUntil: accepted.result.validUntil,
+    collateralVersions: accepted.result.collateralVersions,
   };
 }
 

@@ -49,5 +49,5 @@ export async function verifyTdxEvidence(
 ): Promise<VerifiedEvidence<TdxClaims>> {
   const v = verifyDcapQuote(item.quote, 'tdx', ctx);
   if (v.report.kind !== 'td') throw new EvidenceError('ERR_DCAP_TEE_TYPE_MISMATCH', 'The quote body does not match its TEE type.');
-  return { claims: tdxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil };
+  return { claims: tdxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil, collateralVersions: v.collateralVersions };
 }

@@ -29,6 +29,7 @@ export function registerEvidenceRoutes(r: RouteRegistrar, deps: EvidenceRouteDep
     }
     const now = body.at ? new Date(body.at) : deps.clock.now();
     const items = Array.isArray(evidence) ? evidence : [evidence];
-    return checkEvidence({ evidence, ...(nonce ? { expectedNonce: nonce } : {}) }, await deps.verification.contextFor(items, now));
+    const ctx = await deps.verification.contextFor(items, now, { historical: body.at !== undefined });
+    return checkEvidence({ evidence, ...(nonce ? { expectedNonce: nonce } : {}) }, ctx);
   });
 }

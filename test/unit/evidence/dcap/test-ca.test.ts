@@ -125,6 +125,19 @@ describe('revocation with test-CA CRLs', () => {
     expect(((await verifyEvidence({ type: 'tdx', quote }, f.ctx('tdx'))).claims as TdxClaims).revocationChecked).toBe(true);
   });
 
+  it('reports the TCB Info, QE Identity and CRL versions relied on; below a floor: ERR_COLLATERAL_ROLLBACK', async () => {
+    const quote = mintTdxQuote(f.tdxQe);
+    const result = await verifyEvidence({ type: 'tdx', quote }, f.ctx('tdx'));
+    const fmspc = (result.claims as TdxClaims).fmspc;
+    const versions = new Map((result.collateralVersions ?? []).map((v) => [v.series, v.number]));
+    expect(versions.get(`tcb-info:TDX:${fmspc}`)).toBe((result.claims as TdxClaims).tcbEvaluationDataNumber);
+    expect(versions.has('qe-identity:TD_QE')).toBe(true);
+    const floors = new Map([[`tcb-info:TDX:${fmspc}`, (result.claims as TdxClaims).tcbEvaluationDataNumber + 1]]);
+    expect(await outcome('tdx', quote, f.ctx('tdx', { floors }))).toBe('ERR_COLLATERAL_ROLLBACK');
+    expect(await outcome('tdx', quote, f.ctx('tdx', { floors: new Map([['qe-identity:TD_QE', 999]]) }))).toBe('ERR_COLLATERAL_ROLLBACK');
+    expect(await outcome('tdx', quote, f.ctx('tdx', { floors: new Map([[`tcb-info:TDX:${fmspc}`, 1]]) }))).toBe('UpToDate');
+  });
+
   it('applies each bag\'s own CRLs even when one memo serves both bags', async () => {
     const { pckCrl } = await createDcapCrls(f.pki, { thisUpdate: ISSUE, nextUpdate: NEXT, revokedPcks: [f.pki.pck.cert.serialNumber] });
     const memo = new LruMemo();

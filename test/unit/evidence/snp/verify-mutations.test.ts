@@ -275,6 +275,16 @@ describe('real AMD CRLs', () => {
     expect(codeOfSync(() => run(milan, '2026-06-01T00:00:00Z', [milanCrl]))).toBe('ERR_CRL_STALE');
   });
 
+  it('reports the CRL number it relied on; below an accepted floor it is ERR_COLLATERAL_ROLLBACK', () => {
+    const result = run(milan, '2025-06-01T00:00:00Z', [milanCrl]);
+    const ark = parseCertificates(chainPemOf(milan)).find((c) => c.selfSigned);
+    expect(result.collateralVersions).toEqual([{ series: `crl:${ark?.spkiSha256}`, number: 6 }]);
+    const item = { type: 'snp' as const, report: reportOf(milan), certs: [vekOf(milan), chainPemOf(milan)] };
+    const floors = new Map([[`crl:${ark?.spkiSha256}`, 7]]);
+    expect(codeOfSync(() => verifySnpEvidenceSync(item, { ...ctxAt('2025-06-01T00:00:00Z', { collateral: { crls: [milanCrl] } }), floors }))).toBe('ERR_COLLATERAL_ROLLBACK');
+    expect(verifySnpEvidenceSync(item, { ...ctxAt('2025-06-01T00:00:00Z', { collateral: { crls: [milanCrl] } }), floors: new Map([[`crl:${ark?.spkiSha256}`, 6]]) }).claims.product).toBe('Milan');
+  });
+
   it('every CRL in the manifest is one of these two', () => {
     expect(manifest.crls.map((c) => c.file_der).sort()).toEqual(['crl/genoa_vcek_crl_2024-10-23.der', 'crl/milan_vcek_crl_2025-05-06.der']);
   });
