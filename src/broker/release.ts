@@ -155,16 +155,11 @@ export class ReleaseService {
     const extra = verified.filter((v) => v.claims.anchor.source !== 'vendor').map((v) => `${v.claims.tee}:${v.claims.anchor.source}:${v.claims.anchor.name}`);
     if (extra.length > 0) this.deps.onExtraAnchor?.(extra);
     await this.deps.verification.accepted(verified);
-    const validUntil = Math.min(...verified.map((v) => v.validUntil.getTime()));
-    const { token, expiresAt } = await this.deps.tokens.sign({
-      sub: jkt,
-      cnf: { jkt, jwk: tee.jwk },
-      ...claims,
-      evidence: digests,
-      simulated: verified.some((v) => v.claims.simulated),
-    });
-    const exp = new Date(Math.min(expiresAt.getTime(), validUntil));
-    return { token, expiresAt: exp.toISOString(), claims };
+    // The token's own exp, not only the answer's expiresAt, ends where the evidence's validity ends.
+    const notAfter = new Date(Math.min(...verified.map((v) => v.validUntil.getTime())));
+    const signed = { sub: jkt, cnf: { jkt, jwk: tee.jwk }, ...claims, evidence: digests, simulated: verified.some((v) => v.claims.simulated) };
+    const { token, expiresAt } = await this.deps.tokens.sign(signed, { notAfter });
+    return { token, expiresAt: expiresAt.toISOString(), claims };
   }
 
   private claimsOf(verified: readonly VerifiedEvidence[]) {
