@@ -22,6 +22,9 @@ import type { Policies } from './policies.js';
 import { assertUsable, type Vault } from './vault.js';
 import type { VerificationSource } from './verification.js';
 
+/** A key found for release with its bound policy version and the version row asked for. */
+type ReleaseTarget = NonNullable<Awaited<ReturnType<typeof keysRepo.findKeyForRelease>>>;
+
 export interface ReleaseDeps {
   readonly db: Db;
   readonly clock: Clock;
@@ -74,6 +77,20 @@ function revocationNote(cpu: unknown, gpus: unknown): { revocationUnchecked?: st
   const all = [cpu, ...(Array.isArray(gpus) ? gpus : [])] as ({ tee?: unknown; revocationChecked?: unknown } | null | undefined)[];
   const unchecked = all.filter((c) => c && c.revocationChecked === false).map((c) => String(c?.tee));
   return unchecked.length > 0 ? { revocationUnchecked: unchecked } : {};
+}
+
+/** The TEE key an attestation token is bound to (`cnf.jwk`, whose thumbprint must be `cnf.jkt`). */
+function teeKeyOf(payload: Record<string, unknown>): { tee: TeeKey; jkt: string } {
+  const cnf = payload['cnf'] as { jkt?: string; jwk?: unknown } | undefined;
+  let tee: TeeKey;
+  try {
+    tee = parseTeePublicKey(cnf?.jwk);
+  } catch {
+    throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+  }
+  const jkt = toBase64Url(tee.thumbprint);
+  if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+  return { tee, jkt };
 }
 
 function digestOf(item: EvidenceItem): string {
@@ -171,15 +188,7 @@ export class ReleaseService {
   /** Releases a key (or a data key of it) to the TEE an attestation token names, if its policy allows. */
   async release(token: string, keyId: string, body: { version?: number; wrappedDataKey?: string }, requestId: string | null): Promise<ReleaseResult> {
     const payload = await this.deps.tokens.verify(token);
-    const cnf = payload['cnf'] as { jkt?: string; jwk?: unknown } | undefined;
-    let tee: TeeKey;
-    try {
-      tee = parseTeePublicKey(cnf?.jwk);
-    } catch {
-      throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
-    }
-    const jkt = toBase64Url(tee.thumbprint);
-    if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+    const { tee, jkt } = teeKeyOf(payload);
     const db = this.deps.db;
     const found = /^[0-9a-f-]{36}$/.test(keyId)
       ? await keysRepo.findKeyForRelease(db, keyId, body.wrappedDataKey === undefined ? body.version : undefined)
@@ -213,18 +222,7 @@ export class ReleaseService {
     let secret: Uint8Array;
     let version: number;
     try {
-      if (body.wrappedDataKey !== undefined) {
-        const opened = await this.deps.vault.openDataKey(db, key, body.wrappedDataKey);
-        if (body.version !== undefined && body.version !== opened.version) {
-          zeroize(opened.dataKey);
-          throw new RequestError('ERR_DATAKEY_INVALID', 'The wrapped data key is not valid for this key.');
-        }
-        ({ version } = opened);
-        secret = opened.dataKey;
-      } else {
-        version = body.version ?? key.currentVersion;
-        secret = await this.deps.vault.openVersionRow(key.id, version, found.version);
-      }
+      ({ secret, version } = await this.openSecret(found, body));
     } catch (err) {
       if (err instanceof KeywardError) throw await refuse(err, 'failure', policyRef);
       throw err;
@@ -243,6 +241,20 @@ export class ReleaseService {
     } finally {
       zeroize(secret);
     }
+  }
+
+  /** The material a release hands over: the key version asked for, or the data key it wraps. */
+  private async openSecret(found: ReleaseTarget, body: { version?: number; wrappedDataKey?: string }): Promise<{ secret: Uint8Array; version: number }> {
+    if (body.wrappedDataKey === undefined) {
+      const version = body.version ?? found.key.currentVersion;
+      return { secret: await this.deps.vault.openVersionRow(found.key.id, version, found.version), version };
+    }
+    const opened = await this.deps.vault.openDataKey(this.deps.db, found.key, body.wrappedDataKey);
+    if (body.version !== undefined && body.version !== opened.version) {
+      zeroize(opened.dataKey);
+      throw new RequestError('ERR_DATAKEY_INVALID', 'The wrapped data key is not valid for this key.');
+    }
+    return { secret: opened.dataKey, version: opened.version };
   }
 
   /** Verifies evidence without a nonce binding (admin dry run) and returns the policy input it yields. */
