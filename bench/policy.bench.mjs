@@ -21,7 +21,9 @@ const tcb = { bootloader: 4, tee: 0, snp: 24, microcode: 219 };
 const snp = {
   tee: 'snp',
   debug: false,
-  anchor: { source: 'vendor', name: 'AMD ARK-Milan', spkiSha256: '9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9' },
+  anchor: { source: 'vendor', name: 'AMD ARK-Milan', spki: '9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9' },
+  simulated: false,
+  revocationChecked: true,
   reportData: 'a3'.repeat(64),
   product: 'Milan',
   reportVersion: 3,
@@ -44,7 +46,9 @@ const snp = {
 const gpu = (i) => ({
   tee: 'nvidia-gpu',
   debug: false,
-  anchor: { source: 'vendor', name: 'NVIDIA Device Identity CA', spkiSha256: 'a90c4eb5acfd3e3d03a25db6a26b84f720ad0503196c627c21ddd48dd85b06a4' },
+  anchor: { source: 'vendor', name: 'NVIDIA Device Identity CA', spki: 'a90c4eb5acfd3e3d03a25db6a26b84f720ad0503196c627c21ddd48dd85b06a4' },
+  simulated: false,
+  revocationChecked: true,
   arch: 'hopper',
   nonce: `${i}`.padStart(64, '0'),
   driverVersion: '550.90.07',
@@ -52,6 +56,9 @@ const gpu = (i) => ({
   measurements: { matched: 64, total: 64, mismatchedIndices: [] },
   rim: { driver: 'NV_GPU_DRIVER_GH100_550.90.07', vbios: 'NV_GPU_VBIOS_1010_0200_882_96008800' },
   revocation: 'checked',
+  deviceType: 'gpu',
+  deviceId: `${i}`.padStart(64, 'd'),
+  ueid: `${470000 + i}`,
 });
 
 function p384VerifyRate(seconds) {

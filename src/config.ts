@@ -59,6 +59,11 @@ export interface Config {
   readonly policyTimeoutMs: number;
   /** KEYWARD_FAILED_ATTEMPT_LIMIT: releases with a missing or invalid attestation token per client address per minute (0 = off). */
   readonly failedAttemptLimit: number;
+  /**
+   * KEYWARD_REVOCATION: `required` (default) refuses evidence whose chain lacks a current revocation answer;
+   * `optional` accepts it with `revocationChecked: false` in the claims (logged at start, audited).
+   */
+  readonly revocation: 'required' | 'optional';
 }
 
 export const DEFAULT_PORT = 8750;
@@ -143,6 +148,12 @@ function logLevel(raw: string | undefined): LogLevel {
   return raw as LogLevel;
 }
 
+function revocationSetting(raw: string | undefined): 'required' | 'optional' {
+  if (raw === undefined || raw === '' || raw === 'required') return 'required';
+  if (raw === 'optional') return 'optional';
+  throw invalid(`KEYWARD_REVOCATION must be required or optional, got "${raw}".`);
+}
+
 function onOff(env: Env, name: string): boolean {
   const raw = (env[name] ?? 'off').toLowerCase();
   if (['on', 'true', '1', 'yes'].includes(raw)) return true;
@@ -186,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
     failedAttemptLimit: intSetting(env, 'KEYWARD_FAILED_ATTEMPT_LIMIT', 60, 0, 1_000_000),
     policyMaxCost: intSetting(env, 'KEYWARD_POLICY_MAX_COST', 1_000_000, 1_000, Number.MAX_SAFE_INTEGER),
     policyTimeoutMs: intSetting(env, 'KEYWARD_POLICY_TIMEOUT_MS', 1000, 10, 60_000),
+    revocation: revocationSetting(env['KEYWARD_REVOCATION']),
   };
 }
 

@@ -64,6 +64,8 @@ export const ERROR_STATUS = {
   ERR_EVIDENCE_BINDING_MISMATCH: 422,
   ERR_EVIDENCE_CLAIM_MISMATCH: 422,
   ERR_EVIDENCE_SET_INVALID: 400,
+  // one device (same identity certificate or UEID) sent twice in one attestation
+  ERR_EVIDENCE_DUPLICATE_DEVICE: 422,
   // certificate chains, CRLs and OCSP (any vendor)
   ERR_CHAIN_MALFORMED: 422,
   ERR_CHAIN_INCOMPLETE: 422,
@@ -138,6 +140,8 @@ export const ERROR_STATUS = {
   ERR_NRAS_MALFORMED: 400,
   ERR_NRAS_ALGORITHM_UNSUPPORTED: 422,
   ERR_NRAS_KEY_INVALID: 422,
+  // the key exists but nothing configured at start or trusted by an admin vouches for it
+  ERR_NRAS_SIGNER_UNTRUSTED: 422,
   ERR_NRAS_SIGNATURE_INVALID: 422,
   ERR_NRAS_ISSUER_UNTRUSTED: 422,
   ERR_NRAS_TOKEN_EXPIRED: 422,
@@ -223,11 +227,16 @@ export const ERROR_STATUS = {
   // --- collateral -------------------------------------------------------------------------------
   ERR_COLLATERAL_MISSING: 503,
   ERR_COLLATERAL_STALE: 503,
+  ERR_COLLATERAL_INVALID: 422,
+  // KEYWARD_REVOCATION=required and the evidence states no revocation status (none can be supplied later)
+  ERR_COLLATERAL_REVOCATION_UNAVAILABLE: 422,
   ERR_COLLATERAL_UNAVAILABLE: 503,
   ERR_COLLATERAL_UNRECOGNIZED: 400,
   // uploads and KEYWARD_COLLATERAL_DIR: recognized as collateral, but its structure cannot be read
   ERR_COLLATERAL_MALFORMED: 400,
   ERR_COLLATERAL_NOT_FOUND: 404,
+  // collateral older than a version already accepted (a CRL number, a TCB evaluation data number): fetch a current one
+  ERR_COLLATERAL_ROLLBACK: 503,
 
   // --- service ------------------------------------------------------------------------------------
   ERR_NOT_READY: 503,

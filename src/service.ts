@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { JWK } from 'jose';
 import { systemClock, type Clock } from './clock.js';
 import { parseKekUri, type Config, type KekSetting } from './config.js';
 import { RequestError, ServiceError } from './errors.js';
@@ -37,6 +38,7 @@ import { AttestationTokens } from './broker/attestation-tokens.js';
 import { Policies } from './broker/policies.js';
 import { PolicySandbox } from './broker/policy-sandbox.js';
 import { ReleaseService } from './broker/release.js';
+import { createVerificationSource } from './broker/verification.js';
 import { RateLimiter } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
 import { registerCollateralRoutes } from './http/routes/collateral.js';
@@ -111,7 +113,22 @@ export function rotationTarget(config: Config, active: Kek, name: string | undef
   return target;
 }
 
-/** Reads KEYWARD_EXTRA_ANCHORS: every PEM/DER certificate in the directory becomes an extra root. */
+/** A JWK set (`{"keys": [...]}`) in KEYWARD_EXTRA_ANCHORS, or undefined when the file is not JSON of that shape. */
+function jwkSetOf(bytes: Uint8Array): JWK[] | undefined {
+  const text = Buffer.from(bytes).toString('utf8').trim();
+  if (!text.startsWith('{')) return undefined;
+  try {
+    const keys = (JSON.parse(text) as { keys?: unknown }).keys;
+    return Array.isArray(keys) ? (keys as JWK[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads KEYWARD_EXTRA_ANCHORS: every PEM/DER certificate in the directory becomes an extra root, every JWK
+ * set (e.g. NVIDIA's NRAS JWKS) an extra signer of NRAS results. Nothing else is ever trusted from files.
+ */
 export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
   if (!dir) return createTrustAnchors([]);
   let files: string[];
@@ -121,20 +138,45 @@ export function loadExtraAnchors(dir: string | undefined): TrustAnchors {
     throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS=${dir} is not a readable directory.`, { cause });
   }
   const ders: Uint8Array[] = [];
+  const signingKeys: JWK[] = [];
   for (const file of files.sort()) {
+    const bytes = new Uint8Array(readFileSync(join(dir, file)));
+    const keys = jwkSetOf(bytes);
     try {
-      ders.push(...parseCertificates(new Uint8Array(readFileSync(join(dir, file)))).map((c) => c.der));
+      if (keys) signingKeys.push(...keys);
+      else ders.push(...parseCertificates(bytes).map((c) => c.der));
     } catch (cause) {
-      throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS: ${file} is not a certificate.`, { cause });
+      throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS: ${file} is neither a certificate nor a JWK set.`, { cause });
     }
   }
   // Why refuse: a folder without roots would start "fine" and then fail every release as untrusted.
-  if (ders.length === 0) {
+  if (ders.length === 0 && signingKeys.length === 0) {
     const below = readdirSync(dir).filter((f) => statSync(join(dir, f)).isDirectory() && readdirSync(join(dir, f)).some((g) => /\.(pem|crt|cer|der)$/i.test(g)));
     const hint = below.length > 0 ? ` ${join(dir, below[0] ?? '')} does: set KEYWARD_EXTRA_ANCHORS=${join(dir, below[0] ?? '')}.` : ' put the PEM roots to trust directly in it.';
     throw new ServiceError('ERR_CONFIG_INVALID', `KEYWARD_EXTRA_ANCHORS=${dir} holds no certificate;${hint}`);
   }
-  return createTrustAnchors(ders);
+  try {
+    return createTrustAnchors(ders, { signingKeys });
+  } catch (cause) {
+    throw new ServiceError('ERR_CONFIG_INVALID', 'KEYWARD_EXTRA_ANCHORS holds a key that cannot be trusted (a JWK without kid, or a private key).', { cause });
+  }
+}
+
+/** Warns, at start, about every setting that widens what keyward trusts: extra anchors, optional revocation. */
+function logTrustSettings(config: Config, anchors: TrustAnchors, logger: Logger): void {
+  const extra = anchors.all.filter((a) => a.source === 'extra');
+  if (extra.length > 0) {
+    logger.warn(
+      { extraAnchors: extra.map((a) => ({ name: a.name, spki: a.spkiSha256, roles: a.roles.length > 1 ? 'all' : a.roles[0] })), dir: config.extraAnchorsDir },
+      'EXTRA TRUST ANCHORS CONFIGURED: evidence chaining to these roots is accepted (claims say anchor.source="extra"); never use this in production unless you mean it',
+    );
+  }
+  if (config.revocation === 'optional') {
+    logger.warn(
+      { revocation: 'optional' },
+      'REVOCATION CHECKS ARE OPTIONAL (KEYWARD_REVOCATION=optional): evidence whose certificates have no current CRL or OCSP answer is accepted with revocationChecked=false and audited; a revoked chip or key could pass',
+    );
+  }
 }
 
 /** Calls `fn` at most once per `intervalMs` per distinct argument (log lines on hot paths). */
@@ -194,13 +236,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     keks = await initKeks(database.db, configured, kekOpenerFor(config), clock, logger);
     logger.info({ provider: keks.active.provider, kek: keks.active.id, uri: keks.active.uri }, 'KEK ready');
 
-    const extra = anchors.all.filter((a) => a.source === 'extra');
-    if (extra.length > 0) {
-      logger.warn(
-        { extraAnchors: extra.map((a) => ({ name: a.name, spkiSha256: a.spkiSha256 })), dir: config.extraAnchorsDir },
-        'EXTRA TRUST ANCHORS CONFIGURED: evidence chaining to these roots is accepted (claims say anchor.source="extra"); never use this in production unless you mean it',
-      );
-    }
+    logTrustSettings(config, anchors, logger);
 
     const tokens = new Tokens(database.db, clock);
     const importKeys = new ImportKeys(database.db, keks, clock);
@@ -234,18 +270,17 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox });
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
+    const verification = createVerificationSource({ anchors, collateral, memo, revocation: config.revocation });
     const release = new ReleaseService({
       db: database.db,
       clock,
-      anchors,
-      collateral,
-      memo,
+      verification,
       tokens: attestationTokens,
       policies,
       vault,
       nonceTtlSeconds: config.nonceTtlSeconds,
       onExtraAnchor: throttled(60_000, clock, (names: string[]) =>
-        logger.warn({ anchors: names }, 'accepted evidence chaining to EXTRA trust anchors (simulated or private PKI), not to vendor roots'),
+        logger.warn({ anchors: names }, 'accepted evidence chaining to NON-VENDOR trust anchors (extra: simulated or private PKI; uploaded: trusted by an admin), not to vendor roots'),
       ),
     });
     const limits = {
@@ -261,7 +296,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerAdminRoutes(http, tokens, auditLog);
     registerPolicyRoutes(http, policies, release);
     registerReleaseRoutes(http, release, attestationTokens, limits);
-    registerEvidenceRoutes(http, { anchors, collateral, memo, clock });
+    registerEvidenceRoutes(http, { verification, clock });
     registerCollateralRoutes(http, collateral, openapi);
     const ring0 = keks;
     registerKekRoutes(http, {

@@ -25,13 +25,15 @@ export const SCOPES = [
   'evidence:verify',
   'collateral:read',
   'collateral:write',
+  'collateral:trust',
   'kek:admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /**
  * What each role may do. The operator runs keyward but can neither read keys' data keys nor write
- * policies (docs/design.md "Overview": an operator must not be able to loosen a policy or read keys).
+ * policies (docs/design.md "Overview": an operator must not be able to loosen a policy or read keys), nor
+ * trust collateral as an anchor: `collateral:trust` belongs to platform admins alone.
  */
 const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   admin: SCOPES,

@@ -52,11 +52,15 @@ export class AttestationTokens {
     return this.opts.ttlSeconds;
   }
 
-  /** Signs `claims` (plus iss, aud, iat, nbf, exp, jti) for the TTL; returns the compact JWS. */
-  async sign(claims: Record<string, unknown>): Promise<{ token: string; expiresAt: Date; jti: string }> {
+  /**
+   * Signs `claims` (plus iss, aud, iat, nbf, exp, jti); returns the compact JWS. `exp` is the TTL from now,
+   * but never later than `notAfter`: a token must not outlive the evidence it vouches for (the earliest
+   * notAfter / nextUpdate of the certificates and collateral the verdict rested on).
+   */
+  async sign(claims: Record<string, unknown>, opts: { notAfter?: Date } = {}): Promise<{ token: string; expiresAt: Date; jti: string }> {
     const key = await this.signingKey();
     const now = Math.floor(this.clock.now().getTime() / 1000);
-    const exp = now + this.opts.ttlSeconds;
+    const exp = Math.min(now + this.opts.ttlSeconds, opts.notAfter ? Math.floor(opts.notAfter.getTime() / 1000) : Infinity);
     const jti = randomUUID();
     const header = toBase64Url(Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: TOKEN_TYPE, kid: key.kid })));
     const payload = toBase64Url(Buffer.from(JSON.stringify({ ...claims, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now, nbf: now, exp, jti })));

@@ -1,42 +1,27 @@
-// Collateral kept in Postgres (docs/design.md "Evidence and claims"): uploads by admins,
-// KEYWARD_COLLATERAL_DIR at start, and (only when enabled) AMD KDS / Intel PCS fetches, all stored once by
-// SHA-256; and the bag handed to the verifiers, served from an in-memory snapshot that is reloaded when the
+// Collateral kept in Postgres (docs/design.md "Evidence and claims"): uploads, KEYWARD_COLLATERAL_DIR at
+// start, and (only when enabled) AMD KDS / Intel PCS fetches, all stored once by SHA-256; the bag handed to
+// the verifiers, and the uploads an admin trusted as anchors (collateral-trust.ts), served from an
+// in-memory snapshot that is reloaded when the
 // table's generation changes.
 import type { Clock } from '../clock.js';
 import { monotonicMs } from '../clock.js';
-import { describeCollateral, storedItem, type DescribedCollateral } from '../collateral/describe.js';
+import { describeCollateral, type DescribedCollateral } from '../collateral/describe.js';
 import { recognizeCollateral, type CollateralItem, type CollateralKind } from '../collateral/recognize.js';
 import { selectCollateral, type CollateralSelection, type HeldCollateral } from '../collateral/selection.js';
-import { fromHex, toHex } from '../encoding.js';
+import { fromHex } from '../encoding.js';
 import { KeywardError, RequestError } from '../errors.js';
 import { LruMemo } from '../evidence/memo.js';
-import type { Collateral, EvidenceItem } from '../evidence/types.js';
+import type { Collateral, CollateralVersion, EvidenceItem, TrustAnchor } from '../evidence/types.js';
 import type { Db } from '../store/database.js';
 import * as repo from '../store/collateral-repo.js';
-import type { CollateralMetaRow } from '../store/collateral-repo.js';
+import { decodeCursor, encodeCursor, toHeld, toInfo, type CollateralInfo, type CollateralSource } from './collateral-rows.js';
 import { appendAudit, type Actor } from './audit.js';
 import { missingCollateral, type CollateralFetchers, type CollateralNeed } from './collateral-fetch.js';
 import { SYSTEM_ACTOR } from './api-tokens.js';
+import { trustCollateralItem, trustedAnchorsOf } from './collateral-trust.js';
 import type { RequestContext } from './vault.js';
 
-export type CollateralSource = CollateralMetaRow['source'];
-
-/** What keyward holds about one item (GET /v1/collateral). */
-export interface CollateralInfo {
-  /** SHA-256 of the stored bytes, lowercase hex. */
-  readonly id: string;
-  readonly kind: CollateralKind;
-  readonly label: string;
-  readonly validFrom: string | null;
-  readonly validUntil: string | null;
-  /** Past validUntil now: verifiers refuse it (ERR_CRL_STALE / ERR_COLLATERAL_STALE ...) until it is replaced. */
-  readonly stale: boolean;
-  readonly source: CollateralSource;
-  readonly name: string | null;
-  readonly uploadedBy: string;
-  readonly createdAt: string;
-  readonly details: Record<string, unknown>;
-}
+export type { CollateralInfo, CollateralSource } from './collateral-rows.js';
 
 export interface StoredCollateral extends CollateralInfo {
   /** True when the item was already held (stored once by content). */
@@ -84,51 +69,17 @@ const MAX_TRACKED_GAPS = 10_000;
 interface Snapshot {
   readonly generation: number;
   readonly held: readonly HeldCollateral[];
+  /** Anchors from the items an admin trusted. */
+  readonly trusted: readonly TrustAnchor[];
   selection?: CollateralSelection;
 }
 
-function toInfo(row: CollateralMetaRow, now: Date): CollateralInfo {
-  return {
-    id: toHex(row.sha256),
-    kind: row.kind,
-    label: row.label,
-    validFrom: row.validFrom?.toISOString() ?? null,
-    validUntil: row.validUntil?.toISOString() ?? null,
-    stale: row.validUntil !== null && now.getTime() > row.validUntil.getTime(),
-    source: row.source,
-    name: row.name,
-    uploadedBy: row.uploadedBy,
-    createdAt: row.createdAt.toISOString(),
-    details: row.details,
-  };
-}
-
-function toHeld(row: repo.CollateralRow): HeldCollateral {
-  return {
-    sha256: toHex(row.sha256),
-    kind: row.kind,
-    series: row.series,
-    validFrom: row.validFrom,
-    validUntil: row.validUntil,
-    details: row.details,
-    item: storedItem(row.kind, new Uint8Array(row.data)),
-  };
-}
-
-function encodeCursor(row: CollateralMetaRow): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), toHex(row.sha256)])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; sha256: Uint8Array } {
-  try {
-    const [at, sha] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    const createdAt = new Date(String(at));
-    const sha256 = typeof sha === 'string' && sha.length === 64 ? fromHex(sha) : undefined;
-    if (Number.isNaN(createdAt.getTime()) || !sha256) throw new Error('bad cursor');
-    return { createdAt, sha256 };
-  } catch {
-    throw new RequestError('ERR_REQUEST_INVALID', 'The cursor is not one this server issued.');
-  }
+/** What verifying evidence takes from the held collateral: the bag, the uploads trusted as anchors, the floors. */
+export interface VerificationCollateral {
+  readonly collateral: Collateral;
+  readonly trusted: readonly TrustAnchor[];
+  /** The highest version of each collateral series accepted so far (collateral never rolls back). */
+  readonly floors: ReadonlyMap<string, number>;
 }
 
 /** Recognizes and describes files; any item that is not usable collateral fails the whole batch. */
@@ -157,6 +108,8 @@ export class CollateralBroker {
   /** Gaps fetched at a generation: not fetched again before `until` unless the generation changes. */
   private readonly attempted = new Map<string, { generation: number; until: number }>();
   private readonly memo = new LruMemo(2_000);
+  /** Collateral floors as last read (every refresh) or raised here. */
+  private floors = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -228,6 +181,29 @@ export class CollateralBroker {
     return toInfo(row, at);
   }
 
+  /** Trusts one uploaded JWK set or certificate as an anchor (platform admins only; audit `collateral.trust`). */
+  async trust(ctx: RequestContext, id: string): Promise<CollateralInfo> {
+    const at = this.clock.now();
+    const row = await trustCollateralItem(this.db, ctx, id, at);
+    this.localChanges++;
+    return toInfo(row, at);
+  }
+
+  /** The collateral for `items` at `now` (see collateralFor) and the anchors of the items an admin trusted. */
+  async verificationInputs(items: readonly EvidenceItem[], now: Date): Promise<VerificationCollateral> {
+    const collateral = await this.collateralFor(items, now);
+    return { collateral, trusted: (await this.current()).trusted, floors: this.floors };
+  }
+
+  /** Raises the floors to the versions an accepted attestation relied on (never lowers one). */
+  async raiseFloors(versions: readonly CollateralVersion[]): Promise<void> {
+    if (versions.every((v) => (this.floors.get(v.series) ?? -1) >= v.number)) return;
+    await repo.raiseCollateralFloors(this.db, versions, this.clock.now());
+    const next = new Map(this.floors);
+    for (const v of versions) next.set(v.series, Math.max(v.number, next.get(v.series) ?? -1));
+    this.floors = next;
+  }
+
   /**
    * The collateral to verify `items` with at `now`: every held item valid at `now` (for a series with
    * nothing valid, its newest expired item, which the verifier refuses as stale), after fetching what the
@@ -283,11 +259,16 @@ export class CollateralBroker {
 
   private async reload(changes: number): Promise<Snapshot> {
     const generation = await repo.readCollateralGeneration(this.db);
+    // Floors change with attestations, not with the items: read them at every refresh (other replicas raise them too).
+    const floors = await repo.readCollateralFloors(this.db);
+    for (const [series, number] of this.floors) floors.set(series, Math.max(number, floors.get(series) ?? -1));
+    this.floors = floors;
     this.checkedAt = monotonicMs();
     if (!this.snapshot || this.snapshot.generation !== generation) {
       // Rows committed after the generation was read only make the next check reload again.
       const rows = await repo.loadAllCollateral(this.db);
-      this.snapshot = { generation, held: rows.map(toHeld) };
+      const trusted = trustedAnchorsOf(rows, (err) => this.opts.logger?.warn({ err }, 'trusted collateral holds no usable key; left out'));
+      this.snapshot = { generation, held: rows.map(toHeld), trusted };
       if (rows.length > 0) this.opts.logger?.info({ generation, items: rows.length }, 'collateral snapshot loaded');
     }
     this.snapshotChanges = Math.max(this.snapshotChanges, changes);

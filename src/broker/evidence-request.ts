@@ -4,14 +4,12 @@ import { EvidenceError, RequestError } from '../errors.js';
 import { fromHex } from '../encoding.js';
 import type { Clock } from '../clock.js';
 import { decodeEvidenceItem } from '../evidence/wire.js';
-import type { EvidenceItem, TrustAnchors, VerificationMemo } from '../evidence/types.js';
+import type { EvidenceItem } from '../evidence/types.js';
 import { checkEvidence, evidenceFailure, type EvidenceCheckResult } from './evidence-check.js';
-import type { CollateralSource } from './release.js';
+import type { VerificationSource } from './verification.js';
 
 export interface EvidenceRequestDeps {
-  readonly anchors: TrustAnchors;
-  readonly collateral: CollateralSource;
-  readonly memo: VerificationMemo;
+  readonly verification: VerificationSource;
   readonly clock: Clock;
 }
 
@@ -21,7 +19,7 @@ export interface EvidenceRequestBody {
   readonly at?: string;
 }
 
-/** Decodes, gathers collateral for and verifies the evidence of a request; a decoding failure is a verdict too. */
+/** Decodes, gathers what verification needs for, and verifies the evidence of a request; a decoding failure is a verdict too. */
 export async function verifyEvidenceRequest(body: EvidenceRequestBody, deps: EvidenceRequestDeps): Promise<EvidenceCheckResult> {
   const nonce = body.nonce === undefined ? undefined : fromHex(body.nonce.toLowerCase());
   if (body.nonce !== undefined && (!nonce || nonce.length === 0)) throw new RequestError('ERR_REQUEST_INVALID', 'nonce must be hex.');
@@ -34,6 +32,7 @@ export async function verifyEvidenceRequest(body: EvidenceRequestBody, deps: Evi
   }
   const now = body.at ? new Date(body.at) : deps.clock.now();
   const items = Array.isArray(evidence) ? evidence : [evidence];
-  const collateral = await deps.collateral.collateralFor(items, now);
-  return checkEvidence({ evidence, ...(nonce ? { expectedNonce: nonce } : {}) }, { collateral, anchors: deps.anchors, now, memo: deps.memo });
+  // An explicit past time is a historical check: collateral floors raised since then do not apply.
+  const ctx = await deps.verification.contextFor(items, now, { historical: body.at !== undefined });
+  return checkEvidence({ evidence, ...(nonce ? { expectedNonce: nonce } : {}) }, ctx);
 }

@@ -8,7 +8,7 @@ import { fromBase64Url, isUuid, MAX_INT4, toBase64Url, zeroize } from '../encodi
 import type { Db } from '../store/database.js';
 import * as releaseRepo from '../store/release-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
-import type { Collateral, EvidenceItem, TrustAnchors, VerificationMemo, VerifiedEvidence } from '../evidence/types.js';
+import type { EvidenceItem, VerifiedEvidence } from '../evidence/types.js';
 import type { CpuClaims } from '../evidence/claims.js';
 import { decodeEvidenceItem, evidenceBytes } from '../evidence/wire.js';
 import { verifyEvidenceSet, MAX_EVIDENCE_ITEMS } from '../evidence/verify.js';
@@ -20,23 +20,21 @@ import { appendAudit, canonicalJson, type Actor } from './audit.js';
 import type { AttestationTokens } from './attestation-tokens.js';
 import type { Policies } from './policies.js';
 import { assertUsable, type Vault } from './vault.js';
+import type { VerificationSource } from './verification.js';
 
-/** Where verifiers get collateral that does not travel with the evidence (uploads, caches, fetchers). */
-export interface CollateralSource {
-  collateralFor(items: readonly EvidenceItem[], now: Date): Promise<Collateral>;
-}
+/** A key found for release with its bound policy version and the version row asked for. */
+type ReleaseTarget = NonNullable<Awaited<ReturnType<typeof keysRepo.findKeyForRelease>>>;
 
 export interface ReleaseDeps {
   readonly db: Db;
   readonly clock: Clock;
-  readonly anchors: TrustAnchors;
-  readonly collateral: CollateralSource;
-  readonly memo: VerificationMemo;
+  /** Collateral, anchors and memo for each verification. */
+  readonly verification: VerificationSource;
   readonly tokens: AttestationTokens;
   readonly policies: Policies;
   readonly vault: Vault;
   readonly nonceTtlSeconds: number;
-  /** Told when evidence chained to an extra (non-vendor) anchor was accepted. */
+  /** Told when evidence chained to a non-vendor (extra or uploaded) anchor was accepted. */
   readonly onExtraAnchor?: (anchors: string[]) => void;
 }
 
@@ -98,6 +96,30 @@ export function bindingFor(nonce: Uint8Array, thumbprint: Uint8Array): Uint8Arra
   return new Uint8Array(createHash('sha512').update(nonce).update(thumbprint).digest());
 }
 
+/**
+ * KEYWARD_REVOCATION=optional is audited with every decision it affects: the TEEs whose claims say
+ * revocation was not checked, or nothing when every claim was checked.
+ */
+function revocationNote(cpu: unknown, gpus: unknown): { revocationUnchecked?: string[] } {
+  const all = [cpu, ...(Array.isArray(gpus) ? gpus : [])] as ({ tee?: unknown; revocationChecked?: unknown } | null | undefined)[];
+  const unchecked = all.filter((c) => c && c.revocationChecked === false).map((c) => String(c?.tee));
+  return unchecked.length > 0 ? { revocationUnchecked: unchecked } : {};
+}
+
+/** The TEE key an attestation token is bound to (`cnf.jwk`, whose thumbprint must be `cnf.jkt`). */
+function teeKeyOf(payload: Record<string, unknown>): { tee: TeeKey; jkt: string } {
+  const cnf = payload['cnf'] as { jkt?: string; jwk?: unknown } | undefined;
+  let tee: TeeKey;
+  try {
+    tee = parseTeePublicKey(cnf?.jwk);
+  } catch {
+    throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+  }
+  const jkt = toBase64Url(tee.thumbprint);
+  if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+  return { tee, jkt };
+}
+
 function digestOf(item: EvidenceItem): string {
   const h = createHash('sha256');
   for (const part of evidenceBytes(item)) h.update(part);
@@ -143,8 +165,7 @@ export class ReleaseService {
     let verified: VerifiedEvidence[] | undefined;
     let failure: KeywardError | undefined;
     try {
-      const collateral = await this.deps.collateral.collateralFor(items, now);
-      verified = await verifyEvidenceSet(items, { collateral, anchors: this.deps.anchors, now, memo: this.deps.memo }, binding);
+      verified = await verifyEvidenceSet(items, await this.deps.verification.contextFor(items, now), binding);
     } catch (err) {
       if (!(err instanceof KeywardError)) throw err;
       // Evidence whose nonce field is not this binding was made for another nonce or another TEE key.
@@ -167,6 +188,7 @@ export class ReleaseService {
         details: {
           evidence: digests,
           ...(failure ? { code: failure.code } : { claimsDigest: createHash('sha256').update(canonicalJson(claims)).digest('hex') }),
+          ...(claims ? revocationNote(claims.cpu, claims.gpus) : {}),
         },
       },
       now,
@@ -174,18 +196,14 @@ export class ReleaseService {
     );
     if (!consumed) throw await this.nonceProblem(nonceHash, now);
     if (failure || !verified || !claims) throw failure ?? new KeywardError('ERR_INTERNAL', 'attestation failed');
-    const extra = verified.filter((v) => v.claims.anchor.source === 'extra').map((v) => `${v.claims.tee}:${v.claims.anchor.name}`);
+    const extra = verified.filter((v) => v.claims.anchor.source !== 'vendor').map((v) => `${v.claims.tee}:${v.claims.anchor.source}:${v.claims.anchor.name}`);
     if (extra.length > 0) this.deps.onExtraAnchor?.(extra);
-    const validUntil = Math.min(...verified.map((v) => v.validUntil.getTime()));
-    const { token, expiresAt } = await this.deps.tokens.sign({
-      sub: jkt,
-      cnf: { jkt, jwk: tee.jwk },
-      ...claims,
-      evidence: digests,
-      simulated: extra.length > 0,
-    });
-    const exp = new Date(Math.min(expiresAt.getTime(), validUntil));
-    return { token, expiresAt: exp.toISOString(), claims };
+    await this.deps.verification.accepted(verified);
+    // The token's own exp, not only the answer's expiresAt, ends where the evidence's validity ends.
+    const notAfter = new Date(Math.min(...verified.map((v) => v.validUntil.getTime())));
+    const signed = { sub: jkt, cnf: { jkt, jwk: tee.jwk }, ...claims, evidence: digests, simulated: verified.some((v) => v.claims.simulated) };
+    const { token, expiresAt } = await this.deps.tokens.sign(signed, { notAfter });
+    return { token, expiresAt: expiresAt.toISOString(), claims };
   }
 
   private claimsOf(verified: readonly VerifiedEvidence[]) {
@@ -200,15 +218,7 @@ export class ReleaseService {
    */
   async verifyCaller(token: string): Promise<AttestedCaller> {
     const payload = await this.deps.tokens.verify(token);
-    const cnf = payload['cnf'] as { jkt?: string; jwk?: unknown } | undefined;
-    let tee: TeeKey;
-    try {
-      tee = parseTeePublicKey(cnf?.jwk);
-    } catch {
-      throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
-    }
-    const jkt = toBase64Url(tee.thumbprint);
-    if (cnf?.jkt !== jkt) throw new RequestError('ERR_ATTEST_TOKEN_INVALID', 'The attestation token is not valid.');
+    const { tee, jkt } = teeKeyOf(payload);
     return { payload, tee, jkt };
   }
 
@@ -234,7 +244,7 @@ export class ReleaseService {
       : undefined;
     if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${caller.jkt}`, name: 'attested workload' };
-    const base = { evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt };
+    const base = { evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt, ...revocationNote(caller.payload['cpu'], caller.payload['gpus']) };
     const audit = (outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>) =>
       appendAudit(this.deps.db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, ...details } }, this.deps.clock.now());
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {
@@ -279,18 +289,8 @@ export class ReleaseService {
 
   /** The key version's material, or the data key the request wraps. The caller zeroes it. */
   private async openSecret({ body, found, refuse }: ReleaseAttempt, policyRef: PolicyRef): Promise<{ secret: Uint8Array; version: number }> {
-    const key = found.key;
     try {
-      if (body.wrappedDataKey === undefined) {
-        const version = body.version ?? key.currentVersion;
-        return { secret: await this.deps.vault.openVersionRow(key.id, version, found.version), version };
-      }
-      const opened = await this.deps.vault.openDataKey(this.deps.db, key, body.wrappedDataKey);
-      if (body.version !== undefined && body.version !== opened.version) {
-        zeroize(opened.dataKey);
-        throw new RequestError('ERR_DATAKEY_INVALID', 'The wrapped data key is not valid for this key.');
-      }
-      return { secret: opened.dataKey, version: opened.version };
+      return await this.materialFor(found, body);
     } catch (err) {
       if (err instanceof KeywardError) throw await refuse(err, 'failure', { ...policyRef });
       throw err;
@@ -307,6 +307,20 @@ export class ReleaseService {
     return { keyId, version, jwe, releaseId };
   }
 
+  /** The material a release hands over: the key version asked for, or the data key it wraps. */
+  private async materialFor(found: ReleaseTarget, body: { version?: number; wrappedDataKey?: string }): Promise<{ secret: Uint8Array; version: number }> {
+    if (body.wrappedDataKey === undefined) {
+      const version = body.version ?? found.key.currentVersion;
+      return { secret: await this.deps.vault.openVersionRow(found.key.id, version, found.version), version };
+    }
+    const opened = await this.deps.vault.openDataKey(this.deps.db, found.key, body.wrappedDataKey);
+    if (body.version !== undefined && body.version !== opened.version) {
+      zeroize(opened.dataKey);
+      throw new RequestError('ERR_DATAKEY_INVALID', 'The wrapped data key is not valid for this key.');
+    }
+    return { secret: opened.dataKey, version: opened.version };
+  }
+
   /** Verifies evidence without a nonce binding (admin dry run) and returns the policy input it yields. */
   async claimsForDryRun(evidence: readonly unknown[], at?: Date): Promise<{ cpu: CpuClaims | null; gpus: readonly NvidiaGpuClaims[] }> {
     if (evidence.length === 0 || evidence.length > MAX_EVIDENCE_ITEMS) {
@@ -314,8 +328,7 @@ export class ReleaseService {
     }
     const items = evidence.map((e, i) => decodeEvidenceItem(e, i));
     const now = at ?? this.deps.clock.now();
-    const collateral = await this.deps.collateral.collateralFor(items, now);
-    const verified = await verifyEvidenceSet(items, { collateral, anchors: this.deps.anchors, now, memo: this.deps.memo });
+    const verified = await verifyEvidenceSet(items, await this.deps.verification.contextFor(items, now, { historical: at !== undefined }));
     const { cpu, gpus } = this.claimsOf(verified);
     return { cpu, gpus };
   }

@@ -29,7 +29,11 @@ function render(value: unknown): string {
 function claimLines(claims: Claims, indent: string): string[] {
   const record = claims as unknown as Record<string, unknown>;
   const { anchor } = claims;
-  const lines = [`${indent}tee            ${claims.tee}`, `${indent}anchor         ${anchor.source}: ${anchor.name} (SPKI SHA-256 ${anchor.spkiSha256})`];
+  const lines = [
+    `${indent}tee            ${claims.tee}`,
+    `${indent}anchor         ${anchor.source}: ${anchor.name} (SPKI SHA-256 ${anchor.spki})${claims.simulated ? ', SIMULATED' : ''}`,
+    `${indent}revocation     ${claims.revocationChecked ? 'checked' : 'NOT CHECKED (no current CRL or OCSP answer given)'}`,
+  ];
   for (const key of KEY_CLAIMS[claims.tee]) {
     if (record[key] === undefined) continue;
     const value = key === 'pcrs' ? Object.fromEntries(Object.entries(record[key] as object).filter(([i]) => Number(i) <= 2 || Number(i) === 8)) : record[key];

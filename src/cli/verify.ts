@@ -13,7 +13,8 @@ import { parseOptions, UsageError, type CliIo } from './main.js';
 import { summarizeVerdict } from './verify-summary.js';
 
 export const VERIFY_HELP = `usage:
-  verify --evidence FILE [--type TYPE] [--collateral PATH]... [--at RFC3339] [--nonce HEX] [--json]
+  verify --evidence FILE [--type TYPE] [--collateral PATH]... [--at RFC3339] [--nonce HEX]
+         [--require-revocation] [--json]
 
 Verifies attestation evidence offline against the pinned vendor roots (and KEYWARD_EXTRA_ANCHORS, if set).
 
@@ -25,7 +26,8 @@ Verifies attestation evidence offline against the pinned vendor roots (and KEYWA
   --type TYPE        snp | tdx | sgx | nvidia-gpu | nvidia-nras | nitro (default: detected by content)
   --collateral PATH  a file, or a directory read recursively; repeatable. Every file is recognized by
                      its content: certificates and CRLs (PEM or DER), SEV-SNP certificate tables, OCSP
-                     responses, Intel TCB Info and QE Identity JSON, NVIDIA RIMs, JWK sets (NRAS keys).
+                     responses, Intel TCB Info and QE Identity JSON, NVIDIA RIMs, JWK sets (NRAS
+                     keys; trusted only from KEYWARD_EXTRA_ANCHORS, which also takes JWK sets).
                      snp: the VCEK/VLEK and AMD's cert_chain are taken from here when the report
                      carries no certificates.
                      nvidia-gpu (a raw report): the device certificate chain is assembled from the
@@ -37,6 +39,10 @@ Verifies attestation evidence offline against the pinned vendor roots (and KEYWA
                      request nonce (32 bytes) for nvidia-gpu and nvidia-nras; the document's nonce for
                      nitro. For a composite set: the 64-byte release binding (GPUs compare its first 32
                      bytes); without --nonce every item of a set must carry the same binding.
+  --require-revocation
+                     refuse evidence whose certificates lack a current CRL or OCSP answer in the
+                     collateral (ERR_COLLATERAL_MISSING). Without it, CRLs and OCSP answers are checked
+                     whenever given, and missing ones leave "revocationChecked": false in the claims.
   --json             print exactly one JSON object: {"verified": true, "tee": ..., "claims": {...}} or
                      {"verified": false, "error": {"code": "ERR_...", "message": ...}}
 
@@ -49,6 +55,7 @@ const OPTIONS = {
   collateral: { type: 'string', multiple: true },
   at: { type: 'string' },
   nonce: { type: 'string' },
+  'require-revocation': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -167,7 +174,9 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   try {
     const evidence = readEvidence(bytes, type, collateral, file);
     const input: EvidenceCheckInput = expectedNonce ? { evidence, expectedNonce } : { evidence };
-    result = await checkEvidence(input, { collateral, anchors, now });
+    // Offline, old evidence outlives every CRL: revocation is checked when answers are given, required only on request.
+    const revocation = values['require-revocation'] ? 'required' : 'optional';
+    result = await checkEvidence(input, { collateral, anchors, now, revocation });
   } catch (err) {
     // A wire-form item that does not decode is a verdict on the evidence, reported like any other.
     if (!(err instanceof EvidenceError)) throw err;

@@ -54,25 +54,35 @@ async function nvidiaFiles(ca: DevCa, window: { thisUpdate: Date; nextUpdate: Da
   ];
 }
 
-async function intelFiles(ca: DevCa, issueDate: Date, nextUpdate: Date): Promise<DevCaFile[]> {
+/**
+ * The simulated TDX platform's TCB Info (signed JSON text) for the given dates; `tcbEvaluationDataNumber`
+ * defaults to Intel's 17 (a newer number mimics Intel's next TCB recovery).
+ */
+export function devTdxTcbInfo(ca: DevCa, dates: { issueDate: Date; nextUpdate: Date }, tcbEvaluationDataNumber?: number): string {
   const pki = ca.intel;
   const { fmspc, pceId, pceSvn, sgxTcbComponents } = pki.pckValues;
-  const { rootCrl, pckCrl } = await createDcapCrls(pki, { thisUpdate: issueDate, nextUpdate });
-  const dates = { issueDate, nextUpdate };
   const tcbInfo = tcbInfoBody({
     tee: 'tdx',
     fmspc,
     pceId,
     ...dates,
+    ...(tcbEvaluationDataNumber === undefined ? {} : { tcbEvaluationDataNumber }),
     levels: [{ sgx: sgxTcbComponents, pceSvn, tdx: TDX_TCB_SVN, status: 'UpToDate' }],
     moduleIdentities: [{ id: 'TDX_01', levels: [{ isvSvn: 6, status: 'UpToDate' }] }],
   });
+  return signTcbInfo(pki, tcbInfo);
+}
+
+async function intelFiles(ca: DevCa, issueDate: Date, nextUpdate: Date): Promise<DevCaFile[]> {
+  const pki = ca.intel;
+  const { rootCrl, pckCrl } = await createDcapCrls(pki, { thisUpdate: issueDate, nextUpdate });
+  const dates = { issueDate, nextUpdate };
   return [
     text('intel-pck-ca-chain.pem', pems(pki.pckCa, pki.root)),
     text('intel-tcb-signing-chain.pem', pems(pki.tcbSigning, pki.root)),
     text('intel-root-ca.crl.pem', crlPem(rootCrl)),
     text('intel-pck-ca.crl.pem', crlPem(pckCrl)),
-    text('intel-tdx-tcb-info.json', signTcbInfo(pki, tcbInfo)),
+    text('intel-tdx-tcb-info.json', devTdxTcbInfo(ca, dates)),
     text('intel-td-qe-identity.json', signQeIdentity(pki, qeIdentityBody({ id: 'TD_QE', ...dates }))),
   ];
 }

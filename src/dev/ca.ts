@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnpTcb } from '../evidence/snp/claims.js';
+import { DEV_CA_ORGANIZATION as SIMULATED_ORGANIZATION } from '../evidence/anchors.js';
 import { createAmdLookalikePki, DEFAULT_TCB, issueVcek, type AmdLookalikePki } from './snp.js';
 import { createDcapTestPki, defaultPkiNames, type DcapTestPki } from './dcap.js';
 import { createNvidiaDevPki, mintDevGpu, type DevGpu, type NvidiaDevPki } from './nvidia.js';
@@ -25,7 +26,7 @@ import { encodeDevCaState, parseDevCaState, type DevCaState } from './ca-state.j
 
 export const DEV_CA_DIR = 'dev-ca';
 /** The O= of every simulated certificate (and the label of the NVIDIA names): it says SIMULATED. */
-export const DEV_CA_ORGANIZATION = 'keyward SIMULATED';
+export const DEV_CA_ORGANIZATION = SIMULATED_ORGANIZATION;
 /** At most this many simulated GPUs (an evidence set holds one CPU item and up to 32 more). */
 export const MAX_DEV_GPUS = 32;
 

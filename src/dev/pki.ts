@@ -145,7 +145,8 @@ export interface CrlOptions {
 
 export async function createCrl(issuer: DevCertificate, opts: CrlOptions): Promise<Uint8Array> {
   const crl = await x509.X509CrlGenerator.create({
-    issuer: issuer.cert.subject,
+    // The issuer's name as its certificate encodes it, so the CRL matches it byte for byte.
+    issuer: issuer.cert.subjectName,
     thisUpdate: opts.thisUpdate,
     nextUpdate: opts.nextUpdate,
     entries: (opts.revokedSerials ?? []).map((serialNumber) => ({ serialNumber, revocationDate: opts.thisUpdate })),

@@ -141,7 +141,9 @@ export interface ArkCrlOptions {
 /** A CRL issued by the look-alike ARK as AMD's are: RSASSA-PSS, authorityKeyIdentifier and cRLNumber. */
 export async function createArkCrl(pki: AmdLookalikePki, opts: ArkCrlOptions): Promise<Uint8Array> {
   const crl = await x509.X509CrlGenerator.create({
-    issuer: pki.ark.subject,
+    // The ARK's name exactly as its certificate encodes it (UTF8String values): a CRL whose issuer only
+    // reads the same, re-encoded from text, names another issuer and is never applied.
+    issuer: pki.ark.cert.subjectName,
     thisUpdate: opts.thisUpdate,
     nextUpdate: opts.nextUpdate,
     entries: (opts.revokedSerials ?? []).map((serialNumber) => ({ serialNumber, revocationDate: opts.thisUpdate })),

@@ -2,9 +2,10 @@
 // judge freshness at `now`. Applying a verified CRL to a chain is pki.ts `applyCrls`.
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate as AsnCertificate, CertificateList, Name } from '@peculiar/asn1-x509';
+import { Certificate as AsnCertificate, CertificateList, CRLNumber, Name, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import { EvidenceError, type EvidenceErrorCode } from '../errors.js';
-import type { VerificationMemo } from './types.js';
+import type { CollateralVersion, VerificationMemo } from './types.js';
+import { FLOOR_SERIES } from './floors.js';
 import { commonNameOf, firstChild, normalizeSerial, splitDerSequence, type Certificate, type VerifiedCrl } from './pki.js';
 import { verifyWithAlgorithm } from './signatures.js';
 
@@ -89,13 +90,33 @@ export function verifyCrlSignature(der: Uint8Array, issuer: Certificate, memo?: 
   for (const entry of tbsList.revokedCertificates ?? []) {
     revoked.add(normalizeSerial(Buffer.from(entry.userCertificate).toString('hex')));
   }
+  const crlNumber = crlNumberOf(list);
   return {
     issuer: issuer.subject,
     issuerSha256: issuer.sha256,
+    issuerSpkiSha256: issuer.spkiSha256,
     thisUpdate: tbsList.thisUpdate.getTime(),
     nextUpdate: next,
     revokedSerials: revoked,
+    ...(crlNumber === undefined ? {} : { crlNumber }),
   };
+}
+
+/** The cRLNumber, or undefined when absent or beyond a safe integer (then no floor is kept for it). */
+function crlNumberOf(list: CertificateList): number | undefined {
+  const ext = list.tbsCertList.crlExtensions?.find((e) => e.extnID === id_ce_cRLNumber);
+  if (!ext) return undefined;
+  try {
+    const value = AsnConvert.parse(ext.extnValue.buffer, CRLNumber).value;
+    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  } catch (cause) {
+    fail('ERR_CRL_INVALID', 'The CRL number cannot be read.', cause);
+  }
+}
+
+/** The floor series and version of a verified CRL, when it carries a number. */
+export function crlVersion(crl: VerifiedCrl): CollateralVersion | undefined {
+  return crl.crlNumber === undefined ? undefined : { series: FLOOR_SERIES.crl(crl.issuerSpkiSha256), number: crl.crlNumber };
 }
 
 /** Fails unless thisUpdate <= now <= nextUpdate (ERR_CRL_NOT_YET_VALID / ERR_CRL_STALE). */

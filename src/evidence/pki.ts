@@ -290,6 +290,10 @@ export interface VerifiedCrl {
   readonly nextUpdate: Date;
   /** Revoked serial numbers, normalized (see normalizeSerial). */
   readonly revokedSerials: ReadonlySet<string>;
+  /** SHA-256 of the issuer's SubjectPublicKeyInfo, lowercase hex. */
+  readonly issuerSpkiSha256: string;
+  /** The cRLNumber extension (RFC 5280 §5.2.3), when present and a safe integer. */
+  readonly crlNumber?: number;
 }
 
 /** Fails with ERR_CHAIN_REVOKED when a CRL from a certificate's issuer lists that certificate. */

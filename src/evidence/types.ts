@@ -29,13 +29,21 @@ export type EvidenceItem =
   | { readonly type: 'nvidia-nras'; readonly token: string }
   | { readonly type: 'nitro'; readonly document: Uint8Array };
 
-/** Which vendor root a pinned anchor stands for. */
+/** Which vendor root a pinned anchor stands for; `nvidia-nras-signer`: a key trusted to sign NRAS results. */
 export type AnchorRole =
   | 'amd-ark'
   | 'intel-sgx-root'
   | 'nvidia-device-identity'
   | 'nvidia-corim-root'
+  | 'nvidia-nras-signer'
   | 'aws-nitro-root';
+
+/**
+ * Where trust in an anchor comes from: `vendor`, pinned in keyward (docs/design.md "Evidence and claims"); `extra`, configured at
+ * start (KEYWARD_EXTRA_ANCHORS); `uploaded`, collateral uploaded through the API that a platform admin
+ * then trusted explicitly (POST /v1/collateral/{id}/trust).
+ */
+export type AnchorSource = 'vendor' | 'extra' | 'uploaded';
 
 export type SnpProduct = 'Milan' | 'Genoa' | 'Turin';
 
@@ -43,14 +51,17 @@ export interface TrustAnchor {
   /** SHA-256 of the root's DER SubjectPublicKeyInfo, lowercase hex. */
   readonly spkiSha256: string;
   readonly name: string;
-  /** `vendor`: pinned in keyward (anchors.ts). `extra`: configured via KEYWARD_EXTRA_ANCHORS. */
-  readonly source: 'vendor' | 'extra';
-  /** The roles this anchor is trusted for. Extra anchors are trusted for every role. */
+  readonly source: AnchorSource;
+  /** The roles this anchor is trusted for. Extra roots are trusted for every role; uploaded ones only to sign NRAS results. */
   readonly roles: readonly AnchorRole[];
   /** For AMD ARKs pinned by keyward: the product the ARK belongs to. */
   readonly product?: SnpProduct;
   /** DER of the root certificate when keyward holds it (extra anchors); vendor roots arrive in chains. */
   readonly certificate?: Uint8Array;
+  /** A trusted signing key itself (a JWK from a trusted JWKS), found by its `kid`. */
+  readonly jwk?: JWK;
+  /** A root of keyward's development CA (the TEE simulator): claims that rest on it say `simulated: true`. */
+  readonly simulated?: boolean;
 }
 
 export interface TrustAnchors {
@@ -100,6 +111,23 @@ export interface VerifyContext {
   readonly expectedNonce?: Uint8Array;
   /** Optional cache of pure signature results; verifiers must be correct without it. */
   readonly memo?: VerificationMemo;
+  /**
+   * `required` (the default when absent): a certificate of the chain without a current revocation answer
+   * (CRL, OCSP, or NRAS's statement) refuses the evidence. `optional`: it passes, and the claims say
+   * `revocationChecked: false`. Answers that are given are always checked. See revocation.ts.
+   */
+  readonly revocation?: 'required' | 'optional';
+  /**
+   * The highest version of each collateral series accepted before (see floors.ts): collateral below its
+   * floor is ERR_COLLATERAL_ROLLBACK. Absent: no floors (offline verification, a past instant).
+   */
+  readonly floors?: ReadonlyMap<string, number>;
+}
+
+/** A version of collateral a verdict relied on (a CRL's number, a TCB Info's evaluation data number). */
+export interface CollateralVersion {
+  readonly series: string;
+  readonly number: number;
 }
 
 export interface VerifiedEvidence<C extends Claims = Claims> {
@@ -109,6 +137,8 @@ export interface VerifiedEvidence<C extends Claims = Claims> {
   /** The window in which this verdict holds: the intersection of every certificate's and collateral's validity. */
   readonly validFrom: Date;
   readonly validUntil: Date;
+  /** The versioned collateral the verdict relied on: the service raises its floors to these. */
+  readonly collateralVersions?: readonly CollateralVersion[];
 }
 
 export type Verifier<I extends EvidenceItem = EvidenceItem, C extends Claims = Claims> = (

@@ -1,6 +1,8 @@
 // Dispatches evidence items to their TEE verifier and verifies composite sets (CPU TEE + N GPUs).
 import { EvidenceError } from '../errors.js';
 import type { EvidenceItem, EvidenceType, VerifiedEvidence, Verifier, VerifyContext } from './types.js';
+import type { NvidiaGpuClaims } from './nvidia/claims.js';
+import { refuseDuplicateDevices } from './nvidia/topology.js';
 /**
  * The verifier for each evidence type, loaded on first use (a CLI run for one TEE does not load the XML,
  * JOSE and CBOR stacks of the others). A type without one is refused (fail closed).
@@ -43,7 +45,8 @@ export const MAX_EVIDENCE_ITEMS = 33;
 
 /**
  * Verifies a composite evidence set. Accepted only when every item verifies and, when `binding` is
- * given, every item carries it (so all are bound to the same nonce and TEE key). At most one CPU TEE.
+ * given, every item carries it (so all are bound to the same nonce and TEE key). At most one CPU TEE,
+ * and no device twice (ERR_EVIDENCE_DUPLICATE_DEVICE).
  */
 export async function verifyEvidenceSet(
   items: readonly EvidenceItem[],
@@ -62,5 +65,6 @@ export async function verifyEvidenceSet(
     const itemCtx: VerifyContext = binding ? { ...ctx, expectedNonce: nonceForType(item.type, binding) } : ctx;
     results.push(await verifyEvidence(item, itemCtx));
   }
+  refuseDuplicateDevices(results.map((r) => r.claims).filter((c): c is NvidiaGpuClaims => c.tee === 'nvidia-gpu'));
   return results;
 }

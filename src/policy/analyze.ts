@@ -36,7 +36,7 @@ interface Binding {
 
 type Scope = ReadonlyMap<string, Binding>;
 
-const ROOTS: readonly string[] = ['cpu', 'gpus', 'refs'];
+const ROOTS: readonly string[] = ['cpu', 'gpus', 'gpuCount', 'refs'];
 const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 const EACH: PathSegment = { kind: 'each' };
 

@@ -9,6 +9,8 @@ import {
   type ObjectTypeName,
 } from './claims-schema.js';
 import { POLICY_LIMITS } from './document-schema.js';
+import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
+import { countDistinctGpus } from '../evidence/nvidia/topology.js';
 
 type ClaimObjectCtor = new () => Record<string, unknown>;
 
@@ -74,12 +76,23 @@ function toCelObject(value: Record<string, unknown>, type: ObjectTypeName): obje
   return out;
 }
 
-/** The evaluation context for one set of claims: `cpu` (empty when absent) and `gpus` (empty when absent). */
-export function toCelContext(cpu: unknown, gpus: unknown): { cpu: unknown; gpus: unknown } {
+/**
+ * The evaluation context for one set of claims: `cpu` (empty when absent), `gpus` (empty when absent) and
+ * `gpuCount`, the distinct GPUs among them (a device that appears twice counts once).
+ */
+export function toCelContext(cpu: unknown, gpus: unknown): { cpu: unknown; gpus: unknown; gpuCount: bigint } {
+  const list = gpus === undefined || gpus === null ? [] : gpus;
   return {
     cpu: cpu === undefined || cpu === null ? new CLASSES.CpuClaims() : toCelClaim(cpu, CLAIM_VARIABLES.cpu),
-    gpus: gpus === undefined || gpus === null ? [] : toCelClaim(gpus, CLAIM_VARIABLES.gpus),
+    gpus: toCelClaim(list, CLAIM_VARIABLES.gpus),
+    gpuCount: BigInt(distinctGpuCount(list)),
   };
+}
+
+/** Distinct GPUs in a claims list (NVSwitches not counted); a malformed list throws. */
+export function distinctGpuCount(gpus: unknown): number {
+  if (!Array.isArray(gpus) || !gpus.every(isPlainObject)) throw new TypeError('gpus is not a list of claims');
+  return countDistinctGpus(gpus as unknown as readonly NvidiaGpuClaims[]);
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -156,6 +169,9 @@ export function baseEnvironment(): Environment {
       description: 'Claims of the CPU TEE (SNP, TDX, SGX) or Nitro enclave; fields of other TEEs are absent',
     })
     .registerVariable('gpus', celTypeName(CLAIM_VARIABLES.gpus), { description: 'Claims of each GPU, empty when none' })
+    .registerVariable('gpuCount', celTypeName(CLAIM_VARIABLES.gpuCount), {
+      description: 'How many distinct GPUs the attestation holds (NVSwitches not counted)',
+    })
     .registerFunction('tcbAtLeast(SnpTcb, map<string, int>): bool', tcbAtLeast, {
       description: 'Every SNP TCB component named in the minimum is present and at least that value',
     })

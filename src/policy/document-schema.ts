@@ -48,7 +48,7 @@ export const POLICY_DOCUMENT_SCHEMA = {
   $id: 'urn:keyward:schema:policy:1',
   title: 'keyward release policy',
   description:
-    'Named CEL rules over the verified claims (variables cpu, gpus, refs), all of which must hold, and named reference values the rules read.',
+    'Named CEL rules over the verified claims (variables cpu, gpus, gpuCount, refs), all of which must hold, and named reference values the rules read.',
   type: 'object',
   required: ['name', 'rules'],
   additionalProperties: false,

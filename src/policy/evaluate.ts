@@ -6,11 +6,14 @@ import type { Claims, CpuClaims } from '../evidence/claims.js';
 import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
 import { EvidenceError } from '../errors.js';
 import type { PathSegment, ReadPath } from './paths.js';
-import { isPlainObject, toCelContext } from './cel-env.js';
+import { distinctGpuCount, isPlainObject, toCelContext } from './cel-env.js';
 import type { CompiledPolicy, CompiledRule } from './compile.js';
 import { positionOf } from './policy-error.js';
 
-/** The claims a policy sees: `cpu` (CPU TEE or Nitro enclave) and `gpus` (empty when none). */
+/**
+ * The claims a policy sees: `cpu` (CPU TEE or Nitro enclave) and `gpus` (empty when none). The CEL
+ * variable `gpuCount` is derived from `gpus` here, never taken from the caller.
+ */
 export interface PolicyInput {
   readonly cpu?: CpuClaims | null;
   readonly gpus?: readonly NvidiaGpuClaims[];
@@ -47,7 +50,7 @@ export function evaluatePolicy(compiled: CompiledPolicy, input: PolicyInput): Po
   } catch {
     contextError = 'the claims could not be read';
   }
-  const roots = { cpu, gpus: gpus ?? [], refs: compiled.refs };
+  const roots = { cpu, gpus: gpus ?? [], gpuCount: safeCount(gpus), refs: compiled.refs };
   const rules = compiled.rules.map((rule) => {
     const reads = readValues(rule.reads, roots);
     if (context === undefined) return { name: rule.name, outcome: 'error' as const, reads, message: contextError };
@@ -58,6 +61,14 @@ export function evaluatePolicy(compiled: CompiledPolicy, input: PolicyInput): Po
     policy: compiled.name,
     rules,
   };
+}
+
+function safeCount(gpus: unknown): number | undefined {
+  try {
+    return distinctGpuCount(gpus ?? []);
+  } catch {
+    return undefined;
+  }
 }
 
 function evaluateRule(rule: CompiledRule, context: Record<string, unknown>, reads: Record<string, unknown>): RuleOutcome {

@@ -10,7 +10,7 @@ export type PathSegment =
   /** An index read from another path at run time: `refs.minTcb[cpu.product]`. */
   | { readonly kind: 'lookup'; readonly index: ReadPath };
 
-export type PathRoot = 'cpu' | 'gpus' | 'refs';
+export type PathRoot = 'cpu' | 'gpus' | 'gpuCount' | 'refs';
 
 export interface Path {
   readonly root: PathRoot;

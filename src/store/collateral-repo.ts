@@ -23,7 +23,7 @@ export interface NewCollateralRow {
   readonly createdAt: Date;
 }
 
-const META_COLUMNS = ['sha256', 'kind', 'label', 'series', 'details', 'validFrom', 'validUntil', 'source', 'name', 'uploadedBy', 'createdAt'] as const;
+const META_COLUMNS = ['sha256', 'kind', 'label', 'series', 'details', 'validFrom', 'validUntil', 'source', 'name', 'uploadedBy', 'createdAt', 'trustedBy', 'trustedAt'] as const;
 
 /**
  * Inserts rows that are not held yet (by SHA-256) and returns, per input row, the stored row's metadata
@@ -45,7 +45,7 @@ export async function insertCollateral(db: Db, rows: readonly NewCollateralRow[]
     const hex = Buffer.from(r.sha256).toString('hex');
     // A held row deleted between the two statements is reported as given.
     const { data: _data, ...given } = r;
-    return { row: byHex.get(hex) ?? given, inserted: fresh.has(hex) };
+    return { row: byHex.get(hex) ?? { ...given, trustedBy: null, trustedAt: null }, inserted: fresh.has(hex) };
   });
 }
 
@@ -78,6 +78,24 @@ export async function deleteCollateral(db: Db, sha256: Uint8Array): Promise<Coll
   return db.deleteFrom('collateralItems').where('sha256', '=', sha256).returning(META_COLUMNS).executeTakeFirst();
 }
 
+/** Marks one item trusted by `by` (kept when it already is); returns its metadata, or undefined when not held. */
+export async function trustCollateral(db: Db, sha256: Uint8Array, by: string, at: Date): Promise<CollateralMetaRow | undefined> {
+  return db
+    .updateTable('collateralItems')
+    .set({ trustedBy: by, trustedAt: at })
+    .where('sha256', '=', sha256)
+    .where('trustedBy', 'is', null)
+    .returning(META_COLUMNS)
+    .executeTakeFirst()
+    .then(async (row) => row ?? db.selectFrom('collateralItems').select(META_COLUMNS).where('sha256', '=', sha256).executeTakeFirst());
+}
+
+/** Held items with their data, by SHA-256 (absent ones are left out). */
+export async function loadCollateral(db: Db, sha256s: readonly Uint8Array[]): Promise<CollateralRow[]> {
+  if (sha256s.length === 0) return [];
+  return db.selectFrom('collateralItems').selectAll().where('sha256', 'in', [...sha256s]).execute();
+}
+
 /** Every held item with its data (the broker's snapshot). */
 export async function loadAllCollateral(db: Db): Promise<CollateralRow[]> {
   return db.selectFrom('collateralItems').selectAll().orderBy('createdAt').orderBy('sha256').execute();
@@ -87,6 +105,30 @@ export async function loadAllCollateral(db: Db): Promise<CollateralRow[]> {
 export async function readCollateralGeneration(db: Db): Promise<number> {
   const row = await db.selectFrom('collateralState').select('generation').where('singleton', '=', true).executeTakeFirstOrThrow();
   return Number(row.generation);
+}
+
+/** Every collateral floor: series → the highest version accepted. */
+export async function readCollateralFloors(db: Db): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('collateralFloors').select(['series', 'number']).execute();
+  return new Map(rows.map((r) => [r.series, Number(r.number)]));
+}
+
+/** Raises floors to the given versions (never lowers one); one statement. */
+export async function raiseCollateralFloors(db: Db, versions: readonly { series: string; number: number }[], at: Date): Promise<void> {
+  // One row per series: an upsert may not touch the same row twice in one statement.
+  const highest = new Map<string, number>();
+  for (const v of versions) highest.set(v.series, Math.max(v.number, highest.get(v.series) ?? -1));
+  if (highest.size === 0) return;
+  await db
+    .insertInto('collateralFloors')
+    .values([...highest].map(([series, number]) => ({ series, number, updatedAt: at })))
+    .onConflict((oc) =>
+      oc.column('series').doUpdateSet({
+        number: sql`greatest(collateral_floors.number, excluded.number)`,
+        updatedAt: sql`case when excluded.number > collateral_floors.number then excluded.updated_at else collateral_floors.updated_at end`,
+      }),
+    )
+    .execute();
 }
 
 export async function readCacheEntry(db: Db, key: string): Promise<{ data: Uint8Array; fetchedAt: Date } | undefined> {

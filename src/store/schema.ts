@@ -134,6 +134,16 @@ export interface CollateralItemsTable {
   name: string | null;
   uploadedBy: string;
   createdAt: Timestamp;
+  /** The admin who trusted this item as an anchor (migrations/0004), or null: material only. */
+  trustedBy: ColumnType<string | null, string | null | undefined, string | null>;
+  trustedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** migrations/0005: the highest version of each collateral series accepted (collateral never rolls back). */
+export interface CollateralFloorsTable {
+  series: string;
+  number: ColumnType<number | string, number, number>;
+  updatedAt: Timestamp;
 }
 
 export interface CollateralStateTable {
@@ -162,4 +172,5 @@ export interface Schema {
   collateralItems: CollateralItemsTable;
   collateralState: CollateralStateTable;
   collateralCache: CollateralCacheTable;
+  collateralFloors: CollateralFloorsTable;
 }

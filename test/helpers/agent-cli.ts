@@ -78,6 +78,8 @@ export async function startAgentWorld(prefix: string, serverEnv: (devDir: string
     KEYWARD_DATA_DIR: join(root, 'server'),
     KEYWARD_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     KEYWARD_EXTRA_ANCHORS: join(devDir, 'anchors'),
+    // The development CA's CRLs: with revocation required (the default) the server needs them.
+    KEYWARD_COLLATERAL_DIR: join(devDir, 'collateral'),
     KEYWARD_RATE_LIMIT: '0',
     ...serverEnv(devDir),
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { compactDecrypt } from 'jose';
-import { createAmdLookalikePki, issueVcek, buildSnpReport, signSnpReport, DEFAULT_TCB, type AmdLookalikePki } from '../../src/dev/snp.js';
+import { createAmdLookalikePki, createArkCrl, issueVcek, buildSnpReport, signSnpReport, DEFAULT_TCB, type AmdLookalikePki } from '../../src/dev/snp.js';
 import type { DevCertificate } from '../../src/dev/pki.js';
 import { jwkThumbprint, type TeePublicJwk } from '../../src/keys/jwe.js';
 import type { SnpTcb } from '../../src/evidence/snp/claims.js';
@@ -51,6 +51,10 @@ export interface TestSnpPlatform {
   readonly vcek: DevCertificate;
   /** A directory holding the look-alike ARK as PEM: point KEYWARD_EXTRA_ANCHORS at it. */
   readonly anchorsDir: string;
+  /** A directory holding the ARK's CRL (valid as long as the certificates): KEYWARD_COLLATERAL_DIR. */
+  readonly collateralDir: string;
+  /** Both settings a server needs to accept this platform's evidence with revocation required. */
+  readonly env: Readonly<Record<string, string>>;
   evidence(bind: Uint8Array, opts?: SnpOptions): Promise<{ type: 'snp'; report: string; certs: string[] }>;
 }
 
@@ -72,10 +76,14 @@ export async function createTestSnpPlatform(now = new Date()): Promise<TestSnpPl
   };
   const anchorsDir = mkdtempSync(join(tmpdir(), 'keyward-anchors-'));
   writeFileSync(join(anchorsDir, 'ark-milan.pem'), pki.ark.pem);
+  const collateralDir = mkdtempSync(join(tmpdir(), 'keyward-collateral-'));
+  writeFileSync(join(collateralDir, 'ark-milan.crl'), await createArkCrl(pki, { thisUpdate: notBefore, nextUpdate: notAfter }));
   return {
     pki,
     vcek,
     anchorsDir,
+    collateralDir,
+    env: { KEYWARD_EXTRA_ANCHORS: anchorsDir, KEYWARD_COLLATERAL_DIR: collateralDir },
     async evidence(bind, opts = {}) {
       const report = buildSnpReport({
         product: 'Milan',

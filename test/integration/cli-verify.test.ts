@@ -135,6 +135,25 @@ describe.concurrent('snp: every manifest vector', () => {
   });
 });
 
+describe.concurrent('snp: revocation offline', () => {
+  const v = snpVectors.find((x) => x.id === 'milan-v3-vcek-oak-cb') as SnpVector;
+  const args = ['--evidence', snpPath(v.report), ...collateral(snpPath(v.vek as string), chainOf(v)), '--at', '2025-06-01T00:00:00Z'];
+  const crl = snpPath('crl', 'milan_vcek_crl_2025-05-06.der');
+
+  it('without CRLs: verified, and the claims say revocationChecked: false', async () => {
+    expect((await expectVerified(args))['claims']).toMatchObject({ revocationChecked: false });
+  });
+
+  it('--require-revocation: refused without the ARK CRL (ERR_COLLATERAL_MISSING), verified with it', async () => {
+    await expectRefused([...args, '--require-revocation'], 'ERR_COLLATERAL_MISSING');
+    expect((await expectVerified([...args, '--collateral', crl, '--require-revocation']))['claims']).toMatchObject({ revocationChecked: true });
+  });
+
+  it('a CRL that is given is checked: past its nextUpdate it is ERR_CRL_STALE', async () => {
+    await expectRefused(['--evidence', snpPath(v.report), ...collateral(snpPath(v.vek as string), chainOf(v), crl), '--at', '2026-06-01T00:00:00Z'], 'ERR_CRL_STALE');
+  });
+});
+
 // --- Intel TDX and SGX ---------------------------------------------------------------------------------
 
 const intelCases = intelManifest.quotes.flatMap((q) => q.evaluations.map((e) => [`${q.id} @ ${e.collateral_set}`, q, e] as const));
@@ -214,6 +233,8 @@ interface NvVector {
 const nvVectors = readManifest<{ vectors: NvVector[] }>('nvidia').vectors;
 const nv = (id: string): NvVector => nvVectors.find((v) => v.id === id) as NvVector;
 const JWKS = nvPath('nras-jwks');
+/** NVIDIA's NRAS JWKS of that day, trusted as a configured signer (JWK sets in KEYWARD_EXTRA_ANCHORS). */
+const nrasEnv: Env = { KEYWARD_EXTRA_ANCHORS: JWKS };
 
 const E2E = 'hopper-550.90.07-e2e';
 const NEG = 'hopper-535.86.09-negatives';
@@ -354,21 +375,22 @@ describe.concurrent('nvidia: every manifest vector', () => {
     await expectRefused(['--evidence', bw8Set, '--at', v.verification_time], 'ERR_COLLATERAL_MISSING');
   });
 
-  it(`${H200}: the NRAS result verifies with the archived JWKS; its local report needs a RIM`, async () => {
+  it(`${H200}: the NRAS result verifies with the archived JWKS as an anchor, not as mere collateral; its local report needs a RIM`, async () => {
     const v = nv(H200);
-    await bothWays(['--evidence', nvPath(H200, 'nras_response.json'), '--collateral', JWKS, '--at', v.verification_time], 'nvidia-nras', (verdict) => {
+    await bothWays(['--evidence', nvPath(H200, 'nras_response.json'), '--at', v.verification_time], 'nvidia-nras', (verdict) => {
       expect(verdict['tee']).toBe('nvidia-gpu');
-      expect(verdict['claims']).toMatchObject({ source: 'nras', nonce: v.nonce, driverVersion: '595.71.05', vbiosVersion: '96.00.d9.00.02', chip: 'GH100' });
+      expect(verdict['claims']).toMatchObject({ source: 'nras', nonce: v.nonce, driverVersion: '595.71.05', vbiosVersion: '96.00.d9.00.02', chip: 'GH100', anchor: { source: 'extra' } });
       expect(verdict['claims']['devices']).toHaveLength(1);
-    }, ['--nonce', v.nonce as string]);
-    await expectRefused(['--evidence', nvPath(H200, 'nras_response.json'), '--collateral', JWKS, '--at', v.verification_time, '--nonce', 'ff'.repeat(32)], 'ERR_EVIDENCE_NONCE_MISMATCH');
+    }, ['--nonce', v.nonce as string], nrasEnv);
+    await expectRefused(['--evidence', nvPath(H200, 'nras_response.json'), '--collateral', JWKS, '--at', v.verification_time], 'ERR_NRAS_SIGNER_UNTRUSTED');
+    await expectRefused(['--evidence', nvPath(H200, 'nras_response.json'), '--at', v.verification_time, '--nonce', 'ff'.repeat(32)], 'ERR_EVIDENCE_NONCE_MISMATCH', nrasEnv);
     const local = await expectRefused([...gpuArgs(H200), '--at', v.verification_time, '--nonce', v.nonce as string], 'ERR_COLLATERAL_MISSING');
     expect(local['details']).toEqual({ rimId: 'NV_GPU_DRIVER_GH100_595.71.05' });
   });
 
   it(`${H200N}: NRAS's signed "false" for a nonce the GPUs did not sign, and the GPU's own report`, async () => {
     const v = nv(H200N);
-    await bothWays(['--evidence', nvPath(H200N, 'nras_response.json'), '--collateral', JWKS, '--at', v.verification_time], 'nvidia-nras', refusedWith('ERR_EVIDENCE_NONCE_MISMATCH'));
+    await bothWays(['--evidence', nvPath(H200N, 'nras_response.json'), '--at', v.verification_time], 'nvidia-nras', refusedWith('ERR_EVIDENCE_NONCE_MISMATCH'), [], nrasEnv);
     await expectRefused([...gpuArgs(H200N, 'gpu0_attestation_report.bin', 'gpu0_device_cert_chain.pem'), '--at', v.verification_time, '--nonce', v.nonce as string], 'ERR_EVIDENCE_NONCE_MISMATCH');
   });
 
@@ -418,7 +440,7 @@ describe.concurrent('flipped bytes are refused with the specific code', () => {
     const signatureAt = overall.lastIndexOf('.') + 10;
     const edited = overall.slice(0, signatureAt) + (overall[signatureAt] === 'A' ? 'B' : 'A') + overall.slice(signatureAt + 1);
     const file = tmpFile('nras-flipped.json', JSON.stringify([['JWT', edited], devices]));
-    await expectRefused(['--evidence', file, '--collateral', JWKS, '--at', nv(H200).verification_time], 'ERR_NRAS_SIGNATURE_INVALID');
+    await expectRefused(['--evidence', file, '--at', nv(H200).verification_time], 'ERR_NRAS_SIGNATURE_INVALID', nrasEnv);
   });
 });
 

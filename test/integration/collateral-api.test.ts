@@ -253,15 +253,19 @@ describe.each(DB_KINDS)('collateral API on %s', (kind) => {
     const item: EvidenceItem = { type: 'snp', report: reportOf(v), certs: [] };
     const at = new Date(v.verification_time as string);
     const bag = await kw.keyward.collateral.collateralFor([item], at);
-    // The Milan CRL (thisUpdate 2025-05-06) is not valid yet at 2025-02-04: it is left out.
-    const result = await verifyEvidence(item, { collateral: bag, anchors: kw.keyward.anchors, now: at });
+    // The Milan CRL (thisUpdate 2025-05-06) is not valid yet at 2025-02-04: it is left out, so only
+    // with revocation optional does the report verify then (revocationChecked: false).
+    expect(await verifyCode(async () => verifyEvidence(item, { collateral: bag, anchors: kw.keyward.anchors, now: at }))).toBe('ERR_COLLATERAL_MISSING');
+    const result = await verifyEvidence(item, { collateral: bag, anchors: kw.keyward.anchors, now: at, revocation: 'optional' });
     const claims = result.claims as SnpClaims;
     expect(claims.chipId).toBe(v.fields.chip_id);
     expect(claims.measurement).toBe(v.fields.measurement);
+    expect(claims.revocationChecked).toBe(false);
     // Inside the CRL's window the CRL is applied (and the chain is not revoked).
     const later = new Date('2025-06-01T00:00:00Z');
     const withCrl = await verifyEvidence(item, { collateral: await kw.keyward.collateral.collateralFor([item], later), anchors: kw.keyward.anchors, now: later });
     expect(withCrl.validUntil.toISOString()).toBe(iso(snpManifest.crls.find((c) => c.product === 'Milan')?.next_update as string));
+    expect((withCrl.claims as SnpClaims).revocationChecked).toBe(true);
   });
 
   it('hands a stale SNP CRL to the verifier, which refuses it as ERR_CRL_STALE (503, retryable)', async () => {

@@ -62,6 +62,7 @@ describe.each(DB_KINDS)('TDX and CPU + GPU release on %s', (kind) => {
       { name: 'gpus-cc', expr: 'gpus.all(g, g.ccMode && !g.debug)' },
     ], { images: [hex(SIMULATED_DEFAULTS.snpMeasurement)] });
     keys['eight'] = await keyWithPolicy('snp-8gpu-model', [{ name: 'gpu-count', expr: 'gpus.size() == 8' }]);
+    keys['distinct'] = await keyWithPolicy('snp-2-distinct-gpus', [{ name: 'gpu-count', expr: 'gpuCount == 2' }]);
   }, 180_000);
   afterAll(async () => {
     await kw?.close();
@@ -70,7 +71,7 @@ describe.each(DB_KINDS)('TDX and CPU + GPU release on %s', (kind) => {
 
   it('releases to a TDX guest whose quote, TCB and MRTD the policy accepts', async () => {
     const { tee, attest, released } = await releaseWith(createSimulatorProvider({ tee: 'tdx', ca }), keys['tdx'] as string);
-    expect(attest.claims.cpu).toMatchObject({ tee: 'tdx', tcbStatus: 'UpToDate', anchor: { source: 'extra', name: expect.stringContaining('SIMULATED') } });
+    expect(attest.claims.cpu).toMatchObject({ tee: 'tdx', tcbStatus: 'UpToDate', anchor: { source: 'extra', name: expect.stringContaining('SIMULATED') }, simulated: true });
     expect(released.statusCode, released.body).toBe(200);
     expect(await openJwe(released.json().jwe, tee)).toEqual(material);
   });
@@ -78,6 +79,8 @@ describe.each(DB_KINDS)('TDX and CPU + GPU release on %s', (kind) => {
   it('releases to SNP + 2 GPUs only when every GPU verified, and says so in the token claims', async () => {
     const { tee, attest, released } = await releaseWith(createSimulatorProvider({ tee: 'snp', gpus: 2, ca }), keys['composite'] as string);
     expect(attest.claims.gpus).toHaveLength(2);
+    expect([attest.claims.cpu.simulated, ...attest.claims.gpus.map((g: { simulated: boolean }) => g.simulated)]).toEqual([true, true, true]);
+    expect(attest.claims.cpu.anchor).toMatchObject({ source: 'extra', spki: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(attest.claims.gpuTopology).toMatchObject({ gpuCount: 2, allMeasurementsMatched: true });
     expect(released.statusCode, released.body).toBe(200);
     expect(await openJwe(released.json().jwe, tee)).toEqual(material);
@@ -92,6 +95,19 @@ describe.each(DB_KINDS)('TDX and CPU + GPU release on %s', (kind) => {
     expect(cpuOnly.released.json().code).toBe('ERR_POLICY_DENIED');
     const two = await releaseWith(createSimulatorProvider({ tee: 'snp', gpus: 2, ca }), keys['eight'] as string);
     expect(two.released.json().code).toBe('ERR_POLICY_DENIED');
+  });
+
+  it('refuses the evidence of one GPU sent eight times (ERR_EVIDENCE_DUPLICATE_DEVICE); gpuCount counts distinct GPUs', async () => {
+    const tee = teeKeyPair();
+    const { nonce } = (await kw.request('POST', '/v1/challenge', { token: null })).json();
+    const [cpu, gpu] = await createSimulatorProvider({ tee: 'snp', gpus: 1, ca }).collect(binding(nonce, tee));
+    const evidence = [cpu, ...Array.from({ length: 8 }, () => gpu)];
+    const res = await kw.request('POST', '/v1/attest', { token: null, body: { nonce, teePublicKey: tee.publicJwk, evidence } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().code).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    const two = await releaseWith(createSimulatorProvider({ tee: 'snp', gpus: 2, ca }), keys['distinct'] as string);
+    expect(two.released.statusCode, two.released.body).toBe(200);
+    expect(new Set(two.attest.claims.gpus.map((g: { deviceId: string }) => g.deviceId)).size).toBe(2);
   });
 
   it('refuses a set whose GPU was bound to another nonce', async () => {

@@ -25,7 +25,7 @@ afterAll(async () => {
 async function environment(kind: 'pglite' | 'postgres'): Promise<Record<string, string>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-rel-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const env: Record<string, string> = { KEYWARD_DATA_DIR: dataDir, KEYWARD_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN, KEYWARD_EXTRA_ANCHORS: snp.anchorsDir, KEYWARD_RATE_LIMIT: '0' };
+  const env: Record<string, string> = { KEYWARD_DATA_DIR: dataDir, KEYWARD_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN, ...snp.env, KEYWARD_RATE_LIMIT: '0' };
   if (kind === 'postgres') {
     const schema = await createPostgresSchema();
     cleanups.push(schema.drop);

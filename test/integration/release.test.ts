@@ -45,7 +45,7 @@ describe.each(DB_KINDS)('release protocol on %s', (kind) => {
 
   beforeAll(async () => {
     snp = await createTestSnpPlatform();
-    kw = await startTestKeyward(kind, { env: { KEYWARD_EXTRA_ANCHORS: snp.anchorsDir }, clock });
+    kw = await startTestKeyward(kind, { env: { ...snp.env }, clock });
     const jwk = (await kw.request('GET', '/v1/import-key')).json() as JWK;
     const jwe = await new CompactEncrypt(material).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: jwk.kid as string }).encrypt(await importJWK(jwk, 'RSA-OAEP-256'));
     keyId = (await kw.request('POST', '/v1/keys/import', { body: { name: 'llama-weights', kind: 'model', jwe } })).json().id;

@@ -78,7 +78,7 @@ console.log(out.join('\n'));
 EXTRACT
 
 cd "$work"
-unset KEYWARD_TOKEN KEYWARD_DATA_DIR KEYWARD_EXTRA_ANCHORS
+unset KEYWARD_TOKEN KEYWARD_DATA_DIR KEYWARD_EXTRA_ANCHORS KEYWARD_COLLATERAL_DIR KEYWARD_REVOCATION
 export KW="http://127.0.0.1:$port"
 # shellcheck disable=SC1091
 source ./steps.sh

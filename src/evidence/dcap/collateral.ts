@@ -4,8 +4,10 @@
 import { verify as cryptoVerify, createHash } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
 import { applyCrls, commonNameOf, parseCertificate, verifyChain, type Certificate, type VerifiedChain, type VerifiedCrl } from '../pki.js';
-import { checkCrlFreshness, crlIssuedBy, verifyCrlSignature } from '../crl.js';
-import type { Collateral, TrustAnchor, VerificationMemo, VerifyContext } from '../types.js';
+import { checkCrlFreshness, crlIssuedBy, crlVersion, verifyCrlSignature } from '../crl.js';
+import type { Collateral, CollateralVersion, TrustAnchor, VerificationMemo, VerifyContext } from '../types.js';
+import { checkFloor, FLOOR_SERIES } from '../floors.js';
+import { revocationUnavailable } from '../revocation.js';
 import type { PckCertificates } from './pck.js';
 import { parseQeIdentity, type QeIdentity, type SignedQeIdentity } from './qe-identity.js';
 import type { DcapTee } from './quote.js';
@@ -20,12 +22,19 @@ export interface VerifiedPckChain extends Window {
   /** PCK leaf, PCK Platform/Processor CA, root. */
   readonly path: readonly Certificate[];
   readonly anchor: TrustAnchor;
-  readonly rootCrl: VerifiedCrl;
+  /** The Root CA CRL; absent only under KEYWARD_REVOCATION=optional when none was supplied. */
+  readonly rootCrl: VerifiedCrl | undefined;
+  /** Both the PCK CRL and the Root CA CRL were applied. */
+  readonly revocationChecked: boolean;
+  /** The numbers of the CRLs relied on, for the rollback floors. */
+  readonly collateralVersions: readonly CollateralVersion[];
 }
 
 export interface TcbCollateral extends Window {
   readonly tcbInfo: TcbInfo;
   readonly qeIdentity: QeIdentity;
+  /** The TCB evaluation data numbers relied on, for the rollback floors. */
+  readonly collateralVersions: readonly CollateralVersion[];
 }
 
 function remember<T>(memo: VerificationMemo | undefined, key: string, compute: () => T): T {
@@ -164,15 +173,30 @@ export function verifyPckChain(pck: PckCertificates, ctx: VerifyContext): Verifi
   const chain = verifyChain(pck.leaf, pool, { anchors: ctx.anchors, role: 'intel-sgx-root', now: ctx.now, memo: ctx.memo });
   checkPckPath(chain);
   const [, ca, root] = chain.path as [Certificate, Certificate, Certificate];
-  const rootCrl = selectCrl(ctx.collateral, root, ctx);
-  const pckCrl = selectCrl(ctx.collateral, ca, ctx);
-  applyCrls(chain.path, [pckCrl, rootCrl]);
+  const rootCrl = selectCrlIfHeld(ctx.collateral, root, ctx);
+  const pckCrl = selectCrlIfHeld(ctx.collateral, ca, ctx);
+  const crls = [pckCrl, rootCrl].filter((crl): crl is VerifiedCrl => crl !== undefined);
+  applyCrls(chain.path, crls);
+  const collateralVersions = crls.map(crlVersion).filter((v): v is CollateralVersion => v !== undefined);
+  for (const version of collateralVersions) checkFloor(ctx, version, 'CRL');
   return {
     path: chain.path,
     anchor: chain.anchor,
     rootCrl,
-    ...intersect(chain, crlWindow(rootCrl), crlWindow(pckCrl)),
+    revocationChecked: crls.length === 2,
+    collateralVersions,
+    ...intersect(chain, ...crls.map(crlWindow)),
   };
+}
+
+/** selectCrl, except that a missing CRL under KEYWARD_REVOCATION=optional is undefined (revocation unchecked). */
+function selectCrlIfHeld(collateral: Collateral, issuer: Certificate, ctx: VerifyContext): VerifiedCrl | undefined {
+  try {
+    return selectCrl(collateral, issuer, ctx);
+  } catch (err) {
+    if (!(err instanceof EvidenceError && err.code === 'ERR_COLLATERAL_MISSING')) throw err;
+    return revocationUnavailable(ctx, err.message, { mayComeLater: true }) || undefined;
+  }
 }
 
 function crlWindow(crl: VerifiedCrl): Window {
@@ -201,7 +225,7 @@ function tcbSigningChains(ctx: VerifyContext, pck: VerifiedPckChain): VerifiedCh
   let firstError: EvidenceError | undefined;
   for (const cert of candidates) {
     const chain = capture(() =>
-      verifyChain(cert, pool, { anchors: ctx.anchors, role: 'intel-sgx-root', now: ctx.now, memo: ctx.memo, crls: [pck.rootCrl] }),
+      verifyChain(cert, pool, { anchors: ctx.anchors, role: 'intel-sgx-root', now: ctx.now, memo: ctx.memo, crls: pck.rootCrl ? [pck.rootCrl] : [] }),
     );
     if (chain instanceof EvidenceError) {
       firstError ??= chain;
@@ -322,11 +346,18 @@ export function selectTcbCollateral(tee: DcapTee, fmspc: string, pceId: string, 
   const chains = tcbSigningChains(ctx, pck);
   const tcb = selectTcbInfo(tee, fmspc, pceId, chains, ctx);
   const qe = selectQeIdentity(tee, chains, ctx);
+  // The newest valid document was picked; below the floor it is an older one left after a deletion.
+  const collateralVersions = [
+    { series: FLOOR_SERIES.tcbInfo(tcb.doc.info.id, fmspc), number: tcb.doc.info.tcbEvaluationDataNumber },
+    { series: FLOOR_SERIES.qeIdentity(qe.doc.identity.id), number: qe.doc.identity.tcbEvaluationDataNumber },
+  ];
+  checkFloor(ctx, collateralVersions[0] as CollateralVersion, `TCB Info for FMSPC ${fmspc.toUpperCase()}`);
+  checkFloor(ctx, collateralVersions[1] as CollateralVersion, `${qe.doc.identity.id} identity`);
   const window = intersect(
     tcb.signer,
     qe.signer,
     { validFrom: tcb.doc.info.issueDate, validUntil: tcb.doc.info.nextUpdate },
     { validFrom: qe.doc.identity.issueDate, validUntil: qe.doc.identity.nextUpdate },
   );
-  return { tcbInfo: tcb.doc.info, qeIdentity: qe.doc.identity, ...window };
+  return { tcbInfo: tcb.doc.info, qeIdentity: qe.doc.identity, collateralVersions, ...window };
 }

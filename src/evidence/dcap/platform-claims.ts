@@ -2,6 +2,7 @@
 // TCB evaluation established about the machine, shared by both verifiers.
 import { toHex } from '../../encoding.js';
 import type { AnchorClaim } from '../claims.js';
+import { anchorFields } from '../anchors.js';
 import type { DcapPlatformClaims } from './claims.js';
 import type { VerifiedQuote } from './verify-quote.js';
 
@@ -20,7 +21,10 @@ export function platformClaims(v: VerifiedQuote): DcapPlatformClaims {
   };
 }
 
-export function anchorClaim(v: VerifiedQuote): AnchorClaim {
-  const { source, name, spkiSha256 } = v.chain.anchor;
-  return { source, name, spkiSha256 };
+/**
+ * `anchor` and `simulated` (the PCK chain's root decides: TCB Info and QE Identity must chain to it too),
+ * and `revocationChecked` (the PCK CRL and the Root CA CRL were both applied).
+ */
+export function quoteTrustFields(v: VerifiedQuote): { anchor: AnchorClaim; simulated: boolean; revocationChecked: boolean } {
+  return { ...anchorFields([v.chain.anchor]), revocationChecked: v.chain.revocationChecked };
 }

@@ -4,7 +4,7 @@
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
 import { constantTimeEqual, toHex } from '../../encoding.js';
-import type { VerificationMemo, VerifyContext } from '../types.js';
+import type { CollateralVersion, VerificationMemo, VerifyContext } from '../types.js';
 import { intersect, selectTcbCollateral, verifyPckChain, type VerifiedPckChain } from './collateral.js';
 import { pckCertificatesOf, type PckExtensions } from './pck.js';
 import { checkQeIdentity } from './qe-identity.js';
@@ -24,6 +24,8 @@ export interface VerifiedQuote {
   readonly report: { readonly kind: 'td'; readonly fields: TdReportFields } | { readonly kind: 'sgx'; readonly fields: SgxReportFields };
   readonly validFrom: Date;
   readonly validUntil: Date;
+  /** CRL numbers and TCB evaluation data numbers relied on (for the rollback floors). */
+  readonly collateralVersions: readonly CollateralVersion[];
 }
 
 function remember<T>(memo: VerificationMemo | undefined, key: string, compute: () => T): T {
@@ -118,6 +120,7 @@ export function verifyDcapQuote(bytes: Uint8Array, tee: DcapTee, ctx: VerifyCont
     tcb,
     qeReport,
     report,
+    collateralVersions: [...chain.collateralVersions, ...collateral.collateralVersions],
     ...intersect(chain, collateral),
   };
 }

@@ -1,6 +1,8 @@
 // Normalized claims of a verified AWS Nitro Enclaves attestation document (docs/design.md "Claims reference",
 // nitro).
-import type { AnchorClaim, CommonClaims } from '../claims.js';
+import type { CommonClaims } from '../claims.js';
+import { anchorFields } from '../anchors.js';
+import type { TrustAnchor } from '../types.js';
 import { toHex } from '../../encoding.js';
 import type { NitroDocument } from './document.js';
 import { IMAGE_PCRS } from './document.js';
@@ -46,13 +48,15 @@ function hexOrEmpty(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? '' : toHex(bytes);
 }
 
-export function nitroClaimsFrom(doc: NitroDocument, anchor: AnchorClaim): NitroClaims {
+export function nitroClaimsFrom(doc: NitroDocument, anchor: TrustAnchor): NitroClaims {
   const pcrs: Record<string, string> = {};
   for (const [index, value] of doc.pcrs) pcrs[String(index)] = toHex(value);
   return {
     tee: 'nitro',
     debug: isDebugEnclave(doc.pcrs),
-    anchor: { source: anchor.source, name: anchor.name, spkiSha256: anchor.spkiSha256 },
+    ...anchorFields([anchor]),
+    // AWS publishes no revocation for the Nitro PKI (its leaves live hours): nothing was left unchecked.
+    revocationChecked: true,
     moduleId: doc.moduleId,
     digest: doc.digest,
     pcrs,

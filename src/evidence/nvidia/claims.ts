@@ -40,7 +40,11 @@ export interface NvidiaGpuClaims extends CommonClaims {
   readonly featureFlag: 'spt' | 'mpt' | 'ppcie' | 'unreported' | 'unknown';
   /** Decimal serial number of the attestation leaf certificate (NRAS's `ueid`). */
   readonly ueid: string;
-  /** SHA-256 of the device identity (BROM) certificate's public key; empty for NRAS results. */
+  /**
+   * A stable identity of the device, lowercase hex: SHA-256 of the device identity (BROM) certificate's
+   * public key for local evidence; the UEID in hex for NRAS results (which carry no certificate). No
+   * attestation holds two claims with the same deviceId or the same ueid (ERR_EVIDENCE_DUPLICATE_DEVICE).
+   */
   readonly deviceId: string;
   /** CN of the device identity certificate (NRAS's `hwmodel`), e.g. "GH100 A01 GSP BROM". */
   readonly hwmodel: string;

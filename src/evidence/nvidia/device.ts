@@ -114,7 +114,19 @@ export function ueidOf(leaf: Certificate): string {
   return BigInt(`0x${leaf.serial}`).toString(10);
 }
 
-/** A stable per-device identity: SHA-256 of the device identity (BROM) certificate's public key. */
+/**
+ * A stable per-device identity: SHA-256 of the device identity (BROM) certificate's public key. NVIDIA
+ * provisions that key into the chip, so two reports with the same deviceId come from one device.
+ */
 export function deviceIdOf(path: readonly Certificate[]): string {
   return (path[1] ?? path[0] as Certificate).spkiSha256;
+}
+
+/**
+ * The deviceId of a device known only by its UEID (NRAS results carry no certificate): the UEID, a
+ * decimal number, in lowercase hex. Duplicate detection compares UEIDs as well, so one GPU sent once
+ * as a report and once through NRAS is still one device.
+ */
+export function deviceIdFromUeid(ueid: string): string {
+  return BigInt(ueid).toString(16);
 }

@@ -24,8 +24,8 @@ export interface NrasKey {
   /** Validity of the key's x5c chain (unbounded when the JWK has no x5c), epoch ms. */
   readonly validFromMs: number;
   readonly validUntilMs: number;
-  /** An extra (non-vendor) anchor the x5c chain reaches, e.g. a simulator's root: its results are not NVIDIA's. */
-  readonly extraAnchor?: TrustAnchor;
+  /** What makes the key trusted: the key itself as a configured or admin-trusted anchor, or a root its x5c reaches. */
+  readonly anchor: TrustAnchor;
 }
 
 function fail(code: EvidenceErrorCode, message: string, cause?: unknown): never {
@@ -78,20 +78,20 @@ export function peekToken(jwt: string): { alg: string; kid: string; iss: string 
 interface X5cFacts {
   readonly from: number;
   readonly until: number;
-  readonly extraAnchor?: TrustAnchor;
+  readonly certs: readonly Certificate[];
 }
 
-/** The configured extra anchor that is, or issued, a certificate of the x5c chain. */
-function extraAnchorOf(certs: readonly Certificate[], ctx: VerifyContext): TrustAnchor | undefined {
+/** An anchor trusted to sign NRAS results whose certificate is, or issued, a certificate of the x5c chain. */
+function x5cAnchorOf(certs: readonly Certificate[], ctx: VerifyContext): TrustAnchor | undefined {
   return ctx.anchors.all.find((anchor) => {
-    if (anchor.source !== 'extra' || !anchor.certificate) return false;
+    if (!anchor.certificate || !anchor.roles.includes('nvidia-nras-signer')) return false;
     const root = parseCertificate(anchor.certificate);
     return certs.some((c) => c.spkiSha256 === root.spkiSha256 || isIssuedBy(c, root, ctx.memo));
   });
 }
 
 function checkX5c(jwk: JWK, spki: Buffer, ctx: VerifyContext): X5cFacts {
-  if (jwk.x5c === undefined) return { from: -Infinity, until: Infinity };
+  if (jwk.x5c === undefined) return { from: -Infinity, until: Infinity, certs: [] };
   if (!Array.isArray(jwk.x5c) || jwk.x5c.length === 0) fail('ERR_NRAS_KEY_INVALID', 'The NRAS key has an empty x5c.');
   let certs: Certificate[];
   try {
@@ -105,23 +105,11 @@ function checkX5c(jwk: JWK, spki: Buffer, ctx: VerifyContext): X5cFacts {
     if (!isIssuedBy(certs[i] as Certificate, certs[i + 1] as Certificate, ctx.memo)) fail('ERR_NRAS_KEY_INVALID', 'The NRAS key x5c is not a chain.');
   }
   for (const cert of certs) checkValidity(cert, ctx.now);
-  const extraAnchor = extraAnchorOf(certs, ctx);
-  return {
-    from: Math.max(...certs.map((c) => c.notBefore.getTime())),
-    until: Math.min(...certs.map((c) => c.notAfter.getTime())),
-    ...(extraAnchor ? { extraAnchor } : {}),
-  };
+  return { from: Math.max(...certs.map((c) => c.notBefore.getTime())), until: Math.min(...certs.map((c) => c.notAfter.getTime())), certs };
 }
 
-/**
- * The signing key for `kid` from the JWKS collateral: EC P-384 public key, for ES384 signing; with x5c,
- * the first certificate must hold the same key, each must be signed by the next, all valid at `now`.
- * No root is pinned: NVIDIA publishes none for NRAS, so trust rests on where the JWKS was fetched. An x5c
- * that reaches a configured extra anchor (a simulator's NRAS) is reported as that anchor.
- */
-export function resolveNrasKey(kid: string, ctx: VerifyContext): NrasKey {
-  const jwk = ctx.collateral.jwks.flatMap((set) => set.keys).find((k) => k.kid === kid);
-  if (!jwk) fail('ERR_COLLATERAL_MISSING', `The NRAS signing key "${kid.slice(0, 96)}" is not in the JWKS collateral.`);
+/** Checks one candidate JWK and imports it; the trust decision is left to resolveNrasKeys. */
+function importCandidate(jwk: JWK, kid: string, ctx: VerifyContext): Omit<NrasKey, 'anchor'> & { readonly certs: readonly Certificate[] } {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-384' || jwk.d !== undefined || (jwk.alg !== undefined && jwk.alg !== 'ES384') || (jwk.use !== undefined && jwk.use !== 'sig')) {
     fail('ERR_NRAS_KEY_INVALID', 'The NRAS key is not an EC P-384 public signing key.');
   }
@@ -133,14 +121,40 @@ export function resolveNrasKey(kid: string, ctx: VerifyContext): NrasKey {
   }
   const spki = key.export({ type: 'spki', format: 'der' });
   const x5c = checkX5c(jwk, spki, ctx);
-  return {
-    kid,
-    key,
-    spkiSha256: createHash('sha256').update(spki).digest('hex'),
-    validFromMs: x5c.from,
-    validUntilMs: x5c.until,
-    ...(x5c.extraAnchor ? { extraAnchor: x5c.extraAnchor } : {}),
-  };
+  return { kid, key, spkiSha256: createHash('sha256').update(spki).digest('hex'), validFromMs: x5c.from, validUntilMs: x5c.until, certs: x5c.certs };
+}
+
+/**
+ * The trusted signing keys for `kid`: every JWK with that kid in the JWKS collateral or among the anchors,
+ * each an EC P-384 public key for ES384; with x5c, the first certificate holds the same key, each is signed
+ * by the next, all valid at `now`. NVIDIA publishes no NRAS root to pin, so a key is trusted only when it
+ * is itself an anchor for `nvidia-nras-signer` (a JWKS configured at start, or one a platform admin
+ * trusted), or its x5c reaches such an anchor. Collateral alone never makes a key trusted: anyone who may
+ * upload collateral could otherwise sign results that pass for NVIDIA's.
+ */
+export function resolveNrasKeys(kid: string, ctx: VerifyContext): NrasKey[] {
+  const jwks = [...ctx.collateral.jwks.flatMap((set) => set.keys), ...ctx.anchors.all.flatMap((a) => (a.jwk ? [a.jwk] : []))];
+  const candidates = jwks.filter((k) => k.kid === kid);
+  if (candidates.length === 0) fail('ERR_COLLATERAL_MISSING', `The NRAS signing key "${kid.slice(0, 96)}" is not in the JWKS collateral.`);
+  const trusted: NrasKey[] = [];
+  let firstError: unknown;
+  let untrusted = false;
+  for (const jwk of candidates) {
+    let imported: ReturnType<typeof importCandidate>;
+    try {
+      imported = importCandidate(jwk, kid, ctx);
+    } catch (err) {
+      firstError ??= err;
+      continue;
+    }
+    const { certs, ...key } = imported;
+    const anchor = ctx.anchors.lookup(key.spkiSha256, 'nvidia-nras-signer') ?? x5cAnchorOf(certs, ctx);
+    if (!anchor) untrusted = true;
+    else if (!trusted.some((t) => t.spkiSha256 === key.spkiSha256)) trusted.push({ ...key, anchor });
+  }
+  if (trusted.length > 0) return trusted;
+  if (untrusted) fail('ERR_NRAS_SIGNER_UNTRUSTED', `The NRAS signing key "${kid.slice(0, 96)}" is not a trusted signer (configure it in KEYWARD_EXTRA_ANCHORS or have an admin trust it).`);
+  throw firstError;
 }
 
 /** Verifies one NRAS JWT: ES384 only, production issuer, `now` within nbf..exp. */
@@ -148,7 +162,19 @@ export async function verifyNrasJwt(jwt: string, ctx: VerifyContext): Promise<{ 
   const peek = peekToken(jwt);
   if (peek.iss !== NRAS_ISSUER) fail('ERR_NRAS_ISSUER_UNTRUSTED', `The NRAS token was issued by "${peek.iss.slice(0, 96)}", not ${NRAS_ISSUER}.`);
   if (peek.alg !== 'ES384') fail('ERR_NRAS_ALGORITHM_UNSUPPORTED', `NRAS tokens must be ES384, not "${peek.alg.slice(0, 16)}".`);
-  const key = resolveNrasKey(peek.kid, ctx);
+  const keys = resolveNrasKeys(peek.kid, ctx);
+  // Two trusted keys under one kid are tried in turn: a bad signature from the first is not the verdict.
+  for (const key of keys.slice(0, -1)) {
+    try {
+      return await verifyWith(jwt, key, ctx);
+    } catch (err) {
+      if (!(err instanceof EvidenceError && err.code === 'ERR_NRAS_SIGNATURE_INVALID')) throw err;
+    }
+  }
+  return verifyWith(jwt, keys[keys.length - 1] as NrasKey, ctx);
+}
+
+async function verifyWith(jwt: string, key: NrasKey, ctx: VerifyContext): Promise<{ payload: JWTPayload; key: NrasKey }> {
   try {
     const { payload } = await jwtVerify(jwt, key.key, {
       algorithms: ['ES384'],

@@ -3,10 +3,14 @@
 import { EvidenceError, type EvidenceErrorCode } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { AnchorClaim } from '../claims.js';
+import { anchorFields } from '../anchors.js';
+import { revocationUnavailable } from '../revocation.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
 import type { NvidiaGpuClaims } from './claims.js';
-import { parseDetachedEat, sha256Hex, verifyNrasJwt, type NrasKey } from './nras-token.js';
-import { anchorClaim, evidenceDigest } from './verify-gpu.js';
+import { parseDetachedEat, sha256Hex, verifyNrasJwt } from './nras-token.js';
+import { evidenceDigest } from './verify-gpu.js';
+import { deviceIdFromUeid } from './device.js';
+import { refuseDuplicateDevices } from './topology.js';
 import type { JWTPayload } from 'jose';
 
 type NrasItem = Extract<EvidenceItem, { type: 'nvidia-nras' }>;
@@ -85,7 +89,7 @@ function str(payload: JWTPayload, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function deviceClaims(token: DeviceToken, nonce: string, anchor: AnchorClaim): NvidiaGpuClaims {
+function deviceClaims(token: DeviceToken, nonce: string, anchor: { anchor: AnchorClaim; simulated: boolean }, ctx: VerifyContext): NvidiaGpuClaims {
   const p = token.payload;
   if ((p['eat_nonce'] !== undefined && String(p['eat_nonce']).toLowerCase() !== nonce) || nonceRefuted(token)) {
     fail('ERR_EVIDENCE_NONCE_MISMATCH', `${token.name} is for another nonce.`);
@@ -97,30 +101,33 @@ function deviceClaims(token: DeviceToken, nonce: string, anchor: AnchorClaim): N
   const driver = isSwitch ? '' : (str(p, 'x-nvidia-gpu-driver-version') ?? fail('ERR_NRAS_MALFORMED', `${token.name} has no driver version.`));
   const vbios = str(p, isSwitch ? 'x-nvidia-switch-bios-version' : 'x-nvidia-gpu-vbios-version') ?? fail('ERR_NRAS_MALFORMED', `${token.name} has no VBIOS version.`);
   const debug = p['dbgstat'] !== 'disabled';
+  // The UEID is the only device identity NRAS states: without it a repeated device could not be noticed.
+  const ueid = str(p, 'ueid') ?? '';
+  if (!/^\d{1,80}$/.test(ueid)) fail('ERR_NRAS_MALFORMED', `${token.name} has no decimal ueid.`);
+  const revocation = revocationOf(p);
+  // What NRAS said about OCSP is all there is: a result that says nothing cannot be completed later.
+  const revocationChecked =
+    revocation.revocation === 'checked' ||
+    revocationUnavailable(ctx, `NRAS states no OCSP status for every certificate chain of ${token.name}.`, { mayComeLater: false });
   return {
     tee: 'nvidia-gpu',
     debug,
-    anchor,
+    ...anchor,
     ...kind,
     nonce,
     driverVersion: driver,
     vbiosVersion: vbios.toLowerCase(),
     measurements: { matched: 0, total: 0, mismatchedIndices: [] },
     rim: { driver: '', vbios: '' },
-    ...revocationOf(p),
+    ...revocation,
+    revocationChecked,
     source: 'nras',
     ccMode: !debug && p['secboot'] === true,
     featureFlag: 'unreported',
-    ueid: str(p, 'ueid') ?? '',
-    deviceId: '',
+    ueid,
+    deviceId: deviceIdFromUeid(ueid),
     hwmodel,
   };
-}
-
-function anchorOf(key: NrasKey): AnchorClaim {
-  if (key.extraAnchor) return anchorClaim(key.extraAnchor);
-  // NVIDIA publishes no NRAS root to pin; the JWKS collateral is the trust anchor (see resolveNrasKey).
-  return { source: 'vendor', name: `NVIDIA NRAS JWKS key ${key.kid.slice(0, 96)}`, spkiSha256: key.spkiSha256 };
 }
 
 /**
@@ -136,9 +143,10 @@ export async function verifyNvidiaNrasEvidence(item: NrasItem, ctx: VerifyContex
   const verified = [];
   for (const [name, jwt] of eat.devices) verified.push({ name, ...(await verifyNrasJwt(jwt, ctx)) });
   checkOverallResult(overall.payload, verified);
-  // The weakest key decides: one token signed under a simulator's root makes the whole result "extra".
-  const anchor = anchorOf([overall, ...verified].map((t) => t.key).find((k) => k.extraAnchor) ?? overall.key);
-  const devices = verified.map((d) => deviceClaims(d, nonce, anchor));
+  // The weakest signer decides: one token signed under a less trusted anchor labels the whole result.
+  const anchor = anchorFields([overall, ...verified].map((t) => t.key.anchor));
+  const devices = verified.map((d) => deviceClaims(d, nonce, anchor, ctx));
+  refuseDuplicateDevices(devices);
   let from = overall.key.validFromMs;
   let until = overall.key.validUntilMs;
   for (const t of [overall, ...verified]) {

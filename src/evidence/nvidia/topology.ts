@@ -1,5 +1,6 @@
 // Multi-GPU topology facts over verified NVIDIA claims, for policies such as "exactly 8 GPUs, all
-// matched, one driver": pure summaries; set verification itself is verifyEvidenceSet's job (verify.ts).
+// matched, one driver": pure summaries, and the refusal of a device counted twice (verifyEvidenceSet).
+import { EvidenceError } from '../../errors.js';
 import type { NvidiaGpuClaims } from './claims.js';
 
 export interface GpuTopologySummary {
@@ -28,8 +29,35 @@ export function expandNvidiaClaims(claims: readonly NvidiaGpuClaims[]): NvidiaGp
 }
 
 function identityOf(c: NvidiaGpuClaims): string {
-  // deviceId is the per-device identity key; NRAS results only carry ueid (the attestation leaf serial).
-  return c.deviceId !== '' ? `id:${c.deviceId}` : `ueid:${c.ueid}`;
+  // Claims from a token or an upload may lack fields: without an identity, devices collapse into one.
+  return typeof c.deviceId === 'string' && c.deviceId !== '' ? `id:${c.deviceId}` : `ueid:${String(c.ueid)}`;
+}
+
+/** Every name a device claim is known by: its deviceId and its UEID (the attestation leaf serial). */
+function identitiesOf(c: NvidiaGpuClaims): string[] {
+  return [...(c.deviceId !== '' ? [`id:${c.deviceId}`] : []), ...(c.ueid !== '' ? [`ueid:${c.ueid}`] : [])];
+}
+
+/**
+ * Refuses device claims (NRAS results expanded) that name one device twice, by deviceId or by UEID:
+ * the evidence of one GPU sent N times must never pass for N GPUs.
+ */
+export function refuseDuplicateDevices(claims: readonly NvidiaGpuClaims[]): void {
+  const seen = new Set<string>();
+  for (const c of expandNvidiaClaims(claims)) {
+    const ids = identitiesOf(c);
+    if (ids.some((id) => seen.has(id))) {
+      throw new EvidenceError('ERR_EVIDENCE_DUPLICATE_DEVICE', `The evidence names the device ${c.deviceId || c.ueid} more than once.`, {
+        extra: { deviceId: c.deviceId },
+      });
+    }
+    for (const id of ids) seen.add(id);
+  }
+}
+
+/** How many distinct GPUs (NVSwitches apart) the claims name: what a policy's `gpuCount` holds. */
+export function countDistinctGpus(claims: readonly NvidiaGpuClaims[]): number {
+  return summarizeGpus(claims).gpuCount;
 }
 
 function measurementsMatched(c: NvidiaGpuClaims): boolean {

@@ -3,8 +3,9 @@
 // local flow).
 import { createHash } from 'node:crypto';
 import { EvidenceError } from '../../errors.js';
-import type { AnchorClaim } from '../claims.js';
-import type { EvidenceItem, TrustAnchor, VerifiedEvidence, VerifyContext } from '../types.js';
+import { anchorClaim, anchorFields, weakestAnchor } from '../anchors.js';
+import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
+import { revocationUnavailable } from '../revocation.js';
 import { evidenceBytes } from '../wire.js';
 import type { NvidiaGpuClaims } from './claims.js';
 import { compareMeasurements, type MeasurementComparison } from './measurements.js';
@@ -13,15 +14,6 @@ import { checkRevocation, mergeCoverage, revocationChecks, type RevocationCovera
 import { selectAndVerifyRims, type VerifiedRim } from './rim-select.js';
 
 type NvidiaGpuItem = Extract<EvidenceItem, { type: 'nvidia-gpu' }>;
-
-export function anchorClaim(anchor: TrustAnchor): AnchorClaim {
-  return { source: anchor.source, name: anchor.name, spkiSha256: anchor.spkiSha256 };
-}
-
-/** The weakest root the verdict depends on: an extra (non-vendor) anchor anywhere makes the whole claim extra. */
-function weakest(anchors: readonly AnchorClaim[]): AnchorClaim {
-  return anchors.find((a) => a.source === 'extra') ?? (anchors[0] as AnchorClaim);
-}
 
 export function evidenceDigest(item: EvidenceItem): string {
   const hash = createHash('sha256');
@@ -55,15 +47,15 @@ function buildClaims(
   comparison: MeasurementComparison,
   revocation: RevocationCoverage,
 ): NvidiaGpuClaims {
-  const deviceAnchor = anchorClaim(verified.chain.anchor);
-  const rimAnchors = rims.map((r) => anchorClaim(r.chain.anchor));
+  const rimAnchors = rims.map((r) => r.chain.anchor);
   const idOf = (role: 'driver' | 'vbios'): string => rims.find((r) => r.requirement.role === role)?.requirement.id ?? '';
   return {
     tee: 'nvidia-gpu',
     // No debug bit exists in the report: a GPU in debug/devtools mode measures differently, so matching
     // CC reference values is what shows debug is off (nvtrust sets dbgstat "disabled" on the same ground).
     debug: false,
-    anchor: weakest([deviceAnchor, ...rimAnchors]),
+    // The weakest root decides: an extra device or RIM root anywhere makes the whole claim extra.
+    ...anchorFields([verified.chain.anchor, ...rimAnchors]),
     arch: verified.device.arch,
     nonce: nonceHex(verified.report),
     driverVersion: verified.info.driverVersion ?? '',
@@ -71,6 +63,7 @@ function buildClaims(
     measurements: { matched: comparison.matched, total: comparison.total, mismatchedIndices: comparison.mismatchedIndices },
     rim: { driver: idOf('driver'), vbios: idOf('vbios') },
     revocation: revocation.checked === revocation.required ? 'checked' : 'not-checked',
+    revocationChecked: revocation.checked === revocation.required,
     source: 'local',
     deviceType: verified.device.deviceType,
     chip: verified.device.chip,
@@ -80,7 +73,7 @@ function buildClaims(
     deviceId: verified.deviceId,
     hwmodel: verified.hwmodel,
     revocationCoverage: { checked: revocation.checked, required: revocation.required },
-    ...(rimAnchors.length > 0 ? { rimAnchor: weakest(rimAnchors) } : {}),
+    ...(rimAnchors.length > 0 ? { rimAnchor: anchorClaim(weakestAnchor(rimAnchors)) } : {}),
   };
 }
 
@@ -88,7 +81,8 @@ function buildClaims(
  * Verifies NVIDIA GPU (or NVSwitch) evidence at `ctx.now`: report signature by the leaf of a chain to
  * the pinned NVIDIA Device Identity CA, FWID, nonce (`ctx.expectedNonce`), the driver and VBIOS RIMs
  * from `ctx.collateral.rims` (chained to the pinned NVIDIA CoRIM root), every active measurement, and
- * revocation from OCSP responses/CRLs in the collateral ("not-checked" when none are supplied).
+ * revocation from OCSP responses/CRLs in the collateral (every certificate but the attestation leaf needs
+ * a current answer under KEYWARD_REVOCATION=required; under optional, missing answers leave it "not-checked").
  */
 export async function verifyNvidiaGpuEvidence(item: NvidiaGpuItem, ctx: VerifyContext): Promise<VerifiedEvidence<NvidiaGpuClaims>> {
   const verified = verifyGpuReport(item.report, item.certChain, ctx);
@@ -100,6 +94,10 @@ export async function verifyNvidiaGpuEvidence(item: NvidiaGpuItem, ctx: VerifyCo
   const revocation = mergeCoverage(deviceRevocation, checkRevocation(rimChecks, ctx.collateral, ctx.now, ctx.memo));
   const comparison = compareMeasurements(verified.report.blocks, rims.map((r) => r.rim));
   checkMeasurements(comparison);
+  if (revocation.checked < revocation.required) {
+    const missing = `${revocation.required - revocation.checked} of ${revocation.required} NVIDIA certificates have no current OCSP response or CRL.`;
+    revocationUnavailable(ctx, missing, { mayComeLater: true });
+  }
   return {
     claims: buildClaims(verified, rims, comparison, revocation),
     digest: evidenceDigest(item),

@@ -3,7 +3,7 @@
 import { EvidenceError } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { SgxClaims } from '../dcap/claims.js';
-import { anchorClaim, platformClaims } from '../dcap/platform-claims.js';
+import { platformClaims, quoteTrustFields } from '../dcap/platform-claims.js';
 import { sgxAttributeFlags, type SgxReportFields } from '../dcap/reports.js';
 import { verifyDcapQuote, type VerifiedQuote } from '../dcap/verify-quote.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
@@ -13,7 +13,7 @@ function sgxClaims(v: VerifiedQuote, report: SgxReportFields): SgxClaims {
   return {
     tee: 'sgx',
     debug: flags.debug,
-    anchor: anchorClaim(v),
+    ...quoteTrustFields(v),
     reportData: toHex(report.reportData),
     quoteVersion: v.quote.header.version,
     mrEnclave: toHex(report.mrEnclave),
@@ -45,5 +45,5 @@ export async function verifySgxEvidence(
 ): Promise<VerifiedEvidence<SgxClaims>> {
   const v = verifyDcapQuote(item.quote, 'sgx', ctx);
   if (v.report.kind !== 'sgx') throw new EvidenceError('ERR_DCAP_TEE_TYPE_MISMATCH', 'The quote body does not match its TEE type.');
-  return { claims: sgxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil };
+  return { claims: sgxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil, collateralVersions: v.collateralVersions };
 }

@@ -10,8 +10,10 @@ import {
 } from '@peculiar/asn1-x509';
 import { EvidenceError } from '../../errors.js';
 import { applyCrls, commonNameOf, verifyChain, type Certificate, type VerifiedChain, type VerifiedCrl } from '../pki.js';
-import { checkCrlFreshness, crlIssuedBy, parseCrl, verifyCrlSignature } from '../crl.js';
-import type { SnpProduct, VerificationMemo, VerifyContext } from '../types.js';
+import { checkCrlFreshness, crlIssuedBy, crlVersion, parseCrl, verifyCrlSignature } from '../crl.js';
+import type { CollateralVersion, SnpProduct, VerificationMemo, VerifyContext } from '../types.js';
+import { checkFloor } from '../floors.js';
+import { revocationUnavailable } from '../revocation.js';
 import type { SigningCandidate } from './signer.js';
 import { SNP_PRODUCTS, tcbStructVersion } from './tcb.js';
 
@@ -21,6 +23,10 @@ export interface SnpChainResult {
   /** Intersection of every certificate's validity and every applied CRL's [thisUpdate, nextUpdate]. */
   readonly validFrom: Date;
   readonly validUntil: Date;
+  /** A current CRL of the ARK was applied (false only under KEYWARD_REVOCATION=optional). */
+  readonly revocationChecked: boolean;
+  /** The ARK CRL's number relied on (the highest applied), for the rollback floor. */
+  readonly collateralVersions: readonly CollateralVersion[];
 }
 
 function productIn(name: string, prefix: string): SnpProduct | undefined {
@@ -107,6 +113,12 @@ function applyArkCrls(chain: VerifiedChain, crls: readonly Uint8Array[], now: Da
   return applied;
 }
 
+/** The highest-numbered of the applied CRLs (one ARK issued them all), as the version relied on. */
+function newestCrlVersion(crls: readonly VerifiedCrl[]): CollateralVersion[] {
+  const versions = crls.map(crlVersion).filter((v): v is CollateralVersion => v !== undefined);
+  return versions.length === 0 ? [] : [versions.reduce((a, b) => (b.number > a.number ? b : a))];
+}
+
 /**
  * Verifies the chain of a signing candidate at ctx.now against ctx.anchors (role amd-ark), derives the
  * product, checks the certificate's productName and structVersion against it, and applies the ARK's CRLs.
@@ -126,11 +138,16 @@ export function verifySnpChain(candidate: SigningCandidate, pool: readonly Certi
     throw new EvidenceError('ERR_SNP_PRODUCT_MISMATCH', `The signing certificate's structVersion ${candidate.ext.structVersion} does not fit ${product}.`);
   }
   const crls = applyArkCrls(chain, ctx.collateral.crls, ctx.now, ctx.memo);
+  // The ARK's CRL is the only revocation AMD publishes for this chain (it lists ASKs and ASVKs).
+  const ark = commonNameOf((chain.path[chain.path.length - 1] as Certificate).subject);
+  const revocationChecked = crls.length > 0 || revocationUnavailable(ctx, `No CRL issued by "${ark}" was supplied.`, { mayComeLater: true });
+  const collateralVersions = newestCrlVersion(crls);
+  for (const version of collateralVersions) checkFloor(ctx, version, `CRL of "${ark}"`);
   let from = chain.validFrom.getTime();
   let until = chain.validUntil.getTime();
   for (const crl of crls) {
     from = Math.max(from, crl.thisUpdate.getTime());
     until = Math.min(until, crl.nextUpdate.getTime());
   }
-  return { chain, product, validFrom: new Date(from), validUntil: new Date(until) };
+  return { chain, product, validFrom: new Date(from), validUntil: new Date(until), revocationChecked, collateralVersions };
 }

@@ -12,6 +12,7 @@ import { decodeGuestPolicy, decodePlatformInfo, parseSnpReport, reportProduct, t
 import { reportSignatureValid, selectSigningCandidates, type SigningCandidate } from './signer.js';
 import { decodeTcb, tcbReservedNonZero } from './tcb.js';
 import type { Certificate } from '../pki.js';
+import { anchorFields } from '../anchors.js';
 
 export type SnpEvidenceItem = Extract<EvidenceItem, { readonly type: 'snp' }>;
 
@@ -90,7 +91,8 @@ function buildClaims(report: SnpReport, accepted: Accepted): SnpClaims {
   return {
     tee: 'snp',
     debug: policy.debug,
-    anchor: { source: chain.anchor.source, name: chain.anchor.name, spkiSha256: chain.anchor.spkiSha256 },
+    ...anchorFields([chain.anchor]),
+    revocationChecked: accepted.result.revocationChecked,
     reportData: toHex(report.reportData),
     product,
     reportVersion: report.version,
@@ -148,6 +150,7 @@ export function verifySnpEvidenceSync(item: SnpEvidenceItem, ctx: VerifyContext)
     digest: digestOf(item),
     validFrom: accepted.result.validFrom,
     validUntil: accepted.result.validUntil,
+    collateralVersions: accepted.result.collateralVersions,
   };
 }
 

@@ -3,7 +3,7 @@
 import { EvidenceError } from '../../errors.js';
 import { toHex } from '../../encoding.js';
 import type { TdxClaims } from '../dcap/claims.js';
-import { anchorClaim, platformClaims } from '../dcap/platform-claims.js';
+import { platformClaims, quoteTrustFields } from '../dcap/platform-claims.js';
 import { tdAttributeBits, type TdReportFields } from '../dcap/reports.js';
 import { verifyDcapQuote, type VerifiedQuote } from '../dcap/verify-quote.js';
 import type { EvidenceItem, VerifiedEvidence, VerifyContext } from '../types.js';
@@ -14,7 +14,7 @@ function tdxClaims(v: VerifiedQuote, td: TdReportFields): TdxClaims {
     tee: 'tdx',
     // Any TUD bit (TD under debug, bits 0..7) makes the TD untrustworthy, not just DEBUG itself.
     debug: attributes.underDebug,
-    anchor: anchorClaim(v),
+    ...quoteTrustFields(v),
     reportData: toHex(td.reportData),
     quoteVersion: v.quote.header.version,
     mrTd: toHex(td.mrTd),
@@ -49,5 +49,5 @@ export async function verifyTdxEvidence(
 ): Promise<VerifiedEvidence<TdxClaims>> {
   const v = verifyDcapQuote(item.quote, 'tdx', ctx);
   if (v.report.kind !== 'td') throw new EvidenceError('ERR_DCAP_TEE_TYPE_MISMATCH', 'The quote body does not match its TEE type.');
-  return { claims: tdxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil };
+  return { claims: tdxClaims(v, v.report.fields), digest: v.digest, validFrom: v.validFrom, validUntil: v.validUntil, collateralVersions: v.collateralVersions };
 }

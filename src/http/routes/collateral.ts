@@ -1,6 +1,7 @@
 // Collateral routes (docs/design.md "Evidence and claims"): upload (the raw file, or JSON {"items": [{name,
-// data}]}), list with validity and staleness, delete. Raw bodies get their own content-type parsers in an
-// encapsulated scope, so the rest of the API keeps answering 415 for anything but JSON.
+// data}]}), list with validity and staleness, delete, and an admin's explicit trust of an uploaded signer
+// (docs/trust.md). Raw bodies get their own content-type parsers in an encapsulated scope, so the rest of
+// the API keeps answering 415 for anything but JSON.
 import type { FastifyInstance } from 'fastify';
 import type { CollateralBroker, CollateralListFilter } from '../../broker/collateral.js';
 import { fromBase64 } from '../../encoding.js';
@@ -78,4 +79,6 @@ export function registerCollateralRoutes(r: RouteRegistrar, collateral: Collater
   });
 
   r.route('deleteCollateral', 'collateral:write', async (request) => collateral.remove(requestContext(request), (request.params as { id: string }).id));
+
+  r.route('trustCollateral', 'collateral:trust', async (request) => collateral.trust(requestContext(request), (request.params as { id: string }).id));
 }

@@ -32,7 +32,7 @@ async function rejection(promise: Promise<unknown>): Promise<KeywardClientError>
 
 beforeAll(async () => {
   snp = await createTestSnpPlatform();
-  kw = await startTestKeyward('pglite', { env: { KEYWARD_EXTRA_ANCHORS: snp.anchorsDir } });
+  kw = await startTestKeyward('pglite', { env: { ...snp.env } });
   await kw.keyward.app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(kw.keyward.app.server.address() as AddressInfo).port}`;
   const jwk = (await kw.request('GET', '/v1/import-key')).json() as JWK;

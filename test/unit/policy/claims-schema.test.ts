@@ -4,8 +4,8 @@ import {
   CPU_TEES,
   TEE_CLAIM_FIELDS,
   claimTypeAt,
-  claimsSchemaGaps,
 } from '../../../src/policy/claims-schema.js';
+import { claimsSchemaGaps } from '../../../src/policy/claims-schema-gaps.js';
 import { changed, gpuClaims, nitroClaims, sgxClaims, snpClaims, tdxClaims } from './fixtures.js';
 
 describe('claims schema', () => {

@@ -57,6 +57,12 @@ describe('compilePolicy type-checks rules against the claims schema', () => {
     expect(compiled.rules[7]!.reads.map((p) => p.text)).toEqual(['cpu.launchTcb.snp', 'cpu.reportedTcb.snp']);
   });
 
+  it('types gpuCount, the number of distinct GPUs, as int', () => {
+    const compiled = compilePolicy(policyWith('gpuCount == 8 && gpus.size() == gpuCount'));
+    expect(compiled.rules[0]!.reads.map((p) => p.text)).toEqual(['gpuCount', 'gpus.size()']);
+    expect(only(refusal('gpuCount == "8"')).message).toBe('no such overload: int == string');
+  });
+
   it('refuses an unknown claim with the rule, position and status 422', () => {
     const err = refusal('cpu.vmpl == 0', 'cpu.signr == "vcek"');
     expect(err.code).toBe('ERR_POLICY_TYPE');

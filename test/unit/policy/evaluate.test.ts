@@ -40,6 +40,16 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy(p, { cpu, gpus: [gpuClaims(0)] }).allowed).toBe(false);
   });
 
+  it('counts a GPU whose claims appear twice once in gpuCount, whatever gpus.size() says', () => {
+    const q = policy({ eight: 'gpuCount == 8' });
+    const one = gpuClaims(3);
+    const decision = evaluatePolicy(q, { cpu: snpClaims(), gpus: Array.from({ length: 8 }, () => one) });
+    expect(decision).toEqual({ allowed: false, policy: 'test', rules: [{ name: 'eight', outcome: 'fail', reads: { gpuCount: 1 } }] });
+    expect(evaluatePolicy(q, { cpu: snpClaims(), gpus: eightGpus() }).allowed).toBe(true);
+    const switches = eightGpus().map((g, i) => (i < 2 ? changed(g, (d) => (d.deviceType = 'nvswitch')) : g));
+    expect(evaluatePolicy(q, { cpu: snpClaims(), gpus: switches }).rules[0]?.reads).toEqual({ gpuCount: 6 });
+  });
+
   it('never allows a policy without rules (fail closed)', () => {
     const empty: CompiledPolicy = { ...policy({ t: 'true' }), rules: [] };
     expect(evaluatePolicy(empty, { cpu: snpClaims() })).toEqual({ allowed: false, policy: 'test', rules: [] });

@@ -173,6 +173,8 @@ describe('snp-8gpu-composite', () => {
   it.each([
     ['7 GPUs', 'eight-hopper-gpus', () => eightGpus().slice(0, 7)],
     ['9 GPUs', 'eight-hopper-gpus', () => [...eightGpus(), gpuClaims(8)]],
+    ["one GPU's claims eight times", 'eight-hopper-gpus', () => eightGpus().map(() => gpuClaims(0))],
+    ['seven GPUs, one of them twice', 'eight-hopper-gpus', () => [...eightGpus().slice(0, 7), gpuClaims(0)]],
     ['a Blackwell GPU among them', 'eight-hopper-gpus', () => withGpu(3, (g) => (g.arch = 'blackwell'))],
     ['a GPU chained to a development anchor', 'eight-hopper-gpus', () => withGpu(0, (g) => (g.anchor.source = 'extra'))],
     ['a GPU in debug', 'gpu-no-debug', () => withGpu(5, (g) => (g.debug = true))],

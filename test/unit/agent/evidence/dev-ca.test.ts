@@ -168,6 +168,19 @@ describe('the bundle and its collateral', () => {
     expect(await verifyEvidenceSet(items, { anchors: fx.anchors, collateral: bag, now: at }, bind)).toHaveLength(2);
   });
 
+  it('issues each CRL under the exact name of its issuer: the ARK CRL applies to the simulated SNP chain', async () => {
+    const { createArkCrl } = await import('../../../../src/dev/snp.js');
+    const { crlIssuedBy } = await import('../../../../src/evidence/crl.js');
+    const ark = parseCertificate(fx.ca.amd.pki.ark.der);
+    expect(fx.collateral.crls.filter((crl) => crlIssuedBy(crl, ark))).toHaveLength(1);
+    const bind = new Uint8Array(64).fill(7);
+    const items = (await createSimulatorProvider({ tee: 'snp', ca: fx.ca }).collect(bind)).map((w) => decodeEvidenceItem(w));
+    const window = { thisUpdate: later(1), nextUpdate: later(30) };
+    const revoking = await createArkCrl(fx.ca.amd.pki, { ...window, revokedSerials: [fx.ca.amd.pki.ask.cert.serialNumber] });
+    const bag = { ...emptyCollateral(), crls: [revoking] };
+    expect(await codeOf(verifyEvidenceSet(items, { anchors: fx.anchors, collateral: bag, now: later(2) }, bind))).toBe('ERR_CHAIN_REVOKED');
+  });
+
   it('rewrites the bundle in place (same roots, current collateral)', async () => {
     const out = join(fx.root, 'out2');
     const a = await writeDevCaBundle(fx.ca, out, later(100));

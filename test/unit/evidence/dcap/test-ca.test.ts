@@ -3,6 +3,7 @@ import { EvidenceError } from '../../../../src/errors.js';
 import { createTrustAnchors, vendorAnchors } from '../../../../src/evidence/anchors.js';
 import { verifyEvidence } from '../../../../src/evidence/verify.js';
 import { LruMemo } from '../../../../src/evidence/memo.js';
+import { parseCrl } from '../../../../src/evidence/crl.js';
 import type { SgxClaims, TdxClaims } from '../../../../src/evidence/dcap/claims.js';
 import type { VerifyContext } from '../../../../src/evidence/types.js';
 import { createDcapCrls, createDcapTestPki, issuePckCertificate, defaultPckValues, pckChainPem, signQeIdentity, signTcbInfo } from '../../../../src/dev/dcap.js';
@@ -26,6 +27,11 @@ let f: DcapFixture;
 beforeAll(async () => {
   f = await createDcapFixture();
 });
+
+/** Whether two CRLs name the same issuer (the PCK CRL of the bag and a fresh one from the same CA). */
+function sameIssuer(a: Uint8Array, b: Uint8Array): boolean {
+  return parseCrl(a).issuerDer === parseCrl(b).issuerDer;
+}
 
 async function outcome(type: 'tdx' | 'sgx', quote: Uint8Array, ctx: VerifyContext): Promise<string> {
   try {
@@ -105,6 +111,31 @@ describe('revocation with test-CA CRLs', () => {
   it('a Root CA CRL listing the TCB Signing certificate → ERR_CHAIN_REVOKED', async () => {
     const { rootCrl } = await createDcapCrls(f.pki, { thisUpdate: ISSUE, nextUpdate: NEXT, revokedByRoot: [f.pki.tcbSigning.cert.serialNumber] });
     expect(await outcome('tdx', mintTdxQuote(f.tdxQe), f.ctx('tdx', { collateral: f.collateral('tdx', { rootCrl }) }))).toBe('ERR_CHAIN_REVOKED');
+  });
+
+  it('without the PCK CRL: ERR_COLLATERAL_MISSING when revocation is required, revocationChecked false when optional', async () => {
+    const bag = f.collateral('tdx');
+    const { pckCrl } = await createDcapCrls(f.pki, { thisUpdate: ISSUE, nextUpdate: NEXT });
+    const withoutPckCrl = { ...bag, crls: bag.crls.filter((c) => !sameIssuer(c, pckCrl)) };
+    expect(withoutPckCrl.crls.length).toBe(bag.crls.length - 1);
+    const quote = mintTdxQuote(f.tdxQe);
+    expect(await outcome('tdx', quote, f.ctx('tdx', { collateral: withoutPckCrl }))).toBe('ERR_COLLATERAL_MISSING');
+    const optional = await verifyEvidence({ type: 'tdx', quote }, f.ctx('tdx', { collateral: withoutPckCrl, revocation: 'optional' }));
+    expect((optional.claims as TdxClaims).revocationChecked).toBe(false);
+    expect(((await verifyEvidence({ type: 'tdx', quote }, f.ctx('tdx'))).claims as TdxClaims).revocationChecked).toBe(true);
+  });
+
+  it('reports the TCB Info, QE Identity and CRL versions relied on; below a floor: ERR_COLLATERAL_ROLLBACK', async () => {
+    const quote = mintTdxQuote(f.tdxQe);
+    const result = await verifyEvidence({ type: 'tdx', quote }, f.ctx('tdx'));
+    const fmspc = (result.claims as TdxClaims).fmspc;
+    const versions = new Map((result.collateralVersions ?? []).map((v) => [v.series, v.number]));
+    expect(versions.get(`tcb-info:TDX:${fmspc}`)).toBe((result.claims as TdxClaims).tcbEvaluationDataNumber);
+    expect(versions.has('qe-identity:TD_QE')).toBe(true);
+    const floors = new Map([[`tcb-info:TDX:${fmspc}`, (result.claims as TdxClaims).tcbEvaluationDataNumber + 1]]);
+    expect(await outcome('tdx', quote, f.ctx('tdx', { floors }))).toBe('ERR_COLLATERAL_ROLLBACK');
+    expect(await outcome('tdx', quote, f.ctx('tdx', { floors: new Map([['qe-identity:TD_QE', 999]]) }))).toBe('ERR_COLLATERAL_ROLLBACK');
+    expect(await outcome('tdx', quote, f.ctx('tdx', { floors: new Map([[`tcb-info:TDX:${fmspc}`, 1]]) }))).toBe('UpToDate');
   });
 
   it('applies each bag\'s own CRLs even when one memo serves both bags', async () => {

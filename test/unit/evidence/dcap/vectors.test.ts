@@ -53,7 +53,7 @@ describe('real Intel quotes under their collateral (manifest)', () => {
     expect(claims.anchor).toEqual({
       source: 'vendor',
       name: 'Intel SGX Root CA',
-      spkiSha256: 'a0af031289f5d5d4132f9186068a7fc13628633ba235777472e29b6b6c67a49e',
+      spki: 'a0af031289f5d5d4132f9186068a7fc13628633ba235777472e29b6b6c67a49e',
     });
     expect(result.digest).toBe(q.sha256);
     expect(result.digest).toBe(createHash('sha256').update(intelQuote(q)).digest('hex'));

@@ -92,7 +92,9 @@ describe('a chain from a test CA mimicking AWS', () => {
     expect(claims).toEqual({
       tee: 'nitro',
       debug: false,
-      anchor: { source: 'extra', name: 'aws.nitro-enclaves (Amazon)', spkiSha256: rootSpki },
+      anchor: { source: 'extra', name: 'aws.nitro-enclaves (Amazon)', spki: rootSpki },
+      simulated: false,
+      revocationChecked: true,
       moduleId: 'i-0123456789abcdef0-enc0123456789abcdef',
       digest: 'SHA384',
       pcrs: Object.fromEntries([...nitroPcrs()].map(([i, v]) => [String(i), Buffer.from(v).toString('hex')])),

@@ -56,7 +56,9 @@ describe.each(manifest.vectors.map((v) => [v.id, v] as const))('real document %s
     expect(result.claims).toEqual({
       tee: 'nitro',
       debug: vector.id.includes('debug-mode'),
-      anchor: { source: 'vendor', name: 'AWS Nitro Enclaves Root-G1', spkiSha256: AWS_ROOT_SPKI },
+      anchor: { source: 'vendor', name: 'AWS Nitro Enclaves Root-G1', spki: AWS_ROOT_SPKI },
+      simulated: false,
+      revocationChecked: true,
       moduleId: d.module_id,
       digest: 'SHA384',
       pcrs: d.pcrs,

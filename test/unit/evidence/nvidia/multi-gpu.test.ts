@@ -47,7 +47,8 @@ describe('the real Blackwell 8-GPU set (MPT)', () => {
 
   beforeAll(async () => {
     pki = await createNvidiaDevRimPki({ notBefore: new Date('2025-01-01Z'), notAfter: new Date('2030-01-01Z') });
-    setCtx = { collateral: { ...emptyCollateral(), rims: blackwellRims(pki) }, anchors: createTrustAnchors([pki.root.der]), now: new Date(bw.verification_time), memo: new LruMemo() };
+    // No OCSP answers were captured with these reports: revocation is optional here.
+    setCtx = { collateral: { ...emptyCollateral(), rims: blackwellRims(pki) }, anchors: createTrustAnchors([pki.root.der]), now: new Date(bw.verification_time), memo: new LruMemo(), revocation: 'optional' };
   });
 
   it('every report verifies (signature, chain, FWID) with the shared nonce', () => {
@@ -83,10 +84,17 @@ describe('the real Blackwell 8-GPU set (MPT)', () => {
     expect(await codeOf(() => verifyEvidenceSet([...bwItems.slice(0, 7), stranger], setCtx, bwBinding))).toBe('ERR_EVIDENCE_NONCE_MISMATCH');
   });
 
-  it('a GPU repeated to look like eight counts once', async () => {
-    const verified = await verifyEvidenceSet([...bwItems.slice(0, 7), bwItems[0] as EvidenceItem], setCtx, bwBinding);
-    const summary = summarizeGpus(verified.map((v) => v.claims as NvidiaGpuClaims));
-    expect([summary.gpuCount, summary.duplicateCount]).toEqual([7, 1]);
+  it('a GPU repeated to look like eight is refused: ERR_EVIDENCE_DUPLICATE_DEVICE', async () => {
+    expect(await codeOf(() => verifyEvidenceSet([...bwItems.slice(0, 7), bwItems[0] as EvidenceItem], setCtx, bwBinding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    const oneGpuEightTimes = Array.from({ length: 8 }, () => bwItems[3] as EvidenceItem);
+    expect(await codeOf(() => verifyEvidenceSet(oneGpuEightTimes, setCtx, bwBinding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+  });
+
+  it('gives each GPU a distinct deviceId: SHA-256 of its device identity (BROM) certificate key, lowercase hex', async () => {
+    const verified = await verifyEvidenceSet(bwItems, setCtx, bwBinding);
+    const ids = verified.map((v) => (v.claims as NvidiaGpuClaims).deviceId);
+    expect(new Set(ids).size).toBe(8);
+    expect(ids.every((id) => /^[0-9a-f]{64}$/.test(id))).toBe(true);
   });
 });
 
@@ -112,7 +120,7 @@ describe('the real H200 8-GPU set sent to NRAS', () => {
 
 describe('summarizeGpus', () => {
   const base: NvidiaGpuClaims = {
-    tee: 'nvidia-gpu', debug: false, anchor: { source: 'vendor', name: 'x', spkiSha256: 'a' }, arch: 'hopper', nonce: 'n',
+    tee: 'nvidia-gpu', debug: false, anchor: { source: 'vendor', name: 'x', spki: 'a' }, simulated: false, revocationChecked: true, arch: 'hopper', nonce: 'n',
     driverVersion: '550.90.07', vbiosVersion: '96.00.9f.00.01', measurements: { matched: 33, total: 33, mismatchedIndices: [] },
     rim: { driver: 'd', vbios: 'v' }, revocation: 'checked', source: 'local', deviceType: 'gpu', chip: 'GH100', ccMode: true,
     featureFlag: 'unreported', ueid: '1', deviceId: 'id1', hwmodel: 'GH100 A01 GSP BROM', revocationCoverage: { checked: 9, required: 9 },
@@ -145,10 +153,20 @@ describe('summarizeGpus', () => {
 });
 
 describe('eight synthetic GPUs (what the simulator serves)', () => {
+  it('one synthetic GPU sent eight times is refused, however the items are ordered', async () => {
+    const binding = new Uint8Array(randomBytes(64));
+    const ev = await mintNvidiaGpuEvidence({ gpus: 2, nonce: binding.subarray(0, 32), now: new Date('2026-01-01Z') });
+    const c = { collateral: { ...emptyCollateral(), rims: ev.rims }, anchors: createTrustAnchors(ev.anchorsDer), now: new Date('2026-02-01Z'), memo: new LruMemo(), revocation: 'optional' as const };
+    const [a, b] = ev.items as [EvidenceItem, EvidenceItem];
+    expect(await codeOf(() => verifyEvidenceSet(Array.from({ length: 8 }, () => a), c, binding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    expect(await codeOf(() => verifyEvidenceSet([a, b, a], c, binding))).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
+    expect(await verifyEvidenceSet([a, b], c, binding)).toHaveLength(2);
+  });
+
   it('verify as a set and summarize as 8 matched GPUs under a test root', async () => {
     const binding = new Uint8Array(randomBytes(64));
     const ev = await mintNvidiaGpuEvidence({ gpus: 8, nonce: binding.subarray(0, 32), now: new Date('2026-01-01Z') });
-    const c = { collateral: { ...emptyCollateral(), rims: ev.rims }, anchors: createTrustAnchors(ev.anchorsDer), now: new Date('2026-02-01Z'), memo: new LruMemo() };
+    const c = { collateral: { ...emptyCollateral(), rims: ev.rims }, anchors: createTrustAnchors(ev.anchorsDer), now: new Date('2026-02-01Z'), memo: new LruMemo(), revocation: 'optional' as const };
     const verified = await verifyEvidenceSet(ev.items, c, binding);
     const summary = summarizeGpus(verified.map((v) => v.claims as NvidiaGpuClaims));
     expect(summary).toMatchObject({ gpuCount: 8, duplicateCount: 0, allMeasurementsMatched: true, sameDriver: true, sameVbios: true, allCcMode: true });

@@ -158,8 +158,8 @@ describe('synthetic OCSP and CRLs on a test PKI', () => {
     );
   }
 
-  const verifyWith = (ocspResponses: Uint8Array[], crls: Uint8Array[] = [], now = at) =>
-    verifyNvidiaGpuEvidence(ev.items[0]!, ctx(now, { rims: ev.rims, ocspResponses, crls }, { memo: new LruMemo() }, createTrustAnchors(ev.anchorsDer)));
+  const verifyWith = (ocspResponses: Uint8Array[], crls: Uint8Array[] = [], now = at, revocation: 'required' | 'optional' = 'optional') =>
+    verifyNvidiaGpuEvidence(ev.items[0]!, ctx(now, { rims: ev.rims, ocspResponses, crls }, { memo: new LruMemo(), revocation }, createTrustAnchors(ev.anchorsDer)));
 
   it('every required certificate answered good: revocation "checked"', async () => {
     const result = await verifyWith(responses());
@@ -171,7 +171,15 @@ describe('synthetic OCSP and CRLs on a test PKI', () => {
   it('no OCSP: "not-checked" and coverage 0/9', async () => {
     const result = await verifyWith([]);
     expect(result.claims.revocation).toBe('not-checked');
+    expect(result.claims.revocationChecked).toBe(false);
     expect(result.claims.revocationCoverage).toEqual({ checked: 0, required: 9 });
+  });
+
+  it('revocation required: any certificate without a current answer is ERR_COLLATERAL_MISSING; full coverage passes', async () => {
+    expect(await codeOf(() => verifyWith([], [], at, 'required'))).toBe('ERR_COLLATERAL_MISSING');
+    expect(await codeOf(() => verifyWith(responses().slice(1), [], at, 'required'))).toBe('ERR_COLLATERAL_MISSING');
+    const full = await verifyWith(responses(), [], at, 'required');
+    expect([full.claims.revocation, full.claims.revocationChecked]).toEqual(['checked', true]);
   });
 
   it('a revoked BROM or RIM signer is refused', async () => {

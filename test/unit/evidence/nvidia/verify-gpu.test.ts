@@ -38,8 +38,8 @@ describe('nvidia-gpu on the H100 550.90.07 end-to-end vector', () => {
       ccMode: true,
       featureFlag: 'unreported',
       hwmodel: 'GH100 A01 GSP BROM',
-      anchor: { source: 'vendor', name: 'NVIDIA Device Identity CA', spkiSha256: 'a90c4eb5acfd3e3d03a25db6a26b84f720ad0503196c627c21ddd48dd85b06a4' },
-      rimAnchor: { source: 'vendor', name: 'NVIDIA CoRIM signing Root CA', spkiSha256: 'dec1dc316477aa851eebdf51327ae9f864bc8d89254657ed1e7eb9168af1e1a3' },
+      anchor: { source: 'vendor', name: 'NVIDIA Device Identity CA', spki: 'a90c4eb5acfd3e3d03a25db6a26b84f720ad0503196c627c21ddd48dd85b06a4' },
+      rimAnchor: { source: 'vendor', name: 'NVIDIA CoRIM signing Root CA', spki: 'dec1dc316477aa851eebdf51327ae9f864bc8d89254657ed1e7eb9168af1e1a3' },
     });
     expect(result.validFrom.toISOString()).toBe('2024-06-01T02:08:29.000Z');
     expect(result.validUntil.toISOString()).toBe('2026-02-22T23:17:58.000Z');

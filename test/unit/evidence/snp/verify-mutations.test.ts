@@ -260,6 +260,31 @@ describe('real AMD CRLs', () => {
     expect(codeOfSync(() => run(vl, vl.verification_time as string, [milanCrl]))).toBe('ERR_CRL_NOT_YET_VALID');
   });
 
+  it('revocation required (the default): without a CRL of its ARK the report is refused, ERR_COLLATERAL_MISSING', () => {
+    const item = { type: 'snp' as const, report: reportOf(milan), certs: [vekOf(milan), chainPemOf(milan)] };
+    const { revocation: _optional, ...byDefault } = ctxAt('2025-06-01T00:00:00Z');
+    expect(codeOfSync(() => verifySnpEvidenceSync(item, byDefault))).toBe('ERR_COLLATERAL_MISSING');
+    const required = (crls: Uint8Array[], at = '2025-06-01T00:00:00Z') => ctxAt(at, { collateral: { crls }, revocation: 'required' });
+    expect(codeOfSync(() => verifySnpEvidenceSync(item, required([genoaCrl], '2026-01-01T00:00:00Z')))).toBe('ERR_COLLATERAL_MISSING');
+    expect(verifySnpEvidenceSync(item, required([milanCrl])).claims.revocationChecked).toBe(true);
+  });
+
+  it('revocation optional: no CRL passes with revocationChecked false; a CRL that is given is still checked', () => {
+    expect(run(milan, '2025-06-01T00:00:00Z', []).claims.revocationChecked).toBe(false);
+    expect(run(milan, '2025-06-01T00:00:00Z', [milanCrl]).claims.revocationChecked).toBe(true);
+    expect(codeOfSync(() => run(milan, '2026-06-01T00:00:00Z', [milanCrl]))).toBe('ERR_CRL_STALE');
+  });
+
+  it('reports the CRL number it relied on; below an accepted floor it is ERR_COLLATERAL_ROLLBACK', () => {
+    const result = run(milan, '2025-06-01T00:00:00Z', [milanCrl]);
+    const ark = parseCertificates(chainPemOf(milan)).find((c) => c.selfSigned);
+    expect(result.collateralVersions).toEqual([{ series: `crl:${ark?.spkiSha256}`, number: 6 }]);
+    const item = { type: 'snp' as const, report: reportOf(milan), certs: [vekOf(milan), chainPemOf(milan)] };
+    const floors = new Map([[`crl:${ark?.spkiSha256}`, 7]]);
+    expect(codeOfSync(() => verifySnpEvidenceSync(item, { ...ctxAt('2025-06-01T00:00:00Z', { collateral: { crls: [milanCrl] } }), floors }))).toBe('ERR_COLLATERAL_ROLLBACK');
+    expect(verifySnpEvidenceSync(item, { ...ctxAt('2025-06-01T00:00:00Z', { collateral: { crls: [milanCrl] } }), floors: new Map([[`crl:${ark?.spkiSha256}`, 6]]) }).claims.product).toBe('Milan');
+  });
+
   it('every CRL in the manifest is one of these two', () => {
     expect(manifest.crls.map((c) => c.file_der).sort()).toEqual(['crl/genoa_vcek_crl_2024-10-23.der', 'crl/milan_vcek_crl_2025-05-06.der']);
   });

@@ -84,7 +84,7 @@ function expectClaimsMatchManifest(claims: SnpClaims, v: ManifestVector): void {
   }
   expect(claims.cspId).toBe(v.vek_extensions?.cspID ?? undefined);
   expect(claims.certProductName).toBe(v.vek_extensions?.productName);
-  expect(claims.anchor).toEqual({ source: 'vendor', name: `AMD ARK-${v.product}`, spkiSha256: ARK_SPKI[v.product] });
+  expect(claims.anchor).toEqual({ source: 'vendor', name: `AMD ARK-${v.product}`, spki: ARK_SPKI[v.product] });
 }
 
 describe('every verifiable vector in the manifest', () => {
