@@ -1151,6 +1151,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "text/html": string;
                     "text/javascript": string;
                     "text/css": string;
                     "image/svg+xml": string;
