@@ -1,5 +1,5 @@
 // The console shell: who is logged in, what this server offers, and one view per route.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { loadCapabilities, type Capabilities } from './api/capabilities';
 import { auth, restoreAuth, setAuth, type Auth } from './api/session';
 import { call } from './api/client';
@@ -34,9 +34,14 @@ export function App() {
     loadCapabilities().then(setCaps, () => setCaps(new Set()));
   }, []);
 
+  // After a navigation (not on the first page load), focus moves to the new view for screen readers.
+  const firstView = useRef(true);
   useEffect(() => {
-    const main = document.getElementById('main');
-    main?.focus({ preventScroll: true });
+    if (firstView.current) {
+      firstView.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus({ preventScroll: true });
   }, [route.view]);
 
   if (!caps) return <Loading />;
