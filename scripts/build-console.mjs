@@ -12,11 +12,18 @@ const outDir = join(root, 'dist', 'console');
 const BUDGET_BYTES = 250 * 1024;
 
 /** openapi.yaml → TypeScript types, so the console cannot call a route or send a field the API lacks. */
-export async function generateSchema() {
+export const SCHEMA_PATH = join(consoleDir, 'src', 'api', 'schema.d.ts');
+
+/** The text schema.d.ts must hold for the current openapi.yaml. */
+export async function renderSchema() {
   const { default: openapiTS, astToString } = await import('openapi-typescript');
   const ast = await openapiTS(new URL(`file://${join(root, 'openapi.yaml')}`), { emptyObjectsUnknown: true, alphabetize: false });
-  const text = `// Generated from openapi.yaml by scripts/build-console.mjs (openapi-typescript). Do not edit.\n${astToString(ast)}`;
-  const target = join(consoleDir, 'src', 'api', 'schema.d.ts');
+  return `// Generated from openapi.yaml by scripts/build-console.mjs (openapi-typescript). Do not edit.\n${astToString(ast)}`;
+}
+
+export async function generateSchema() {
+  const text = await renderSchema();
+  const target = SCHEMA_PATH;
   if (!existsSync(target) || readFileSync(target, 'utf8') !== text) writeFileSync(target, text);
   return target;
 }

@@ -79,17 +79,26 @@ async function loadRows(caps: Capabilities, keyId: string): Promise<{ rows: Row[
 }
 
 /** The rule expressions of each policy version that decided, to show what a failing rule expected. */
-async function expressions(rows: Row[]): Promise<Map<string, Map<string, string>>> {
+async function expressions(rows: Row[]): Promise<{ exprs: Map<string, Map<string, string>>; names: Map<string, string> }> {
   const out = new Map<string, Map<string, string>>();
+  const names = new Map<string, string>();
   for (const r of rows) {
-    if (!r.policyId || r.policyVersion === undefined || r.reasons.length === 0) continue;
+    if (!r.policyId || r.policyVersion === undefined) continue;
+    if (r.reasons.length === 0) {
+      if (!names.has(r.policyId)) {
+        const p = await must(api.GET('/v1/policies/{id}', { params: { path: { id: r.policyId } } })).catch(() => null);
+        if (p) names.set(p.id, p.name);
+      }
+      continue;
+    }
     const k = `${r.policyId}@${r.policyVersion}`;
     if (out.has(k)) continue;
     const p = await must(api.GET('/v1/policies/{id}', { params: { path: { id: r.policyId }, query: { version: r.policyVersion } } })).catch(() => null);
     const rules = ((p?.document as { rules?: { name: string; expr: string }[] } | undefined)?.rules ?? []) as { name: string; expr: string }[];
     out.set(k, new Map(rules.map((rule) => [rule.name, rule.expr])));
+    if (p) names.set(p.id, p.name);
   }
-  return out;
+  return { exprs: out, names };
 }
 
 export function ReleasesView({ caps, keyId }: { caps: Capabilities; keyId: string | undefined }) {
@@ -119,12 +128,12 @@ export function ReleasesView({ caps, keyId }: { caps: Capabilities; keyId: strin
 function KeyReleases({ caps, keyId }: { caps: Capabilities; keyId: string }) {
   const data = useLoad(async () => {
     const { rows, source } = await loadRows(caps, keyId);
-    return { rows, source, exprs: await expressions(rows) };
+    return { rows, source, ...(await expressions(rows)) };
   }, [keyId]);
   const [onlyDenials, setOnlyDenials] = useState(false);
   if (data.error) return <ErrorBox error={data.error} />;
   if (!data.data) return <Loading />;
-  const { rows, source, exprs } = data.data;
+  const { rows, source, exprs, names } = data.data;
   const shown = onlyDenials ? rows.filter((r) => !r.released) : rows;
   const released = rows.filter((r) => r.released).length;
   return (
@@ -147,7 +156,7 @@ function KeyReleases({ caps, keyId }: { caps: Capabilities; keyId: string }) {
                 {r.policyId && (
                   <>
                     {' '}
-                    · policy <a href={href('policies', r.policyId)}>{short(r.policyId)}</a>
+                    · policy <a href={href('policies', r.policyId)}>{names.get(r.policyId) ?? short(r.policyId)}</a>
                     {r.policyVersion !== undefined && ` v${r.policyVersion}`}
                   </>
                 )}
