@@ -1,6 +1,6 @@
 // The admin web console's static files (built by `npm run build` into dist/console/), held in memory and
-// served by keyward itself at /console/ with a strict Content-Security-Policy (docs/design.md "Admin web
-// console"): only this origin's scripts and styles, no inline script, no eval, never framed.
+// served by keyward itself at /console/ with a strict Content-Security-Policy (docs/console.md): only this
+// origin's scripts and styles, no inline script, no eval, never framed.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

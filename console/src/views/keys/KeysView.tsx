@@ -98,7 +98,7 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
   const versions = useLoad(() => must(api.GET('/v1/keys/{id}/versions', { params: { path: { id } } })), [id]);
   const policies = useLoad(() => must(api.GET('/v1/policies', { params: { query: { limit: 500 } } })), []);
   const [run, busy, error] = useAction();
-  const [policyId, setPolicyId] = useState<string>('');
+  const [chosen, setPolicyId] = useState<string | null>(null);
   const [pendingDays, setPendingDays] = useState(7);
   const [confirmDestroy, setConfirmDestroy] = useState(false);
 
@@ -115,6 +115,7 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
   const path = { params: { path: { id } } };
   const boundPolicy = policies.data?.items.find((p) => p.id === k.policyId);
   const scheduled = has(caps, 'scheduleDestroy');
+  const policyId = chosen ?? k.policyId ?? '';
 
   return (
     <>
