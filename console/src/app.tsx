@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { loadCapabilities, type Capabilities } from './api/capabilities';
 import { auth, restoreAuth, setAuth, type Auth } from './api/session';
-import { call } from './api/client';
+import { call, onUnauthenticated } from './api/client';
 import { has } from './api/capabilities';
 import { useRoute, href } from './router';
 import { LoginView } from './views/login/LoginView';
@@ -14,6 +14,7 @@ import { CollateralView } from './views/collateral/CollateralView';
 import { AuditView } from './views/audit/AuditView';
 import { TenantsView } from './views/tenants/TenantsView';
 import { Loading } from './components/common';
+import type { Me } from './api/pending';
 
 const NAV: { view: string; label: string }[] = [
   { view: 'keys', label: 'Keys' },
@@ -32,6 +33,11 @@ export function App() {
 
   useEffect(() => {
     loadCapabilities().then(setCaps, () => setCaps(new Set()));
+    // An expired or revoked credential sends the user back to the login page.
+    onUnauthenticated(() => {
+      setAuth(null);
+      setWho(null);
+    });
   }, []);
 
   // After a navigation (not on the first page load), focus moves to the new view for screen readers.
@@ -43,6 +49,12 @@ export function App() {
     }
     document.getElementById('main')?.focus({ preventScroll: true });
   }, [route.view]);
+
+  const [me, setMe] = useState<Me | null>(null);
+  useEffect(() => {
+    setMe(null);
+    if (caps && who?.kind === 'session' && has(caps, 'me')) call<Me>('GET', '/v1/auth/me').then(setMe, () => undefined);
+  }, [caps, who]);
 
   if (!caps) return <Loading />;
   if (!who) return <LoginView caps={caps} onLogin={setWho} />;
@@ -61,7 +73,9 @@ export function App() {
       <header class="top">
         <span class="brand">keyward console</span>
         <span class="who">
-          {who.kind === 'token' ? 'API token (automation / development)' : 'Passkey session'}
+          {who.kind === 'token'
+            ? 'API token (automation / development)'
+            : `Passkey session${me ? `: ${me.user.name}${me.tenants.length ? ` (${me.tenants.map((t) => `${t.role} of ${t.tenant}`).join(', ')})` : ''}` : ''}`}
           <button type="button" class="link" onClick={logout}>
             Log out
           </button>

@@ -113,6 +113,8 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'console passkeys in
     switch (route) {
       case 'GET /v1/keys':
         return json(res, 200, { items: [], nextCursor: null });
+      case 'GET /v1/auth/me':
+        return json(res, 200, { user: { id: 'u-1', name: 'alice' }, tenants: [{ tenant: 'acme', role: 'owner' }] });
       case 'GET /v1/tenants':
         return json(res, 200, { items: [{ name: 'acme', quorum: 2 }] });
       case 'POST /v1/tenants/acme/members':
@@ -168,7 +170,7 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'console passkeys in
     await page.getByLabel('Enrolment code (from your invitation)', { exact: true }).fill('ENROL-1234');
     await page.getByRole('button', { name: 'Create my passkey' }).click();
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
-    expect(await page.getByText('Passkey session').count()).toBe(1);
+    await page.getByText('Passkey session: alice (owner of acme)').waitFor();
     expect(credentialId).toMatch(/^[A-Za-z0-9_-]+$/);
     const login = requests.find((r) => r.path === '/v1/auth/login/verify');
     expect(Object.keys(login?.body.response ?? {}).sort()).toEqual(['authenticatorData', 'clientDataJSON', 'signature', 'userHandle']);

@@ -12,13 +12,25 @@ const withAuth: Middleware = {
   },
 };
 
+/** Called when the server answers 401 to an authenticated call: the token or session is no longer valid. */
+let unauthenticated: () => void = () => undefined;
+export function onUnauthenticated(fn: () => void): void {
+  unauthenticated = fn;
+}
+
+function failed(status: number, body: unknown): ApiError {
+  const err = new ApiError(toProblem(status, body));
+  if (status === 401) unauthenticated();
+  return err;
+}
+
 export const api = createClient<paths>({ baseUrl: location.origin, credentials: 'same-origin' });
 api.use(withAuth);
 
 /** The data of a successful call, or an ApiError with the server's problem. */
 export async function must<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await call;
-  if (!response.ok) throw new ApiError(toProblem(response.status, error));
+  if (!response.ok) throw failed(response.status, error);
   return data as T;
 }
 
@@ -33,6 +45,6 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   const response = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await response.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (!response.ok) throw new ApiError(toProblem(response.status, parsed));
+  if (!response.ok) throw failed(response.status, parsed);
   return parsed as T;
 }
