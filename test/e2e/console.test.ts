@@ -100,7 +100,17 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'admin console in Ch
     await page.getByRole('heading', { name: 'Key llama-weights' }).waitFor();
     const keyId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
     expect(keyId).toMatch(/^[0-9a-f-]{36}$/);
-    await page.getByRole('cell', { name: 'none — this key is never released' }).or(page.getByText('none — this key is never released')).first().waitFor();
+    await page.getByText('none — this key is never released').waitFor();
+    // Rotate, disable, enable: the versions table and the state follow.
+    const versions = page.getByRole('table', { name: 'Key versions' });
+    await versions.getByRole('row').nth(1).waitFor();
+    await page.getByRole('button', { name: 'Rotate (add a version)' }).click();
+    await versions.getByRole('row').nth(2).waitFor();
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('button', { name: 'Enable' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Rotate (add a version)' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('button', { name: 'Disable' }).waitFor();
     await axe('key');
 
     // A policy with a typo: the server's type-check names the rule, and the console shows it there.
