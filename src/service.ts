@@ -43,6 +43,8 @@ import { RateLimiter } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
 import { registerCollateralRoutes } from './http/routes/collateral.js';
 import { registerKekRoutes } from './http/routes/kek.js';
+import { registerConsoleRoutes } from './http/routes/console.js';
+import { loadConsoleAssets } from './admin/console-assets.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -298,6 +300,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerReleaseRoutes(http, release, attestationTokens, limits);
     registerEvidenceRoutes(http, { verification, clock });
     registerCollateralRoutes(http, collateral, openapi);
+    registerConsoleRoutes(http, loadConsoleAssets());
     const ring0 = keks;
     registerKekRoutes(http, {
       status: () => kekStatus(database.db),

@@ -1,0 +1,2301 @@
+// Generated from openapi.yaml by scripts/build-console.mjs (openapi-typescript). Do not edit.
+export interface paths {
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness (the process is up). */
+        get: operations["healthz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness (database reachable, migrations current, KEK usable). */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (requests by route and status, latency histogram, process metrics). */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document. */
+        get: operations["openapi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The admin web console (a single page; its views are hash routes).
+         * @description Static files built with keyward (no CDN). Console responses carry
+         *     `Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`.
+         */
+        get: operations["consoleIndex"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the console's static files (script, style sheet, icon). */
+        get: operations["consoleAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List keys (metadata only), paginated, filtered by kind, state and labels.
+         * @description Scope `keys:read`.
+         */
+        get: operations["listKeys"];
+        put?: never;
+        /**
+         * Create a key; keyward generates 32 bytes of key material.
+         * @description Scope `keys:write`. Names are unique; a second create with the same name is 409 with the existing id.
+         */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import key material (BYOK) as a compact JWE to keyward's import key.
+         * @description Scope `keys:write`. Encrypt 16–64 bytes of material to the JWK from `GET /v1/import-key`
+         *     (its `kid` in the JWE header; alg `RSA-OAEP-256` or `ECDH-ES+A256KW`, enc `A256GCM`).
+         */
+        post: operations["importKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/import-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public JWK to encrypt imported key material to.
+         * @description Scope `keys:write`. Import keys are valid 30 days (`exp`); fetch a fresh one before each import.
+         */
+        get: operations["getImportKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Key metadata (never material). Destroyed keys read as `state` = destroyed.
+         * @description Scope `keys:read`.
+         */
+        get: operations["getKey"];
+        put?: never;
+        post?: never;
+        /**
+         * Destroy a key (crypto-shredding); every version's material is erased, metadata is kept.
+         * @description Scope `keys:write`. Idempotent.
+         */
+        delete: operations["destroyKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Change description and labels; send `If-Match` with the ETag to avoid lost updates.
+         * @description Scope `keys:write`.
+         */
+        patch: operations["updateKey"];
+        trace?: never;
+    };
+    "/v1/keys/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The key's versions and their states.
+         * @description Scope `keys:read`.
+         */
+        get: operations["listKeyVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a new version with fresh material; it becomes the current version.
+         * @description Scope `keys:write`.
+         */
+        post: operations["rotateKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a key (no data keys, no releases) until enabled again. Idempotent.
+         * @description Scope `keys:write`.
+         */
+        post: operations["disableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled key. Idempotent.
+         * @description Scope `keys:write`.
+         */
+        post: operations["enableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/datakey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A fresh 256-bit data key, in plaintext and wrapped under the key's current version.
+         * @description Scope `keys:datakey` (AWS KMS GenerateDataKey shape). Store only `wrapped` next to what you
+         *     encrypt; `wrapped` names the key id and version and opens under nothing else.
+         */
+        post: operations["generateDataKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use nonce for attestation (step 1 of the release protocol).
+         * @description No API token. Nonces expire (default 5 min) and work once; any replica can consume them.
+         */
+        post: operations["createChallenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/attest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify evidence bound to the nonce and TEE key; get an attestation token (step 3).
+         * @description No API token. `bind = SHA-512(nonce ‖ SHA-256 JWK thumbprint(teePublicKey))` must be in every
+         *     evidence item (REPORT_DATA for SNP/TDX/SGX, SPDM nonce = bind[0..32) for GPUs, Nitro nonce = bind).
+         *     The nonce is consumed whatever the verdict. Composite evidence (CPU + N GPUs) yields one token only
+         *     when every item verifies.
+         */
+        post: operations["attest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release the key (or one of its data keys) as a JWE to the attested TEE key (step 4).
+         * @description `Authorization: Bearer <attestation token>`. The key's policy is evaluated over the token's claims;
+         *     a denial says only `ERR_POLICY_DENIED` (the reasons go to the audit log). A policy that cannot be
+         *     evaluated within its limits (over the cost limit, or out of time or memory in the sandbox) is 422
+         *     `ERR_POLICY_TOO_COSTLY` / `ERR_POLICY_LIMIT_EXCEEDED` and releases nothing. JWE alg
+         *     `ECDH-ES+A256KW` (EC/OKP) or `RSA-OAEP-256` (RSA), enc `A256GCM`. With `wrappedDataKey` (from
+         *     `POST /v1/keys/{id}/datakey`) the data key is released instead of the key.
+         */
+        post: operations["releaseKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys attestation tokens are signed with (they rotate daily). */
+        get: operations["jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Policies by name, current versions.
+         * @description Scope `policies:read`.
+         */
+        get: operations["listPolicies"];
+        put?: never;
+        /**
+         * Create a release policy (JSON, or YAML text); type-checked against the claims schema.
+         * @description Scope `policies:write`. The document is `{name, description?, rules: [{name, expr}], refs?}`
+         *     (JSON Schema: policies/schema.json). An unknown claim, a typo or a type mismatch is 422
+         *     `ERR_POLICY_TYPE` with the rule and position in `problems`. A policy whose estimated worst-case
+         *     evaluation cost is above the limit (`KEYWARD_POLICY_MAX_COST`) is 422 `ERR_POLICY_TOO_COSTLY`, its
+         *     problem carrying `estimate` and `limit`.
+         */
+        post: operations["createPolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Type-check a policy document without saving it (dry run of POST /v1/policies).
+         * @description Scope `policies:read`. The same body as `POST /v1/policies` (JSON, or YAML text) and the same
+         *     checks; nothing is stored or audited. A valid document answers `{"valid": true}`; a refused one
+         *     the same 400/422 problem (`ERR_POLICY_*`, with `problems`) that saving it would answer.
+         *     Name uniqueness is not checked.
+         */
+        post: operations["validatePolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["PolicyId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A policy (its current version, or `?version=n`).
+         * @description Scope `policies:read`.
+         */
+        get: operations["getPolicy"];
+        /**
+         * Save a new version; keys bound to the policy are decided by it from now on.
+         * @description Scope `policies:write`. Earlier versions are kept; releases record the version that decided.
+         */
+        put: operations["updatePolicy"];
+        post?: never;
+        /**
+         * Delete a policy no live key is bound to (its versions stay for the audit trail).
+         * @description Scope `policies:write`.
+         */
+        delete: operations["deletePolicy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/{id}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["PolicyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry run over claims or raw evidence; every rule's outcome with the values it read.
+         * @description Scope `policies:read`. Give `claims` ({cpu, gpus}) or `evidence` (wire items as for /v1/attest,
+         *     verified without a nonce binding, at `at` when given). Nothing is released or consumed.
+         */
+        post: operations["evaluatePolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Bind the key to a release policy (`null` unbinds; an unbound key is never released).
+         * @description Scope `policies:write`.
+         */
+        put: operations["bindKeyPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify evidence with this keyward's anchors and collateral; the `keyward verify --json` verdict.
+         * @description Scope `evidence:verify`. For debugging a workload's evidence: nothing is consumed or released.
+         *     `evidence` is one wire item or a composite set (an array; verified as a whole, like /v1/attest).
+         *     `nonce` (hex) is the expected freshness (for a set: the 64-byte binding); `at` verifies at
+         *     another instant. A verdict is always 200: `verified` says which, `error.code` says why not.
+         */
+        post: operations["verifyEvidence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kek": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Root KEKs, their states and how many key versions each seals.
+         * @description Scope `kek:admin`.
+         */
+        get: operations["kekStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kek/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the root KEK inside the running service; every sealed record is resealed under it.
+         * @description Scope `kek:admin`. `target` names one of the KEKs the operator configured in `KEYWARD_KEK_TARGETS`
+         *     (created when new); a request never carries a KEK URI. Without `target`: a new file next to a file
+         *     KEK, or a new key label on the same PKCS#11 token. An unknown name is 400 `ERR_KEK_TARGET_UNKNOWN`,
+         *     refused before anything is opened or loaded; a target that is the active KEK is 409
+         *     `ERR_KEK_TARGET_ACTIVE`. An interrupted rotation is resumed instead (`resumed: true`). Same as `keyward kek rotate`, which needs
+         *     the embedded database closed.
+         */
+        post: operations["rotateKek"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, oldest first; each event carries its hash-chain link.
+         * @description Scope `audit:read`.
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recompute the hash chain over the whole log.
+         * @description Scope `audit:read`.
+         */
+        get: operations["verifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every API token (never secrets).
+         * @description Scope `tokens:admin`.
+         */
+        get: operations["listTokens"];
+        put?: never;
+        /**
+         * Create an API token; the secret is returned once.
+         * @description Scope `tokens:admin`. A token delegates no more than it holds: the new token's role must be the
+         *     caller's or one whose scopes the caller's role has, its scopes must all be the caller's own, and it
+         *     expires no later than the caller's token (without `expiresInSeconds` it inherits that expiry).
+         *     Anything wider is 403 `ERR_TOKEN_EXCEEDS_MINTER`.
+         */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a token (also the bootstrap admin token). Idempotent.
+         * @description Scope `tokens:admin`.
+         */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collateral": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The collateral held, oldest first, with validity and staleness.
+         * @description Scope `collateral:read`.
+         */
+        get: operations["listCollateral"];
+        put?: never;
+        /**
+         * Upload collateral; every item in it is recognized by content and stored once by SHA-256.
+         * @description Scope `collateral:write`. Send either one file as it is (certificates PEM/DER or AMD's `cert_chain`,
+         *     CRLs, OCSP responses, Intel TCB Info / QE Identity JSON as PCS serves it or dcap-qvl's combined
+         *     JSON, NVIDIA RIM XML, a JWK set, the SEV-SNP certificate table) with a raw media type such as
+         *     `application/octet-stream` (raw JSON files go this way too: `application/json` is the envelope),
+         *     or several files as `application/json` `{"items": [{"name", "data": base64}]}`. All items are
+         *     stored or none. Signatures are not checked here: the verifiers check every item at verification
+         *     time, and stale items are refused then (`ERR_CRL_STALE` / `ERR_COLLATERAL_STALE`, 503). Content
+         *     that is no collateral is `ERR_COLLATERAL_UNRECOGNIZED`; collateral whose structure cannot be read
+         *     is `ERR_COLLATERAL_MALFORMED`. Audited as `collateral.upload`.
+         */
+        post: operations["uploadCollateral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collateral/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Stop holding one item. Audited as `collateral.delete`.
+         * @description Scope `collateral:write`.
+         */
+        delete: operations["deleteCollateral"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        Hex: string;
+        /** @enum {string} */
+        KeyKind: "model" | "dataset" | "generic";
+        /** @enum {string} */
+        KeyState: "active" | "disabled" | "destroyed";
+        /** @description 1–128 characters, letters, digits, `.`, `_`, `-`; must start with a letter or digit. */
+        KeyName: string;
+        Labels: {
+            [key: string]: string;
+        };
+        LabelFilter: string;
+        Description: string;
+        CreateKeyRequest: {
+            name: components["schemas"]["KeyName"];
+            kind: components["schemas"]["KeyKind"];
+            description?: components["schemas"]["Description"];
+            labels?: components["schemas"]["Labels"];
+        };
+        ImportKeyRequest: {
+            name: components["schemas"]["KeyName"];
+            kind: components["schemas"]["KeyKind"];
+            description?: components["schemas"]["Description"];
+            labels?: components["schemas"]["Labels"];
+            /** @description Compact JWE of the key material to the import key. */
+            jwe: string;
+        };
+        UpdateKeyRequest: {
+            description?: components["schemas"]["Description"];
+            labels?: components["schemas"]["Labels"];
+        };
+        Key: {
+            /** Format: uuid */
+            id: string;
+            name: components["schemas"]["KeyName"];
+            kind: components["schemas"]["KeyKind"];
+            description: string;
+            labels: {
+                [key: string]: string;
+            };
+            state: components["schemas"]["KeyState"];
+            /** @enum {string} */
+            origin: "generated" | "imported";
+            /** @description The current (newest) version. */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            destroyedAt: string | null;
+            /**
+             * Format: uuid
+             * @description The release policy bound with PUT /v1/keys/{id}/policy; null means the key is never released.
+             */
+            policyId: string | null;
+            etag: string;
+        };
+        KeyVersion: {
+            version: number;
+            /** @enum {string} */
+            state: "active" | "destroyed";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            destroyedAt: string | null;
+        };
+        DataKey: {
+            /** Format: uuid */
+            keyId: string;
+            version: number;
+            /** @description 32 bytes */
+            plaintext: string;
+            /** @description Opaque: kw1.<keyId>.<version>.<blob>. */
+            wrapped: string;
+        };
+        PublicJwk: {
+            /** @enum {string} */
+            kty: "RSA" | "EC";
+            kid: string;
+            /** @enum {string} */
+            alg: "RSA-OAEP-256" | "ECDH-ES+A256KW";
+            /** @constant */
+            use: "enc";
+            exp: number;
+            n?: string;
+            e?: string;
+            crv?: string;
+            x?: string;
+            y?: string;
+        };
+        AttestRequest: {
+            nonce: string;
+            /**
+             * @description Public JWK born in the TEE: EC P-384, OKP X25519 (not one of the small-order points) or RSA of
+             *     3072 to 8192 bits with an odd exponent of at least 65537. Anything else is `ERR_ATTEST_KEY_INVALID`.
+             */
+            teePublicKey: Record<string, unknown>;
+            evidence: components["schemas"]["EvidenceItem"][];
+        };
+        /**
+         * @description `{"type":"snp","report":b64,"certs":[b64...]}`, `{"type":"tdx"|"sgx","quote":b64}`,
+         *     `{"type":"nvidia-gpu","report":b64,"certChain":pem}`, `{"type":"nvidia-nras","token":jwt}`,
+         *     `{"type":"nitro","document":b64}`.
+         */
+        EvidenceItem: {
+            /** @enum {string} */
+            type: "snp" | "tdx" | "sgx" | "nvidia-gpu" | "nvidia-nras" | "nitro";
+            report?: string;
+            certs?: string[];
+            quote?: string;
+            certChain?: string;
+            token?: string;
+            document?: string;
+        };
+        Policy: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            version: number;
+            description: string;
+            /** @description The policy document of this version (see policies/schema.json). */
+            document: Record<string, unknown>;
+            sha256: components["schemas"]["Hex"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            versionCreatedAt: string;
+        };
+        PolicyDecision: {
+            allowed: boolean;
+            policy: string;
+            /** Format: uuid */
+            policyId: string;
+            version: number;
+            rules: {
+                name: string;
+                /** @enum {string} */
+                outcome: "pass" | "fail" | "error";
+                /** @description Claim path → the value the rule read (null: absent). */
+                reads: Record<string, unknown>;
+                message?: string;
+            }[];
+        };
+        AuditEvent: {
+            seq: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            action: string;
+            target: string | null;
+            /** @enum {string} */
+            outcome: "success" | "failure" | "denied";
+            requestId: string | null;
+            details: Record<string, unknown>;
+            prevHash: components["schemas"]["Hex"];
+            hash: components["schemas"]["Hex"];
+        };
+        CreateTokenRequest: {
+            name: string;
+            /** @enum {string} */
+            role: "admin" | "owner" | "operator" | "auditor";
+            /** @description Narrows the role's scopes; never widens them, nor the caller's. */
+            scopes?: string[];
+            /** @description Lifetime; capped by the caller's own token expiry, which is also the default when the caller's token expires. */
+            expiresInSeconds?: number;
+        };
+        Token: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            role: "admin" | "owner" | "operator" | "auditor";
+            scopes: string[];
+            bootstrap: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        /** @enum {string} */
+        CollateralKind: "certificate" | "crl" | "ocsp" | "tcb-info" | "qe-identity" | "rim" | "jwks";
+        /**
+         * @description `upload` (POST /v1/collateral), `kds` (AMD KDS), `pcs` (Intel PCS/PCCS), `dir` (KEYWARD_COLLATERAL_DIR).
+         * @enum {string}
+         */
+        CollateralSource: "upload" | "kds" | "pcs" | "dir";
+        CollateralUploadRequest: {
+            items: {
+                name?: string;
+                /** @description The file's bytes */
+                data: string;
+            }[];
+        };
+        CollateralFields: {
+            /** @description SHA-256 of the stored bytes (DER */
+            id: string;
+            kind: components["schemas"]["CollateralKind"];
+            /** @description Subject, CRL issuer, FMSPC, QE identity, RIM product and version, JWK ids. */
+            label: string;
+            /**
+             * Format: date-time
+             * @description notBefore (certificates, and RIMs by their signer), thisUpdate (CRLs, OCSP), issueDate (TCB Info, QE Identity).
+             */
+            validFrom: string | null;
+            /**
+             * Format: date-time
+             * @description notAfter, or nextUpdate. Null when the item has no validity of its own.
+             */
+            validUntil: string | null;
+            /** @description Past validUntil now; verifiers refuse it until a newer item of the same kind replaces it. */
+            stale: boolean;
+            source: components["schemas"]["CollateralSource"];
+            /** @description File name given at upload. */
+            name: string | null;
+            /** @description The actor (`token:<id>` */
+            uploadedBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Kind-specific facts: subject/issuer/serial, AMD TCB and hwID, FMSPC, CRL issuer, OCSP statuses, ... */
+            details: Record<string, unknown>;
+        };
+        Collateral: components["schemas"]["CollateralFields"];
+        StoredCollateral: components["schemas"]["CollateralFields"] & {
+            /** @description The item was already held. */
+            duplicate: boolean;
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ready" | "not-ready";
+            checks: {
+                /** @enum {string} */
+                name: "database" | "migrations" | "kek";
+                ok: boolean;
+                detail?: string;
+            }[];
+        };
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            code: components["schemas"]["ErrorCode"];
+            detail: string;
+            requestId: string;
+        };
+        NameTakenProblem: components["schemas"]["Problem"] & {
+            /** Format: uuid */
+            existingId: string;
+        };
+        /**
+         * @description Every stable error code keyward returns. The contract test keeps this list equal to src/errors.ts.
+         * @enum {string}
+         */
+        ErrorCode: "ERR_REQUEST_MALFORMED" | "ERR_REQUEST_INVALID" | "ERR_REQUEST_TOO_LARGE" | "ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "ERR_ROUTE_NOT_FOUND" | "ERR_PRECONDITION_FAILED" | "ERR_RATE_LIMITED" | "ERR_AUTH_REQUIRED" | "ERR_AUTH_INVALID" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_TOO_MANY_FAILURES" | "ERR_TOKEN_NOT_FOUND" | "ERR_TOKEN_EXCEEDS_MINTER" | "ERR_KEY_NOT_FOUND" | "ERR_KEY_NAME_TAKEN" | "ERR_KEY_DISABLED" | "ERR_KEY_DESTROYED" | "ERR_KEY_VERSION_NOT_FOUND" | "ERR_DATAKEY_INVALID" | "ERR_IMPORT_JWE_INVALID" | "ERR_IMPORT_KEY_UNKNOWN" | "ERR_IMPORT_MATERIAL_INVALID" | "ERR_KEK_UNAVAILABLE" | "ERR_KEK_UNKNOWN" | "ERR_KEK_CONFIG_INVALID" | "ERR_KEK_TARGET_UNKNOWN" | "ERR_KEK_TARGET_ACTIVE" | "ERR_SEALED_RECORD_INVALID" | "ERR_ATTEST_NONCE_MALFORMED" | "ERR_ATTEST_NONCE_UNKNOWN" | "ERR_ATTEST_NONCE_EXPIRED" | "ERR_ATTEST_NONCE_REPLAYED" | "ERR_ATTEST_KEY_INVALID" | "ERR_ATTEST_TOKEN_REQUIRED" | "ERR_ATTEST_TOKEN_INVALID" | "ERR_ATTEST_TOKEN_EXPIRED" | "ERR_POLICY_NOT_BOUND" | "ERR_POLICY_NOT_FOUND" | "ERR_POLICY_NAME_TAKEN" | "ERR_POLICY_IN_USE" | "ERR_EVIDENCE_MALFORMED" | "ERR_EVIDENCE_UNSUPPORTED" | "ERR_EVIDENCE_NONCE_MISMATCH" | "ERR_EVIDENCE_BINDING_MISMATCH" | "ERR_EVIDENCE_CLAIM_MISMATCH" | "ERR_EVIDENCE_SET_INVALID" | "ERR_CHAIN_MALFORMED" | "ERR_CHAIN_INCOMPLETE" | "ERR_CHAIN_UNTRUSTED_ROOT" | "ERR_CHAIN_SIGNATURE_INVALID" | "ERR_CHAIN_NOT_YET_VALID" | "ERR_CHAIN_EXPIRED" | "ERR_CHAIN_REVOKED" | "ERR_CHAIN_CONSTRAINT_VIOLATION" | "ERR_CRL_INVALID" | "ERR_CRL_SIGNATURE_INVALID" | "ERR_CRL_STALE" | "ERR_CRL_NOT_YET_VALID" | "ERR_SNP_REPORT_MALFORMED" | "ERR_SNP_REPORT_VERSION_UNSUPPORTED" | "ERR_SNP_RESERVED_NONZERO" | "ERR_SNP_SIGNATURE_ALGORITHM_UNSUPPORTED" | "ERR_SNP_SIGNATURE_INVALID" | "ERR_SNP_SIGNER_MISMATCH" | "ERR_SNP_PRODUCT_MISMATCH" | "ERR_SNP_CHIP_ID_MISMATCH" | "ERR_SNP_TCB_MISMATCH" | "ERR_SNP_CERT_TABLE_MALFORMED" | "ERR_DCAP_QUOTE_MALFORMED" | "ERR_DCAP_QUOTE_VERSION_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_MISMATCH" | "ERR_DCAP_BODY_TYPE_UNSUPPORTED" | "ERR_DCAP_ATTESTATION_KEY_UNSUPPORTED" | "ERR_DCAP_QE_VENDOR_UNSUPPORTED" | "ERR_DCAP_CERT_DATA_UNSUPPORTED" | "ERR_DCAP_QUOTE_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_DATA_MISMATCH" | "ERR_DCAP_PCK_CERT_INVALID" | "ERR_DCAP_TCB_INFO_INVALID" | "ERR_DCAP_TCB_INFO_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_INVALID" | "ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_MISMATCH" | "ERR_DCAP_TDX_MODULE_MISMATCH" | "ERR_DCAP_TCB_NOT_SUPPORTED" | "ERR_NVIDIA_REPORT_MALFORMED" | "ERR_NVIDIA_SPDM_VERSION_UNSUPPORTED" | "ERR_NVIDIA_DEVICE_UNSUPPORTED" | "ERR_NVIDIA_REPORT_SIGNATURE_INVALID" | "ERR_NVIDIA_FWID_MISMATCH" | "ERR_NVIDIA_MEASUREMENT_MISMATCH" | "ERR_RIM_MALFORMED" | "ERR_RIM_ALGORITHM_UNSUPPORTED" | "ERR_RIM_DIGEST_MISMATCH" | "ERR_RIM_SIGNATURE_INVALID" | "ERR_RIM_INDEX_CONFLICT" | "ERR_OCSP_INVALID" | "ERR_OCSP_SIGNATURE_INVALID" | "ERR_OCSP_RESPONDER_UNTRUSTED" | "ERR_OCSP_NOT_YET_VALID" | "ERR_OCSP_STALE" | "ERR_OCSP_STATUS_UNKNOWN" | "ERR_NRAS_MALFORMED" | "ERR_NRAS_ALGORITHM_UNSUPPORTED" | "ERR_NRAS_KEY_INVALID" | "ERR_NRAS_SIGNATURE_INVALID" | "ERR_NRAS_ISSUER_UNTRUSTED" | "ERR_NRAS_TOKEN_EXPIRED" | "ERR_NRAS_TOKEN_NOT_YET_VALID" | "ERR_NRAS_SUBMODS_MISMATCH" | "ERR_NRAS_ATTESTATION_FAILED" | "ERR_NITRO_DOCUMENT_MALFORMED" | "ERR_NITRO_FIELD_INVALID" | "ERR_NITRO_ALGORITHM_UNSUPPORTED" | "ERR_NITRO_SIGNATURE_INVALID" | "ERR_NITRO_DEBUG_ENCLAVE" | "ERR_NITRO_TIMESTAMP_OUT_OF_RANGE" | "ERR_POLICY_MALFORMED" | "ERR_POLICY_INVALID" | "ERR_POLICY_SYNTAX" | "ERR_POLICY_TYPE" | "ERR_POLICY_TOO_COSTLY" | "ERR_POLICY_LIMIT_EXCEEDED" | "ERR_POLICY_DENIED" | "ERR_SEALED_OPTIONS_INVALID" | "ERR_SEALED_NOT_SEALED" | "ERR_SEALED_VERSION_UNSUPPORTED" | "ERR_SEALED_HEADER_MALFORMED" | "ERR_SEALED_CHUNK_MALFORMED" | "ERR_SEALED_TOO_LARGE" | "ERR_SEALED_INPUT_UNREADABLE" | "ERR_SEALED_OUTPUT_UNWRITABLE" | "ERR_SEALED_ABORTED" | "ERR_SEALED_KEY_MISMATCH" | "ERR_SEALED_HEADER_AUTH_FAILED" | "ERR_SEALED_CHUNK_AUTH_FAILED" | "ERR_SEALED_TRUNCATED" | "ERR_SEALED_EXTENDED" | "ERR_SEALED_KEY_ID_MISMATCH" | "ERR_SEALED_NAME_MISMATCH" | "ERR_SEALED_DIRECTORY_MISMATCH" | "ERR_SEALED_IO_FAILED" | "ERR_AGENT_OPTIONS_INVALID" | "ERR_AGENT_TSM_UNAVAILABLE" | "ERR_AGENT_TSM_BUSY" | "ERR_AGENT_EVIDENCE_FAILED" | "ERR_AGENT_GPU_CMD_FAILED" | "ERR_AGENT_GPU_CMD_OUTPUT_INVALID" | "ERR_AGENT_GPU_CMD_TIMEOUT" | "ERR_AGENT_DEV_CA_INVALID" | "ERR_CLIENT_OPTIONS_INVALID" | "ERR_CLIENT_ABORTED" | "ERR_CLIENT_UNREACHABLE" | "ERR_CLIENT_CONNECTION_FAILED" | "ERR_CLIENT_TIMEOUT" | "ERR_CLIENT_HTTP_ERROR" | "ERR_CLIENT_RESPONSE_INVALID" | "ERR_CLIENT_JWE_INVALID" | "ERR_CLI_OUTPUT_UNWRITABLE" | "ERR_CLI_OUTPUT_EXISTS" | "ERR_CLI_NOT_LOGGED_IN" | "ERR_CLI_AUDIT_BROKEN" | "ERR_COLLATERAL_MISSING" | "ERR_COLLATERAL_STALE" | "ERR_COLLATERAL_UNAVAILABLE" | "ERR_COLLATERAL_UNRECOGNIZED" | "ERR_COLLATERAL_MALFORMED" | "ERR_COLLATERAL_NOT_FOUND" | "ERR_NOT_READY" | "ERR_DB_UNAVAILABLE" | "ERR_CONFIG_INVALID" | "ERR_INTERNAL";
+    };
+    responses: {
+        /** @description An error (`application/problem+json`) with a stable `code`. */
+        Problem: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: {
+        KeyId: string;
+        PolicyId: string;
+    };
+    requestBodies: never;
+    headers: {
+        /** @description The key's revision; send it back in `If-Match`. */
+        ETag: string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
+                    };
+                };
+            };
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Not ready; `checks` says which dependency failed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    openapi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+        };
+    };
+    consoleIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The console's HTML page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    consoleAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/javascript": string;
+                    "text/css": string;
+                    "image/svg+xml": string;
+                };
+            };
+            400: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["KeyKind"];
+                state?: components["schemas"]["KeyState"];
+                /** @description `name=value`; repeat to require several labels. */
+                label?: components["schemas"]["LabelFilter"][];
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Key"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            /** @description A key with this name exists (`ERR_KEY_NAME_TAKEN`); `existingId` names it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NameTakenProblem"];
+                };
+            };
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    importKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Imported. */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            /** @description A key with this name exists. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NameTakenProblem"];
+                };
+            };
+        };
+    };
+    getImportKey: {
+        parameters: {
+            query?: {
+                alg?: "RSA-OAEP-256" | "ECDH-ES+A256KW";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A public JWK with `kid`, `alg`, `use` = enc and `exp`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicJwk"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    getKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    destroyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tombstone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    updateKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+            };
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+        };
+    };
+    listKeyVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Versions, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["KeyVersion"][];
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    rotateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key with its new `version`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+        };
+    };
+    disableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The disabled key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+        };
+    };
+    enableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The active key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+        };
+    };
+    generateDataKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The data key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataKey"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+        };
+    };
+    createChallenge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The nonce. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description 32 random bytes */
+                        nonce: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            429: components["responses"]["Problem"];
+        };
+    };
+    attest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttestRequest"];
+            };
+        };
+        responses: {
+            /** @description The attestation token and the claims it carries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description JWS (EdDSA, typ kw-attest+jwt); keys at /.well-known/jwks.json. */
+                        token: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        claims: {
+                            cpu: Record<string, unknown> | null;
+                            gpus: Record<string, unknown>[];
+                            gpuTopology: Record<string, unknown> | null;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    releaseKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    version?: number;
+                    wrappedDataKey?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The released secret, encrypted to the TEE key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        keyId: string;
+                        version: number;
+                        /** @description Compact JWE to the teePublicKey. */
+                        jwe: string;
+                        /**
+                         * Format: uuid
+                         * @description Names this release in the audit log.
+                         */
+                        releaseId: string;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A JWK set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            /** @constant */
+                            kty: "OKP";
+                            /** @constant */
+                            crv?: "Ed25519";
+                            x?: string;
+                            kid: string;
+                            /** @constant */
+                            alg: "EdDSA";
+                            /** @constant */
+                            use: "sig";
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listPolicies: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `nextAfter` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of policies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Policy"][];
+                        nextAfter: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    createPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+                "application/yaml": string;
+            };
+        };
+        responses: {
+            /** @description Created (version 1). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    validatePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+                "application/yaml": string;
+            };
+        };
+        responses: {
+            /** @description The document would be accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        valid: true;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    getPolicy: {
+        parameters: {
+            query?: {
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["PolicyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    updatePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["PolicyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+                "application/yaml": string;
+            };
+        };
+        responses: {
+            /** @description The policy at its new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    deletePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["PolicyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    evaluatePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["PolicyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    claims?: {
+                        cpu?: Record<string, unknown> | null;
+                        gpus?: Record<string, unknown>[];
+                    };
+                    evidence?: Record<string, unknown>[];
+                    /** Format: date-time */
+                    at?: string;
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The decision and its explanation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyDecision"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    bindKeyPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    policyId: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The key, with its `policyId`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+        };
+    };
+    verifyEvidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    evidence: components["schemas"]["EvidenceItem"] | components["schemas"]["EvidenceItem"][];
+                    nonce?: string;
+                    /** Format: date-time */
+                    at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The verdict. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        verified: true;
+                        /** @enum {string} */
+                        tee: "snp" | "tdx" | "sgx" | "nvidia-gpu" | "nitro" | "composite";
+                        claims: Record<string, unknown>;
+                    } | {
+                        /** @constant */
+                        verified: false;
+                        error: {
+                            code: components["schemas"]["ErrorCode"];
+                            message: string;
+                            details?: Record<string, unknown>;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+        };
+    };
+    kekStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description KEKs, oldest first, and the rotation targets configured in `KEYWARD_KEK_TARGETS`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        targets: {
+                            name: string;
+                            /** @description The target's KEK URI (never a PIN). */
+                            uri: string;
+                        }[];
+                        items: {
+                            id: string;
+                            uri: string;
+                            /** @enum {string} */
+                            state: "active" | "retiring" | "retired";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            retiredAt: string | null;
+                            versions: number;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    rotateKek: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    target?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The rotation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        from: string | null;
+                        to: string;
+                        resealed: number;
+                        resumed: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Return events with `seq` greater than this. */
+                after?: number;
+                limit?: number;
+                action?: string;
+                target?: string;
+                outcome?: "success" | "failure" | "denied";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AuditEvent"][];
+                        nextAfter: number | null;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    verifyAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether every link holds, and the head. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        events: number;
+                        headSeq: number;
+                        headHash: components["schemas"]["Hex"];
+                        brokenAt: number | null;
+                    };
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Token"][];
+                    };
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; `token` is the secret (not stored by keyward). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"] & {
+                        token: string;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    listCollateral: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["CollateralKind"];
+                source?: components["schemas"]["CollateralSource"];
+                /** @description `true`: only items past `validUntil`; `false`: only items that are not. */
+                stale?: boolean;
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of collateral. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Collateral"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    uploadCollateral: {
+        parameters: {
+            query?: {
+                /** @description File name of a raw upload (kept with the items). */
+                name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The JSON envelope, or one raw file (any of the other media types; its bytes are the file, recognized
+         *     by content, so raw media types carry no schema).
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollateralUploadRequest"];
+                "application/octet-stream": unknown;
+                "application/x-pem-file": unknown;
+                "application/pem-certificate-chain": unknown;
+                "application/pkix-cert": unknown;
+                "application/x-x509-ca-cert": unknown;
+                "application/pkix-crl": unknown;
+                "application/ocsp-response": unknown;
+                "application/jwk-set+json": unknown;
+                "application/xml": unknown;
+                "text/xml": unknown;
+                "text/plain": unknown;
+            };
+        };
+        responses: {
+            /** @description Stored; `duplicate` marks items that were already held. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["StoredCollateral"][];
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    deleteCollateral: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item that was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collateral"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+}
