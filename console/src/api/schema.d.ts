@@ -346,7 +346,9 @@ export interface paths {
          * @description No API token. `bind = SHA-512(nonce ‖ SHA-256 JWK thumbprint(teePublicKey))` must be in every
          *     evidence item (REPORT_DATA for SNP/TDX/SGX, SPDM nonce = bind[0..32) for GPUs, Nitro nonce = bind).
          *     The nonce is consumed whatever the verdict. Composite evidence (CPU + N GPUs) yields one token only
-         *     when every item verifies.
+         *     when every item verifies, and only when no device appears twice (`ERR_EVIDENCE_DUPLICATE_DEVICE`).
+         *     The token expires after `KEYWARD_ATTESTATION_TOKEN_TTL`, or earlier when a certificate or collateral
+         *     item the verdict rested on expires first (its `exp` is capped at the earliest notAfter / nextUpdate).
          */
         post: operations["attest"];
         delete?: never;
@@ -732,6 +734,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collateral/{id}/trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trust an uploaded JWK set or certificate as a signer of NRAS results. Audited as `collateral.trust`.
+         * @description Scope `collateral:trust`, which only the platform `admin` role holds (an `operator` may upload
+         *     collateral but never make it trusted). Uploaded collateral is material, not trust: an NRAS result
+         *     verifies only with a signing key that is configured at start (a JWK set in `KEYWARD_EXTRA_ANCHORS`)
+         *     or trusted here, or whose x5c chain reaches such a certificate. A JWK set's keys, or a certificate,
+         *     become anchors with `source: "uploaded"`, valid only for NRAS results, never as a hardware root;
+         *     claims resting on them say `anchor.source == "uploaded"`. Trusting an item already trusted changes
+         *     nothing. Deleting the item (`DELETE /v1/collateral/{id}`) ends the trust. Other kinds are
+         *     `ERR_REQUEST_INVALID`; an item holding no usable public key is `ERR_COLLATERAL_INVALID`.
+         */
+        post: operations["trustCollateral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -963,6 +992,10 @@ export interface components {
             createdAt: string;
             /** @description Kind-specific facts: subject/issuer/serial, AMD TCB and hwID, FMSPC, CRL issuer, OCSP statuses, ... */
             details: Record<string, unknown>;
+            /** @description The platform admin who trusted this item as an anchor (POST /v1/collateral/{id}/trust); null: material only. */
+            trustedBy: string | null;
+            /** Format: date-time */
+            trustedAt: string | null;
         };
         Collateral: components["schemas"]["CollateralFields"];
         StoredCollateral: components["schemas"]["CollateralFields"] & {
@@ -995,7 +1028,7 @@ export interface components {
          * @description Every stable error code keyward returns. The contract test keeps this list equal to src/errors.ts.
          * @enum {string}
          */
-        ErrorCode: "ERR_REQUEST_MALFORMED" | "ERR_REQUEST_INVALID" | "ERR_REQUEST_TOO_LARGE" | "ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "ERR_ROUTE_NOT_FOUND" | "ERR_PRECONDITION_FAILED" | "ERR_RATE_LIMITED" | "ERR_AUTH_REQUIRED" | "ERR_AUTH_INVALID" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_TOO_MANY_FAILURES" | "ERR_TOKEN_NOT_FOUND" | "ERR_TOKEN_EXCEEDS_MINTER" | "ERR_KEY_NOT_FOUND" | "ERR_KEY_NAME_TAKEN" | "ERR_KEY_DISABLED" | "ERR_KEY_DESTROYED" | "ERR_KEY_VERSION_NOT_FOUND" | "ERR_DATAKEY_INVALID" | "ERR_IMPORT_JWE_INVALID" | "ERR_IMPORT_KEY_UNKNOWN" | "ERR_IMPORT_MATERIAL_INVALID" | "ERR_KEK_UNAVAILABLE" | "ERR_KEK_UNKNOWN" | "ERR_KEK_CONFIG_INVALID" | "ERR_KEK_TARGET_UNKNOWN" | "ERR_KEK_TARGET_ACTIVE" | "ERR_SEALED_RECORD_INVALID" | "ERR_ATTEST_NONCE_MALFORMED" | "ERR_ATTEST_NONCE_UNKNOWN" | "ERR_ATTEST_NONCE_EXPIRED" | "ERR_ATTEST_NONCE_REPLAYED" | "ERR_ATTEST_KEY_INVALID" | "ERR_ATTEST_TOKEN_REQUIRED" | "ERR_ATTEST_TOKEN_INVALID" | "ERR_ATTEST_TOKEN_EXPIRED" | "ERR_POLICY_NOT_BOUND" | "ERR_POLICY_NOT_FOUND" | "ERR_POLICY_NAME_TAKEN" | "ERR_POLICY_IN_USE" | "ERR_EVIDENCE_MALFORMED" | "ERR_EVIDENCE_UNSUPPORTED" | "ERR_EVIDENCE_NONCE_MISMATCH" | "ERR_EVIDENCE_BINDING_MISMATCH" | "ERR_EVIDENCE_CLAIM_MISMATCH" | "ERR_EVIDENCE_SET_INVALID" | "ERR_CHAIN_MALFORMED" | "ERR_CHAIN_INCOMPLETE" | "ERR_CHAIN_UNTRUSTED_ROOT" | "ERR_CHAIN_SIGNATURE_INVALID" | "ERR_CHAIN_NOT_YET_VALID" | "ERR_CHAIN_EXPIRED" | "ERR_CHAIN_REVOKED" | "ERR_CHAIN_CONSTRAINT_VIOLATION" | "ERR_CRL_INVALID" | "ERR_CRL_SIGNATURE_INVALID" | "ERR_CRL_STALE" | "ERR_CRL_NOT_YET_VALID" | "ERR_SNP_REPORT_MALFORMED" | "ERR_SNP_REPORT_VERSION_UNSUPPORTED" | "ERR_SNP_RESERVED_NONZERO" | "ERR_SNP_SIGNATURE_ALGORITHM_UNSUPPORTED" | "ERR_SNP_SIGNATURE_INVALID" | "ERR_SNP_SIGNER_MISMATCH" | "ERR_SNP_PRODUCT_MISMATCH" | "ERR_SNP_CHIP_ID_MISMATCH" | "ERR_SNP_TCB_MISMATCH" | "ERR_SNP_CERT_TABLE_MALFORMED" | "ERR_DCAP_QUOTE_MALFORMED" | "ERR_DCAP_QUOTE_VERSION_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_MISMATCH" | "ERR_DCAP_BODY_TYPE_UNSUPPORTED" | "ERR_DCAP_ATTESTATION_KEY_UNSUPPORTED" | "ERR_DCAP_QE_VENDOR_UNSUPPORTED" | "ERR_DCAP_CERT_DATA_UNSUPPORTED" | "ERR_DCAP_QUOTE_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_DATA_MISMATCH" | "ERR_DCAP_PCK_CERT_INVALID" | "ERR_DCAP_TCB_INFO_INVALID" | "ERR_DCAP_TCB_INFO_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_INVALID" | "ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_MISMATCH" | "ERR_DCAP_TDX_MODULE_MISMATCH" | "ERR_DCAP_TCB_NOT_SUPPORTED" | "ERR_NVIDIA_REPORT_MALFORMED" | "ERR_NVIDIA_SPDM_VERSION_UNSUPPORTED" | "ERR_NVIDIA_DEVICE_UNSUPPORTED" | "ERR_NVIDIA_REPORT_SIGNATURE_INVALID" | "ERR_NVIDIA_FWID_MISMATCH" | "ERR_NVIDIA_MEASUREMENT_MISMATCH" | "ERR_RIM_MALFORMED" | "ERR_RIM_ALGORITHM_UNSUPPORTED" | "ERR_RIM_DIGEST_MISMATCH" | "ERR_RIM_SIGNATURE_INVALID" | "ERR_RIM_INDEX_CONFLICT" | "ERR_OCSP_INVALID" | "ERR_OCSP_SIGNATURE_INVALID" | "ERR_OCSP_RESPONDER_UNTRUSTED" | "ERR_OCSP_NOT_YET_VALID" | "ERR_OCSP_STALE" | "ERR_OCSP_STATUS_UNKNOWN" | "ERR_NRAS_MALFORMED" | "ERR_NRAS_ALGORITHM_UNSUPPORTED" | "ERR_NRAS_KEY_INVALID" | "ERR_NRAS_SIGNATURE_INVALID" | "ERR_NRAS_ISSUER_UNTRUSTED" | "ERR_NRAS_TOKEN_EXPIRED" | "ERR_NRAS_TOKEN_NOT_YET_VALID" | "ERR_NRAS_SUBMODS_MISMATCH" | "ERR_NRAS_ATTESTATION_FAILED" | "ERR_NITRO_DOCUMENT_MALFORMED" | "ERR_NITRO_FIELD_INVALID" | "ERR_NITRO_ALGORITHM_UNSUPPORTED" | "ERR_NITRO_SIGNATURE_INVALID" | "ERR_NITRO_DEBUG_ENCLAVE" | "ERR_NITRO_TIMESTAMP_OUT_OF_RANGE" | "ERR_POLICY_MALFORMED" | "ERR_POLICY_INVALID" | "ERR_POLICY_SYNTAX" | "ERR_POLICY_TYPE" | "ERR_POLICY_TOO_COSTLY" | "ERR_POLICY_LIMIT_EXCEEDED" | "ERR_POLICY_DENIED" | "ERR_SEALED_OPTIONS_INVALID" | "ERR_SEALED_NOT_SEALED" | "ERR_SEALED_VERSION_UNSUPPORTED" | "ERR_SEALED_HEADER_MALFORMED" | "ERR_SEALED_CHUNK_MALFORMED" | "ERR_SEALED_TOO_LARGE" | "ERR_SEALED_INPUT_UNREADABLE" | "ERR_SEALED_OUTPUT_UNWRITABLE" | "ERR_SEALED_ABORTED" | "ERR_SEALED_KEY_MISMATCH" | "ERR_SEALED_HEADER_AUTH_FAILED" | "ERR_SEALED_CHUNK_AUTH_FAILED" | "ERR_SEALED_TRUNCATED" | "ERR_SEALED_EXTENDED" | "ERR_SEALED_KEY_ID_MISMATCH" | "ERR_SEALED_NAME_MISMATCH" | "ERR_SEALED_DIRECTORY_MISMATCH" | "ERR_SEALED_IO_FAILED" | "ERR_AGENT_OPTIONS_INVALID" | "ERR_AGENT_TSM_UNAVAILABLE" | "ERR_AGENT_TSM_BUSY" | "ERR_AGENT_EVIDENCE_FAILED" | "ERR_AGENT_GPU_CMD_FAILED" | "ERR_AGENT_GPU_CMD_OUTPUT_INVALID" | "ERR_AGENT_GPU_CMD_TIMEOUT" | "ERR_AGENT_DEV_CA_INVALID" | "ERR_CLIENT_OPTIONS_INVALID" | "ERR_CLIENT_ABORTED" | "ERR_CLIENT_UNREACHABLE" | "ERR_CLIENT_CONNECTION_FAILED" | "ERR_CLIENT_TIMEOUT" | "ERR_CLIENT_HTTP_ERROR" | "ERR_CLIENT_RESPONSE_INVALID" | "ERR_CLIENT_JWE_INVALID" | "ERR_CLI_OUTPUT_UNWRITABLE" | "ERR_CLI_OUTPUT_EXISTS" | "ERR_CLI_NOT_LOGGED_IN" | "ERR_CLI_AUDIT_BROKEN" | "ERR_COLLATERAL_MISSING" | "ERR_COLLATERAL_STALE" | "ERR_COLLATERAL_UNAVAILABLE" | "ERR_COLLATERAL_UNRECOGNIZED" | "ERR_COLLATERAL_MALFORMED" | "ERR_COLLATERAL_NOT_FOUND" | "ERR_NOT_READY" | "ERR_DB_UNAVAILABLE" | "ERR_CONFIG_INVALID" | "ERR_INTERNAL";
+        ErrorCode: "ERR_REQUEST_MALFORMED" | "ERR_REQUEST_INVALID" | "ERR_REQUEST_TOO_LARGE" | "ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "ERR_ROUTE_NOT_FOUND" | "ERR_PRECONDITION_FAILED" | "ERR_RATE_LIMITED" | "ERR_AUTH_REQUIRED" | "ERR_AUTH_INVALID" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_TOO_MANY_FAILURES" | "ERR_TOKEN_NOT_FOUND" | "ERR_TOKEN_EXCEEDS_MINTER" | "ERR_KEY_NOT_FOUND" | "ERR_KEY_NAME_TAKEN" | "ERR_KEY_DISABLED" | "ERR_KEY_DESTROYED" | "ERR_KEY_VERSION_NOT_FOUND" | "ERR_DATAKEY_INVALID" | "ERR_IMPORT_JWE_INVALID" | "ERR_IMPORT_KEY_UNKNOWN" | "ERR_IMPORT_MATERIAL_INVALID" | "ERR_KEK_UNAVAILABLE" | "ERR_KEK_UNKNOWN" | "ERR_KEK_CONFIG_INVALID" | "ERR_KEK_TARGET_UNKNOWN" | "ERR_KEK_TARGET_ACTIVE" | "ERR_SEALED_RECORD_INVALID" | "ERR_ATTEST_NONCE_MALFORMED" | "ERR_ATTEST_NONCE_UNKNOWN" | "ERR_ATTEST_NONCE_EXPIRED" | "ERR_ATTEST_NONCE_REPLAYED" | "ERR_ATTEST_KEY_INVALID" | "ERR_ATTEST_TOKEN_REQUIRED" | "ERR_ATTEST_TOKEN_INVALID" | "ERR_ATTEST_TOKEN_EXPIRED" | "ERR_POLICY_NOT_BOUND" | "ERR_POLICY_NOT_FOUND" | "ERR_POLICY_NAME_TAKEN" | "ERR_POLICY_IN_USE" | "ERR_EVIDENCE_MALFORMED" | "ERR_EVIDENCE_UNSUPPORTED" | "ERR_EVIDENCE_NONCE_MISMATCH" | "ERR_EVIDENCE_BINDING_MISMATCH" | "ERR_EVIDENCE_CLAIM_MISMATCH" | "ERR_EVIDENCE_SET_INVALID" | "ERR_EVIDENCE_DUPLICATE_DEVICE" | "ERR_CHAIN_MALFORMED" | "ERR_CHAIN_INCOMPLETE" | "ERR_CHAIN_UNTRUSTED_ROOT" | "ERR_CHAIN_SIGNATURE_INVALID" | "ERR_CHAIN_NOT_YET_VALID" | "ERR_CHAIN_EXPIRED" | "ERR_CHAIN_REVOKED" | "ERR_CHAIN_CONSTRAINT_VIOLATION" | "ERR_CRL_INVALID" | "ERR_CRL_SIGNATURE_INVALID" | "ERR_CRL_STALE" | "ERR_CRL_NOT_YET_VALID" | "ERR_SNP_REPORT_MALFORMED" | "ERR_SNP_REPORT_VERSION_UNSUPPORTED" | "ERR_SNP_RESERVED_NONZERO" | "ERR_SNP_SIGNATURE_ALGORITHM_UNSUPPORTED" | "ERR_SNP_SIGNATURE_INVALID" | "ERR_SNP_SIGNER_MISMATCH" | "ERR_SNP_PRODUCT_MISMATCH" | "ERR_SNP_CHIP_ID_MISMATCH" | "ERR_SNP_TCB_MISMATCH" | "ERR_SNP_CERT_TABLE_MALFORMED" | "ERR_DCAP_QUOTE_MALFORMED" | "ERR_DCAP_QUOTE_VERSION_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_MISMATCH" | "ERR_DCAP_BODY_TYPE_UNSUPPORTED" | "ERR_DCAP_ATTESTATION_KEY_UNSUPPORTED" | "ERR_DCAP_QE_VENDOR_UNSUPPORTED" | "ERR_DCAP_CERT_DATA_UNSUPPORTED" | "ERR_DCAP_QUOTE_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_DATA_MISMATCH" | "ERR_DCAP_PCK_CERT_INVALID" | "ERR_DCAP_TCB_INFO_INVALID" | "ERR_DCAP_TCB_INFO_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_INVALID" | "ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_MISMATCH" | "ERR_DCAP_TDX_MODULE_MISMATCH" | "ERR_DCAP_TCB_NOT_SUPPORTED" | "ERR_NVIDIA_REPORT_MALFORMED" | "ERR_NVIDIA_SPDM_VERSION_UNSUPPORTED" | "ERR_NVIDIA_DEVICE_UNSUPPORTED" | "ERR_NVIDIA_REPORT_SIGNATURE_INVALID" | "ERR_NVIDIA_FWID_MISMATCH" | "ERR_NVIDIA_MEASUREMENT_MISMATCH" | "ERR_RIM_MALFORMED" | "ERR_RIM_ALGORITHM_UNSUPPORTED" | "ERR_RIM_DIGEST_MISMATCH" | "ERR_RIM_SIGNATURE_INVALID" | "ERR_RIM_INDEX_CONFLICT" | "ERR_OCSP_INVALID" | "ERR_OCSP_SIGNATURE_INVALID" | "ERR_OCSP_RESPONDER_UNTRUSTED" | "ERR_OCSP_NOT_YET_VALID" | "ERR_OCSP_STALE" | "ERR_OCSP_STATUS_UNKNOWN" | "ERR_NRAS_MALFORMED" | "ERR_NRAS_ALGORITHM_UNSUPPORTED" | "ERR_NRAS_KEY_INVALID" | "ERR_NRAS_SIGNER_UNTRUSTED" | "ERR_NRAS_SIGNATURE_INVALID" | "ERR_NRAS_ISSUER_UNTRUSTED" | "ERR_NRAS_TOKEN_EXPIRED" | "ERR_NRAS_TOKEN_NOT_YET_VALID" | "ERR_NRAS_SUBMODS_MISMATCH" | "ERR_NRAS_ATTESTATION_FAILED" | "ERR_NITRO_DOCUMENT_MALFORMED" | "ERR_NITRO_FIELD_INVALID" | "ERR_NITRO_ALGORITHM_UNSUPPORTED" | "ERR_NITRO_SIGNATURE_INVALID" | "ERR_NITRO_DEBUG_ENCLAVE" | "ERR_NITRO_TIMESTAMP_OUT_OF_RANGE" | "ERR_POLICY_MALFORMED" | "ERR_POLICY_INVALID" | "ERR_POLICY_SYNTAX" | "ERR_POLICY_TYPE" | "ERR_POLICY_TOO_COSTLY" | "ERR_POLICY_LIMIT_EXCEEDED" | "ERR_POLICY_DENIED" | "ERR_SEALED_OPTIONS_INVALID" | "ERR_SEALED_NOT_SEALED" | "ERR_SEALED_VERSION_UNSUPPORTED" | "ERR_SEALED_HEADER_MALFORMED" | "ERR_SEALED_CHUNK_MALFORMED" | "ERR_SEALED_TOO_LARGE" | "ERR_SEALED_INPUT_UNREADABLE" | "ERR_SEALED_OUTPUT_UNWRITABLE" | "ERR_SEALED_ABORTED" | "ERR_SEALED_KEY_MISMATCH" | "ERR_SEALED_HEADER_AUTH_FAILED" | "ERR_SEALED_CHUNK_AUTH_FAILED" | "ERR_SEALED_TRUNCATED" | "ERR_SEALED_EXTENDED" | "ERR_SEALED_KEY_ID_MISMATCH" | "ERR_SEALED_NAME_MISMATCH" | "ERR_SEALED_DIRECTORY_MISMATCH" | "ERR_SEALED_IO_FAILED" | "ERR_AGENT_OPTIONS_INVALID" | "ERR_AGENT_TSM_UNAVAILABLE" | "ERR_AGENT_TSM_BUSY" | "ERR_AGENT_EVIDENCE_FAILED" | "ERR_AGENT_GPU_CMD_FAILED" | "ERR_AGENT_GPU_CMD_OUTPUT_INVALID" | "ERR_AGENT_GPU_CMD_TIMEOUT" | "ERR_AGENT_DEV_CA_INVALID" | "ERR_CLIENT_OPTIONS_INVALID" | "ERR_CLIENT_ABORTED" | "ERR_CLIENT_UNREACHABLE" | "ERR_CLIENT_CONNECTION_FAILED" | "ERR_CLIENT_TIMEOUT" | "ERR_CLIENT_HTTP_ERROR" | "ERR_CLIENT_RESPONSE_INVALID" | "ERR_CLIENT_JWE_INVALID" | "ERR_CLI_OUTPUT_UNWRITABLE" | "ERR_CLI_OUTPUT_EXISTS" | "ERR_CLI_NOT_LOGGED_IN" | "ERR_CLI_AUDIT_BROKEN" | "ERR_COLLATERAL_MISSING" | "ERR_COLLATERAL_STALE" | "ERR_COLLATERAL_INVALID" | "ERR_COLLATERAL_REVOCATION_UNAVAILABLE" | "ERR_COLLATERAL_UNAVAILABLE" | "ERR_COLLATERAL_UNRECOGNIZED" | "ERR_COLLATERAL_MALFORMED" | "ERR_COLLATERAL_NOT_FOUND" | "ERR_COLLATERAL_ROLLBACK" | "ERR_NOT_READY" | "ERR_DB_UNAVAILABLE" | "ERR_CONFIG_INVALID" | "ERR_INTERNAL";
     };
     responses: {
         /** @description An error (`application/problem+json`) with a stable `code`. */
@@ -1572,7 +1605,10 @@ export interface operations {
                     "application/json": {
                         /** @description JWS (EdDSA, typ kw-attest+jwt); keys at /.well-known/jwks.json. */
                         token: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @description The token's exp: the TTL, capped at the evidence's own validity.
+                         */
                         expiresAt: string;
                         claims: {
                             cpu: Record<string, unknown> | null;
@@ -2296,6 +2332,33 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+        };
+    };
+    trustCollateral: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item, now trusted (`trustedBy`, `trustedAt`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collateral"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
         };
     };
 }
