@@ -20,6 +20,7 @@ import { appendAudit, canonicalJson, type Actor } from './audit.js';
 import type { AttestationTokens } from './attestation-tokens.js';
 import type { Policies } from './policies.js';
 import { assertUsable, type Vault } from './vault.js';
+import { releaseBudgets, type RateLimits, type ReleaseBudgetDefaults } from './rate-limit.js';
 
 /** Where verifiers get collateral that does not travel with the evidence (uploads, caches, fetchers). */
 export interface CollateralSource {
@@ -36,6 +37,8 @@ export interface ReleaseDeps {
   readonly policies: Policies;
   readonly vault: Vault;
   readonly nonceTtlSeconds: number;
+  /** Release budgets shared by the replicas (per key, tenant, TEE identity); absent: no release budgets. */
+  readonly rateLimits?: { readonly limits: RateLimits; readonly defaults: ReleaseBudgetDefaults };
   /** Told when evidence chained to an extra (non-vendor) anchor was accepted. */
   readonly onExtraAnchor?: (anchors: string[]) => void;
 }
@@ -215,6 +218,7 @@ export class ReleaseService {
   /** Releases a key (or a data key of it) to the verified caller's TEE key, if the key's policy allows. */
   async release(caller: AttestedCaller, keyId: string, body: ReleaseBody, requestId: string | null): Promise<ReleaseResult> {
     const attempt = await this.beginRelease(caller, keyId, body, requestId);
+    await this.spendBudgets(attempt);
     const policyRef = await this.judge(attempt);
     const { secret, version } = await this.openSecret(attempt, policyRef);
     try {
@@ -242,6 +246,16 @@ export class ReleaseService {
       return err;
     };
     return { caller, keyId, body, found, audit, refuse };
+  }
+
+  /**
+   * Counts the attempt against the key's, the tenant's and each TEE's budget. Why here: only callers whose
+   * attestation token verified, asking for a key that exists, spend a key's budget.
+   */
+  private async spendBudgets({ caller, keyId, found }: ReleaseAttempt): Promise<void> {
+    const rl = this.deps.rateLimits;
+    if (!rl) return;
+    await rl.limits.take(releaseBudgets(keyId, found.key.rateLimitPerMinute, caller.payload, rl.defaults));
   }
 
   /** The key must be usable and bound, and its policy must allow the caller's claims. */
