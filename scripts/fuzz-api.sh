@@ -42,13 +42,14 @@ fi
 echo "fuzz: keyward at $url, schemathesis for up to ${max_time}s"
 
 report=$work/junit.xml
-"$venv/bin/schemathesis" run "$root/openapi.yaml" --url "$url" \
+# From the throwaway dir: schemathesis keeps a cache of past failures in its working directory.
+(cd "$work" && "$venv/bin/schemathesis" run "$root/openapi.yaml" --url "$url" \
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing \
   --max-time "$max_time" --request-timeout 30 --workers 2 \
   --suppress-health-check all --no-color \
-  --report junit --report-junit-path "$report" "$@"
+  --report junit --report-junit-path "$report" "$@")
 rc=$?
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "fuzz: keyward serve died during the run"; tail -20 "$work/serve.log"; rc=1

@@ -1,6 +1,7 @@
 // Opens keyward's database: PGlite (embedded, in the data dir) or Postgres 15+ (KEYWARD_DATABASE_URL),
 // both behind kysely's own PostgresDialect, so every query and migration is the same SQL on both.
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Kysely, PostgresDialect, CamelCasePlugin, sql } from 'kysely';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -124,6 +125,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       connectionTimeoutMillis: target.connectTimeoutMs ?? 5000,
       query_timeout: target.queryTimeoutMs ?? 30_000,
       keepAlive: true,
+      // Names this process in pg_stat_activity: `keyward doctor` counts the replicas by it.
+      application_name: `keyward/${hostname().slice(0, 30)}/${process.pid}`,
       // int8 columns (audit sequence numbers, counts) as JS numbers: they stay far below 2^53.
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
