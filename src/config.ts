@@ -57,6 +57,12 @@ export interface Config {
   readonly policyMaxCost: number;
   /** KEYWARD_POLICY_TIMEOUT_MS: longest a policy evaluation may run in the sandbox, milliseconds. */
   readonly policyTimeoutMs: number;
+  /**
+   * Release budgets per minute, shared by every replica: per key (KEYWARD_KEY_RATE_LIMIT, default
+   * KEYWARD_RATE_LIMIT; a key's own `rateLimit` wins), per tenant (KEYWARD_TENANT_RATE_LIMIT, default 10 ×
+   * KEYWARD_RATE_LIMIT) and per TEE identity (KEYWARD_TEE_RATE_LIMIT, default KEYWARD_RATE_LIMIT). 0 = off.
+   */
+  readonly releaseLimits: { readonly perKey: number; readonly perTenant: number; readonly perTee: number };
   /** KEYWARD_FAILED_ATTEMPT_LIMIT: releases with a missing or invalid attestation token per client address per minute (0 = off). */
   readonly failedAttemptLimit: number;
   /**
@@ -176,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (pccsUrl !== undefined && !/^https?:\/\//.test(pccsUrl)) throw invalid('KEYWARD_PCCS_URL must be an http(s) URL.');
   const kdsUrl = env['KEYWARD_KDS_URL'] || undefined;
   if (kdsUrl !== undefined && !/^https?:\/\//.test(kdsUrl)) throw invalid('KEYWARD_KDS_URL must be an http(s) URL.');
+  const workloadRateLimit = intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000);
   return {
     host: env['KEYWARD_HOST'] || DEFAULT_HOST,
     port: intSetting(env, 'KEYWARD_PORT', DEFAULT_PORT, 0, 65535),
@@ -193,7 +200,12 @@ export function loadConfig(env: Env = process.env): Config {
     collateralDir: env['KEYWARD_COLLATERAL_DIR'] ? resolve(env['KEYWARD_COLLATERAL_DIR']) : undefined,
     nonceTtlSeconds: intSetting(env, 'KEYWARD_NONCE_TTL', 300, 10, 3600),
     attestationTokenTtlSeconds: intSetting(env, 'KEYWARD_ATTESTATION_TOKEN_TTL', 300, 10, 3600),
-    workloadRateLimit: intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000),
+    workloadRateLimit,
+    releaseLimits: {
+      perKey: intSetting(env, 'KEYWARD_KEY_RATE_LIMIT', workloadRateLimit, 0, 1_000_000),
+      perTenant: intSetting(env, 'KEYWARD_TENANT_RATE_LIMIT', Math.min(10 * workloadRateLimit, 10_000_000), 0, 10_000_000),
+      perTee: intSetting(env, 'KEYWARD_TEE_RATE_LIMIT', workloadRateLimit, 0, 1_000_000),
+    },
     failedAttemptLimit: intSetting(env, 'KEYWARD_FAILED_ATTEMPT_LIMIT', 60, 0, 1_000_000),
     policyMaxCost: intSetting(env, 'KEYWARD_POLICY_MAX_COST', 1_000_000, 1_000, Number.MAX_SAFE_INTEGER),
     policyTimeoutMs: intSetting(env, 'KEYWARD_POLICY_TIMEOUT_MS', 1000, 10, 60_000),

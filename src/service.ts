@@ -39,7 +39,7 @@ import { Policies } from './broker/policies.js';
 import { PolicySandbox } from './broker/policy-sandbox.js';
 import { ReleaseService } from './broker/release.js';
 import { createVerificationSource } from './broker/verification.js';
-import { RateLimiter } from './broker/rate-limit.js';
+import { RateLimits } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
 import { registerCollateralRoutes } from './http/routes/collateral.js';
 import { registerKekRoutes } from './http/routes/kek.js';
@@ -273,6 +273,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
     const verification = createVerificationSource({ anchors, collateral, memo, revocation: config.revocation });
+    const rateLimits = new RateLimits(database.db, clock);
     const release = new ReleaseService({
       db: database.db,
       clock,
@@ -281,15 +282,12 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       policies,
       vault,
       nonceTtlSeconds: config.nonceTtlSeconds,
+      rateLimits: { limits: rateLimits, defaults: config.releaseLimits },
       onExtraAnchor: throttled(60_000, clock, (names: string[]) =>
         logger.warn({ anchors: names }, 'accepted evidence chaining to NON-VENDOR trust anchors (extra: simulated or private PKI; uploaded: trusted by an admin), not to vendor roots'),
       ),
     });
-    const limits = {
-      perClient: new RateLimiter(config.workloadRateLimit, clock, 'requests from this client address'),
-      perKey: new RateLimiter(config.workloadRateLimit, clock, 'releases of this key'),
-      failuresPerClient: new RateLimiter(config.failedAttemptLimit, clock, 'failed attempts from this client address', 'ERR_AUTH_TOO_MANY_FAILURES'),
-    };
+    const limits = { limits: rateLimits, perClient: config.workloadRateLimit, failuresPerClient: config.failedAttemptLimit };
 
     const openapi = loadOpenApi();
     const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit });
@@ -313,6 +311,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     await http.app.ready();
     const sweeper = setInterval(() => {
       release.sweepNonces().catch((err: unknown) => logger.warn({ err }, 'nonce sweep failed'));
+      rateLimits.purge().catch((err: unknown) => logger.warn({ err }, 'rate counter purge failed'));
     }, 60_000);
     sweeper.unref();
 

@@ -121,6 +121,7 @@ def _start_server(node: str, root: Path, dev_dir: Path) -> tuple[subprocess.Pope
         KEYWARD_PORT=str(port),
         KEYWARD_BOOTSTRAP_TOKEN=BOOTSTRAP_TOKEN,
         KEYWARD_EXTRA_ANCHORS=str(dev_dir / "anchors"),
+        KEYWARD_COLLATERAL_DIR=str(dev_dir / "collateral"),
         KEYWARD_RATE_LIMIT="0",
         KEYWARD_LOG_LEVEL="info",
     )

@@ -21,6 +21,7 @@ import type { AttestationTokens } from './attestation-tokens.js';
 import type { Policies } from './policies.js';
 import { assertUsable, type Vault } from './vault.js';
 import type { VerificationSource } from './verification.js';
+import { releaseBudgets, type RateLimits, type ReleaseBudgetDefaults } from './rate-limit.js';
 
 /** A key found for release with its bound policy version and the version row asked for. */
 type ReleaseTarget = NonNullable<Awaited<ReturnType<typeof keysRepo.findKeyForRelease>>>;
@@ -34,6 +35,8 @@ export interface ReleaseDeps {
   readonly policies: Policies;
   readonly vault: Vault;
   readonly nonceTtlSeconds: number;
+  /** Release budgets shared by the replicas (per key, tenant, TEE identity); absent: no release budgets. */
+  readonly rateLimits?: { readonly limits: RateLimits; readonly defaults: ReleaseBudgetDefaults };
   /** Told when evidence chained to a non-vendor (extra or uploaded) anchor was accepted. */
   readonly onExtraAnchor?: (anchors: string[]) => void;
 }
@@ -225,6 +228,7 @@ export class ReleaseService {
   /** Releases a key (or a data key of it) to the verified caller's TEE key, if the key's policy allows. */
   async release(caller: AttestedCaller, keyId: string, body: ReleaseBody, requestId: string | null): Promise<ReleaseResult> {
     const attempt = await this.beginRelease(caller, keyId, body, requestId);
+    await this.spendBudgets(attempt);
     const policyRef = await this.judge(attempt);
     const { secret, version } = await this.openSecret(attempt, policyRef);
     try {
@@ -252,6 +256,16 @@ export class ReleaseService {
       return err;
     };
     return { caller, keyId, body, found, audit, refuse };
+  }
+
+  /**
+   * Counts the attempt against the key's, the tenant's and each TEE's budget. Why here: only callers whose
+   * attestation token verified, asking for a key that exists, spend a key's budget.
+   */
+  private async spendBudgets({ caller, keyId, found }: ReleaseAttempt): Promise<void> {
+    const rl = this.deps.rateLimits;
+    if (!rl) return;
+    await rl.limits.take(releaseBudgets(keyId, found.key.rateLimitPerMinute, caller.payload, rl.defaults));
   }
 
   /** The key must be usable and bound, and its policy must allow the caller's claims. */

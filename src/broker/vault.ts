@@ -38,6 +38,8 @@ export interface KeyMetadata {
   readonly destroyedAt: string | null;
   /** The release policy bound to the key; null: the key is never released (fail closed). */
   readonly policyId: string | null;
+  /** The key's own release budget (releases per minute, 0 = none); null: the configured default applies. */
+  readonly rateLimit: { readonly perMinute: number } | null;
   /** Changes on every update; send it back in If-Match. */
   readonly etag: string;
 }
@@ -56,6 +58,7 @@ export function toKeyMetadata(row: KeyRow): KeyMetadata {
     updatedAt: row.updatedAt.toISOString(),
     destroyedAt: row.destroyedAt ? row.destroyedAt.toISOString() : null,
     policyId: row.policyId ?? null,
+    rateLimit: row.rateLimitPerMinute === null || row.rateLimitPerMinute === undefined ? null : { perMinute: row.rateLimitPerMinute },
     etag: `"${row.revision}"`,
   };
 }
@@ -192,7 +195,7 @@ export class Vault {
   async update(
     ctx: RequestContext,
     id: string,
-    patch: { description?: string; labels?: Record<string, string> },
+    patch: { description?: string; labels?: Record<string, string>; rateLimit?: { perMinute: number } | null },
     ifMatch: string | undefined,
   ): Promise<KeyMetadata> {
     return this.db.transaction().execute(async (trx) => {
@@ -202,8 +205,10 @@ export class Vault {
       }
       if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed; its metadata is frozen.');
       const at = this.clock.now();
-      const updated = await keysRepo.updateKey(trx, id, patch, at);
-      await appendAudit(trx, { actor: ctx.actor, action: 'key.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { fields: Object.keys(patch) } }, at);
+      const { rateLimit, ...rest } = patch;
+      const updated = await keysRepo.updateKey(trx, id, { ...rest, ...(rateLimit !== undefined ? { rateLimitPerMinute: rateLimit?.perMinute ?? null } : {}) }, at);
+      const details = { fields: Object.keys(patch), ...(rateLimit !== undefined ? { rateLimit } : {}) };
+      await appendAudit(trx, { actor: ctx.actor, action: 'key.update', target: id, outcome: 'success', requestId: ctx.requestId, details }, at);
       return toKeyMetadata(updated);
     });
   }

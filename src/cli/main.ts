@@ -32,6 +32,8 @@ export const USAGE = `usage: keyward <command> [options]
 commands:
   serve                     run the service (configured by KEYWARD_* environment variables)
   migrate                   apply database migrations and exit
+  doctor [--json]           check the database, migrations, KEKs, collateral, anchors, clocks and replicas;
+                            each problem with its fix (exit 1 when a check fails)
   kek status                list KEKs and how many key versions each seals
   kek rotate [--target NAME]
                             rotate the root KEK (to a KEYWARD_KEK_TARGETS entry) and reseal everything
@@ -115,6 +117,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.js')).serveCommand,
   migrate: async () => (await import('./serve.js')).migrateCommand,
   kek: async () => (await import('./kek.js')).kekCommand,
+  doctor: async () => (await import('./doctor.js')).doctorCommand,
   verify: async () => (await import('./verify.js')).verifyCommand,
   dev: async () => (await import('./dev.js')).devCommand,
   agent: async () => (await import('./agent.js')).agentCommand,

@@ -101,7 +101,9 @@ export function createHttpApp(opts: HttpOptions): RouteRegistrar {
     return503OnClosing: true,
     // Attestation tokens for 8-GPU evidence carry every device's claims: allow them in Authorization.
     http: { maxHeaderSize: 64 * 1024 },
-    routerOptions: { ignoreTrailingSlash: true },
+    // Why a long maxParamLength: an over-long id is the caller's mistake, answered by the schema (400) or
+    // the lookup (404) like any other bad id; the router's own limit would answer an undocumented 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
   });
   app.setValidatorCompiler(makeValidatorCompiler());
   const registered: string[] = [];

@@ -91,7 +91,7 @@ export function toProblem(err: unknown, request: FastifyRequest): Problem {
   }
   if (isDatabaseUnavailable(err)) {
     request.log.error({ err }, 'database unavailable');
-    return problemOf('ERR_DB_UNAVAILABLE', 'The database is not reachable; retry later.', rid);
+    return problemOf('ERR_DB_UNAVAILABLE', 'The database is not reachable; retry later.', rid, { retryAfterSeconds: 2 });
   }
   request.log.error({ err }, 'unexpected error');
   return problemOf('ERR_INTERNAL', `An internal error occurred; quote request id ${rid} to the operator.`, rid);

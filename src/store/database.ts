@@ -1,6 +1,7 @@
 // Opens keyward's database: PGlite (embedded, in the data dir) or Postgres 15+ (KEYWARD_DATABASE_URL),
 // both behind kysely's own PostgresDialect, so every query and migration is the same SQL on both.
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Kysely, PostgresDialect, CamelCasePlugin, sql } from 'kysely';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -26,10 +27,77 @@ export interface Database {
 }
 
 export type DatabaseTarget =
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly poolSize?: number;
+      /** Longest wait for a new connection, ms (default 5000). */
+      readonly connectTimeoutMs?: number;
+      /** Longest wait for one query's answer, ms (default 30000): a silent network cannot hang a request. */
+      readonly queryTimeoutMs?: number;
+    }
   | { readonly kind: 'pglite'; readonly dataDir: string | undefined; readonly loadFrom?: Blob };
 
 const INT8_OID = 20;
+
+/** Driver messages (no SQLSTATE) that mean the connection, not the statement, failed. */
+const CONNECTION_FAILURE_MESSAGES = [
+  'Connection terminated',
+  'Query read timeout',
+  'timeout exceeded when trying to connect',
+  'is not queryable',
+  'Connection terminated due to connection timeout',
+];
+
+/** True for failures of the connection to Postgres (SQLSTATE 08xxx, 57P0x, socket errors, driver timeouts). */
+export function isConnectionFailure(err: unknown): boolean {
+  if (err instanceof ServiceError) return err.code === 'ERR_DB_UNAVAILABLE';
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string' && (/^(08|57P0)/.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code))) {
+    return true;
+  }
+  return typeof e?.message === 'string' && CONNECTION_FAILURE_MESSAGES.some((m) => (e.message as string).includes(m));
+}
+
+function unavailable(cause: unknown): ServiceError {
+  return new ServiceError('ERR_DB_UNAVAILABLE', 'The database is not reachable; retry later.', { cause, extra: { retryAfterSeconds: 2 } });
+}
+
+interface PgClientLike {
+  query(...args: unknown[]): Promise<unknown>;
+  release(destroy?: boolean | Error): void;
+}
+
+/**
+ * The pool kysely sees: connection failures (connect or query) become ServiceError ERR_DB_UNAVAILABLE, and
+ * a client that saw one is destroyed rather than returned, so the pool reconnects by itself.
+ */
+function unavailableMappingPool(pool: pg.Pool): unknown {
+  return {
+    async connect(): Promise<PgClientLike> {
+      let client: PgClientLike;
+      try {
+        client = (await pool.connect()) as unknown as PgClientLike;
+      } catch (err) {
+        throw isConnectionFailure(err) ? unavailable(err) : err;
+      }
+      let broken = false;
+      return {
+        async query(...args: unknown[]) {
+          try {
+            return await client.query(...args);
+          } catch (err) {
+            if (!isConnectionFailure(err)) throw err;
+            broken = true;
+            throw unavailable(err);
+          }
+        },
+        release: () => client.release(broken || undefined),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
 
 /** Postgres URL with the password removed, for logs. */
 export function redactDatabaseUrl(url: string): string {
@@ -54,15 +122,22 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     const pool = new pg.Pool({
       connectionString: target.url,
       max: target.poolSize ?? 10,
+      connectionTimeoutMillis: target.connectTimeoutMs ?? 5000,
+      query_timeout: target.queryTimeoutMs ?? 30_000,
+      keepAlive: true,
+      // Names this process in pg_stat_activity: `keyward doctor` counts the replicas by it.
+      application_name: `keyward/${hostname().slice(0, 30)}/${process.pid}`,
       // int8 columns (audit sequence numbers, counts) as JS numbers: they stay far below 2^53.
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
-    // An idle client losing its connection must not crash the process; the next query reports it.
+    // A client losing its connection must not crash the process, idle (the pool's 'error') or checked out
+    // between two statements of a transaction (its own 'error'); the next query reports it.
     pool.on('error', () => undefined);
-    const db = makeKysely(pool);
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    const db = makeKysely(unavailableMappingPool(pool));
     return {
       db,
       kind: 'postgres',

@@ -85,7 +85,14 @@ export async function listKeys(db: Db, filter: KeyListFilter): Promise<KeyRow[]>
 export async function updateKey(
   db: Db,
   id: string,
-  patch: { description?: string; labels?: Record<string, string>; state?: KeyRow['state']; destroyedAt?: Date; policyId?: string | null },
+  patch: {
+    description?: string;
+    labels?: Record<string, string>;
+    state?: KeyRow['state'];
+    destroyedAt?: Date;
+    policyId?: string | null;
+    rateLimitPerMinute?: number | null;
+  },
   at: Date,
 ): Promise<KeyRow> {
   return db
@@ -96,6 +103,7 @@ export async function updateKey(
       ...(patch.state !== undefined ? { state: patch.state } : {}),
       ...(patch.destroyedAt !== undefined ? { destroyedAt: patch.destroyedAt } : {}),
       ...(patch.policyId !== undefined ? { policyId: patch.policyId } : {}),
+      ...(patch.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: patch.rateLimitPerMinute } : {}),
       updatedAt: at,
       revision: sql<number>`revision + 1`,
     })

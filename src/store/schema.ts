@@ -25,6 +25,8 @@ export interface KeysTable {
   updatedAt: Timestamp;
   destroyedAt: Timestamp | null;
   policyId: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Releases per minute for this key; null = the configured default, 0 = no per-key budget. */
+  rateLimitPerMinute: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface KeyVersionsTable {
@@ -157,6 +159,14 @@ export interface CollateralCacheTable {
   fetchedAt: Timestamp;
 }
 
+export interface RateCountersTable {
+  tenantId: string;
+  scope: string;
+  subject: string;
+  windowStart: Timestamp;
+  count: number;
+}
+
 export interface Schema {
   keks: KeksTable;
   keys: KeysTable;
@@ -173,4 +183,5 @@ export interface Schema {
   collateralState: CollateralStateTable;
   collateralCache: CollateralCacheTable;
   collateralFloors: CollateralFloorsTable;
+  rateCounters: RateCountersTable;
 }

@@ -181,6 +181,10 @@ describe.each(DB_KINDS)('collateral API on %s', (kind) => {
     expect(mixed.json().detail).toContain('bad.bin');
     expect((await kw.request('POST', '/v1/collateral', { body: { items: [{ data: 'not base64!' }] } })).json().code).toBe('ERR_REQUEST_INVALID');
     expect((await kw.request('POST', '/v1/collateral', { body: { items: [] } })).json().code).toBe('ERR_REQUEST_INVALID');
+    // No body at all (found by fuzzing: it was a 500).
+    const empty = await kw.request('POST', '/v1/collateral?name=x');
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().code).toBe('ERR_REQUEST_MALFORMED');
     const png = await uploadRaw(kw, new Uint8Array([0x89, 0x50]), { contentType: 'image/png' });
     expect(png.statusCode).toBe(415);
     expect(png.json().code).toBe('ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE');

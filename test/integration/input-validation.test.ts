@@ -32,6 +32,14 @@ describe.each(DB_KINDS)('malformed input on %s', (kind) => {
     expect(res.json().code, `${method} ${url}`).toBe(code);
   }
 
+  it('answers a documented 4xx, not the router\'s 414, for ids far longer than any id (found by fuzzing)', async () => {
+    const long = 'x'.repeat(300);
+    for (const [method, url] of [['GET', `/v1/keys/${long}`], ['DELETE', `/v1/tokens/${long}`], ['GET', `/v1/policies/${long}`], ['DELETE', `/v1/collateral/${long}`]] as const) {
+      const res = await kw.request(method, url);
+      expect([400, 404], `${method} ${url.slice(0, 20)} ${res.statusCode}`).toContain(res.statusCode);
+    }
+  });
+
   it('answers 404 for 36-character ids that are not UUIDs, on every id route', async () => {
     for (const id of NOT_UUIDS) {
       for (const [method, suffix] of [['GET', ''], ['GET', '/versions'], ['POST', '/rotate'], ['POST', '/disable'], ['POST', '/enable'], ['POST', '/datakey'], ['DELETE', '']] as const) {

@@ -121,6 +121,12 @@ describe.each(DB_KINDS)('crash safety on %s', (kind) => {
     expect(active[0]?.versions).toBe(120);
     expect(status.filter((k) => k.state !== 'active').every((k) => k.versions === 0 && k.state === 'retired')).toBe(true);
     expect([...(await readAllVersions(env)).values()].flat()).toHaveLength(120);
+    const restarted = await serve(env);
+    try {
+      expect((await api(restarted.url, BOOTSTRAP_TOKEN, 'GET', '/v1/audit/verify')).json).toMatchObject({ ok: true, brokenAt: null });
+    } finally {
+      await restarted.stop();
+    }
   }, 180_000);
 
   it('keeps every acknowledged version when the server is SIGKILLed during a burst of rotations', async () => {

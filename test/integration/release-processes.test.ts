@@ -107,5 +107,13 @@ describe.each(DB_KINDS)('SIGKILL during a release burst on %s', (kind) => {
     } finally {
       await database.close();
     }
+    // After a restart the audit chain holds and the key still opens and releases.
+    const restarted = await serve(env);
+    try {
+      expect((await api(restarted.url, BOOTSTRAP_TOKEN, 'GET', '/v1/audit/verify')).json).toMatchObject({ ok: true, brokenAt: null });
+      expect((await api(restarted.url, tokens[0] as string, 'POST', `/v1/keys/${keyId}/release`)).status).toBe(200);
+    } finally {
+      await restarted.stop();
+    }
   }, 120_000);
 });

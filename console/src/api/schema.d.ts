@@ -195,7 +195,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change description and labels; send `If-Match` with the ETag to avoid lost updates.
+         * Change description, labels and the key's release budget (`rateLimit`); send `If-Match` with the ETag to avoid lost updates.
          * @description Scope `keys:write`.
          */
         patch: operations["updateKey"];
@@ -794,6 +794,12 @@ export interface components {
         UpdateKeyRequest: {
             description?: components["schemas"]["Description"];
             labels?: components["schemas"]["Labels"];
+            /** @description The key's own release budget, shared by every replica; null returns the key to KEYWARD_KEY_RATE_LIMIT. */
+            rateLimit?: components["schemas"]["KeyRateLimit"] | null;
+        };
+        KeyRateLimit: {
+            /** @description Releases of this key per minute across all replicas; 0 = no per-key budget. */
+            perMinute: number;
         };
         Key: {
             /** Format: uuid */
@@ -820,6 +826,8 @@ export interface components {
              * @description The release policy bound with PUT /v1/keys/{id}/policy; null means the key is never released.
              */
             policyId: string | null;
+            /** @description The key's own release budget; null means KEYWARD_KEY_RATE_LIMIT applies. */
+            rateLimit: components["schemas"]["KeyRateLimit"] | null;
             etag: string;
         };
         KeyVersion: {
@@ -1141,7 +1149,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/yaml": string;
+                    "application/yaml": Record<string, unknown>;
                 };
             };
         };

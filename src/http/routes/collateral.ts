@@ -60,6 +60,9 @@ export function registerCollateralRoutes(r: RouteRegistrar, collateral: Collater
     const ctx = requestContext(request);
     const body = request.body;
     const name = (request.query as { name?: string }).name;
+    if (body === undefined || body === null) {
+      throw new RequestError('ERR_REQUEST_MALFORMED', 'Send the collateral file as the request body, or JSON {"items": [{"name", "data"}]}.');
+    }
     const items = Buffer.isBuffer(body)
       ? await collateral.upload(ctx, new Uint8Array(body), name)
       : await collateral.uploadFiles(ctx, decodeEnvelope(body as Envelope));

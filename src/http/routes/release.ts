@@ -4,15 +4,15 @@ import type { FastifyRequest } from 'fastify';
 import { KeywardError, RequestError } from '../../errors.js';
 import type { AttestedCaller, ReleaseService, AttestRequest } from '../../broker/release.js';
 import type { AttestationTokens } from '../../broker/attestation-tokens.js';
-import type { RateLimiter } from '../../broker/rate-limit.js';
+import type { RateLimits } from '../../broker/rate-limit.js';
 import type { RouteRegistrar } from '../app.js';
 
 export interface ReleaseLimits {
-  readonly perClient: RateLimiter;
-  /** Releases of one key: charged only once the caller's attestation token verified. */
-  readonly perKey: RateLimiter;
-  /** Releases refused for a missing or bad attestation token, per client address. */
-  readonly failuresPerClient: RateLimiter;
+  readonly limits: RateLimits;
+  /** Challenge and attest requests per client address per minute (0 = off). */
+  readonly perClient: number;
+  /** Releases refused for a missing or bad attestation token, per client address per minute (0 = off). */
+  readonly failuresPerClient: number;
 }
 
 function bearer(request: FastifyRequest): string {
@@ -24,29 +24,30 @@ function bearer(request: FastifyRequest): string {
 
 export function registerReleaseRoutes(r: RouteRegistrar, release: ReleaseService, tokens: AttestationTokens, limits: ReleaseLimits): void {
   r.route('createChallenge', 'public', async (request, reply) => {
-    limits.perClient.take(request.ip);
+    await limits.limits.take([{ scope: 'client', subject: request.ip, limit: limits.perClient }]);
     reply.code(201);
     return release.challenge(request.ip);
   });
 
   r.route('attest', 'public', async (request) => {
-    limits.perClient.take(request.ip);
+    await limits.limits.take([{ scope: 'client', subject: request.ip, limit: limits.perClient }]);
     return release.attest(request.body as AttestRequest, String(request.id));
   });
 
   r.route('releaseKey', 'public', async (request) => {
     // Why this order: a key's release budget is spent only by callers holding a valid attestation token,
     // so garbage tokens cannot exhaust it; they spend their own address's budget of failures instead.
-    limits.failuresPerClient.check(request.ip);
+    const failures = { scope: 'failures', subject: request.ip, limit: limits.failuresPerClient } as const;
+    await limits.limits.check(failures);
     let caller: AttestedCaller;
     try {
       caller = await release.verifyCaller(bearer(request));
     } catch (err) {
-      if (err instanceof KeywardError && err.code.startsWith('ERR_ATTEST_TOKEN_')) limits.failuresPerClient.charge(request.ip);
+      if (err instanceof KeywardError && err.code.startsWith('ERR_ATTEST_TOKEN_')) await limits.limits.charge(failures);
       throw err;
     }
+    // The key's, tenant's and TEE's budgets are spent inside release(), once the key is found.
     const keyId = (request.params as { id: string }).id;
-    limits.perKey.take(keyId);
     const body = (request.body ?? {}) as { version?: number; wrappedDataKey?: string };
     return release.release(caller, keyId, body, String(request.id));
   });
