@@ -25,6 +25,19 @@ export const ERROR_STATUS = {
   // A token tried to mint one with a wider role or scopes, or a longer life, than its own.
   ERR_TOKEN_EXCEEDS_MINTER: 403,
 
+  // --- tenants and members (admin side) --------------------------------------------------------
+  // The principal holds no role in the tenant (a platform admin is refused inside tenants).
+  ERR_TENANT_FORBIDDEN: 403,
+  // A principal with several tenants named none.
+  ERR_TENANT_REQUIRED: 400,
+  ERR_TENANT_NOT_FOUND: 404,
+  ERR_TENANT_NAME_TAKEN: 409,
+  // A platform admin may invite a tenant's owners only until one of them enrols a passkey.
+  ERR_TENANT_OWNERS_ENROLLED: 403,
+  // The quorum would exceed the number of owners holding a passkey.
+  ERR_TENANT_QUORUM_UNREACHABLE: 409,
+  ERR_MEMBER_NOT_FOUND: 404,
+
   // --- keys and key material --------------------------------------------------------------------
   ERR_KEY_NOT_FOUND: 404,
   ERR_KEY_NAME_TAKEN: 409,
@@ -35,6 +48,8 @@ export const ERROR_STATUS = {
   ERR_IMPORT_JWE_INVALID: 400,
   ERR_IMPORT_KEY_UNKNOWN: 400,
   ERR_IMPORT_MATERIAL_INVALID: 400,
+  // The shared import key serves tenant `default` only.
+  ERR_IMPORT_TENANT_UNSUPPORTED: 400,
   ERR_KEK_UNAVAILABLE: 503,
   ERR_KEK_UNKNOWN: 500,
   ERR_KEK_CONFIG_INVALID: 500,

@@ -41,6 +41,8 @@ import { RateLimiter } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
 import { registerCollateralRoutes } from './http/routes/collateral.js';
 import { registerKekRoutes } from './http/routes/kek.js';
+import { registerTenantRoutes } from './http/routes/tenants.js';
+import { Tenants } from './broker/tenants.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -259,6 +261,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerSystemRoutes(http, health, http.metrics, openapi);
     registerKeyRoutes(http, vault, importKeys);
     registerAdminRoutes(http, tokens, auditLog);
+    registerTenantRoutes(http, new Tenants(database.db, clock, tokens));
     registerPolicyRoutes(http, policies, release);
     registerReleaseRoutes(http, release, attestationTokens, limits);
     registerEvidenceRoutes(http, { anchors, collateral, memo, clock });

@@ -15,9 +15,12 @@ import type { PolicySandbox } from './policy-sandbox.js';
 import { LruMemo } from '../evidence/memo.js';
 import { canonicalJson, appendAudit } from './audit.js';
 import { toKeyMetadata, type KeyMetadata, type RequestContext } from './vault.js';
+import { assertTenantScope, resolveTenant, type Scope } from './api-tokens.js';
+import { findTenant } from '../store/tenants-repo.js';
 
 export interface PolicyInfo {
   readonly id: string;
+  readonly tenant: string;
   readonly name: string;
   readonly version: number;
   readonly description: string;
@@ -67,7 +70,18 @@ export class Policies {
     return compilePolicy(document, { maxCost: this.limits.maxCost });
   }
 
-  async create(ctx: RequestContext, input: PolicySubmission): Promise<PolicyInfo> {
+  /** The policy row, once the principal holds `scope` in the policy's tenant. */
+  private async authorized(ctx: RequestContext, db: Db, id: string, scope: Scope, forUpdate = false): Promise<repo.PolicyRow> {
+    const row = isUuid(id) ? await repo.findPolicy(db, id, { forUpdate }) : undefined;
+    if (!row) throw notFound();
+    assertTenantScope(ctx.actor, row.tenant, scope);
+    return row;
+  }
+
+  async create(ctx: RequestContext, input: PolicySubmission, givenTenant?: string): Promise<PolicyInfo> {
+    const tenant = resolveTenant(ctx.actor, givenTenant);
+    assertTenantScope(ctx.actor, tenant, 'policies:write');
+    if (!(await findTenant(this.db, tenant))) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
     const { document, source } = readSubmission(input);
     const compiled = this.compile(document);
     const id = randomUUID();
@@ -76,19 +90,19 @@ export class Policies {
     const sha256 = createHash('sha256').update(canonicalJson(doc)).digest('hex');
     try {
       await this.db.transaction().execute(async (trx) => {
-        await repo.insertPolicy(trx, { id, name: doc.name, at });
+        await repo.insertPolicy(trx, { id, tenant, name: doc.name, at });
         await repo.insertPolicyVersion(trx, { policyId: id, version: 1, document: doc, source, sha256, at, createdBy: ctx.actor.id });
-        await appendAudit(trx, { actor: ctx.actor, action: 'policy.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: doc.name, version: 1, sha256 } }, at);
+        await appendAudit(trx, { actor: ctx.actor, action: 'policy.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant, name: doc.name, version: 1, sha256 } }, at);
       });
     } catch (err) {
-      if (err instanceof DuplicateRowError) throw await this.nameTaken(doc.name);
+      if (err instanceof DuplicateRowError) throw await this.nameTaken(tenant, doc.name);
       throw err;
     }
     return this.get(id);
   }
 
-  private async nameTaken(name: string): Promise<RequestError> {
-    const existing = await repo.findPolicyByName(this.db, name);
+  private async nameTaken(tenant: string, name: string): Promise<RequestError> {
+    const existing = await repo.findPolicyByName(this.db, tenant, name);
     return new RequestError('ERR_POLICY_NAME_TAKEN', 'A policy with this name already exists.', existing ? { extra: { existingId: existing.id } } : {});
   }
 
@@ -98,16 +112,17 @@ export class Policies {
     const compiled = this.compile(document);
     const doc = compiled.document;
     const sha256 = createHash('sha256').update(canonicalJson(doc)).digest('hex');
+    let tenant = '';
     try {
       await this.db.transaction().execute(async (trx) => {
-        if (!isUuid(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
+        tenant = (await this.authorized(ctx, trx, id, 'policies:write', true)).tenant;
         const at = this.clock.now();
         const row = await repo.bumpPolicyVersion(trx, id, doc.name, at);
         await repo.insertPolicyVersion(trx, { policyId: id, version: row.currentVersion, document: doc, source, sha256, at, createdBy: ctx.actor.id });
-        await appendAudit(trx, { actor: ctx.actor, action: 'policy.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: doc.name, version: row.currentVersion, sha256 } }, at);
+        await appendAudit(trx, { actor: ctx.actor, action: 'policy.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant, name: doc.name, version: row.currentVersion, sha256 } }, at);
       });
     } catch (err) {
-      if (err instanceof DuplicateRowError) throw await this.nameTaken(doc.name);
+      if (err instanceof DuplicateRowError) throw await this.nameTaken(tenant, doc.name);
       throw err;
     }
     return this.get(id);
@@ -125,6 +140,7 @@ export class Policies {
     const doc = v.document as { description?: string };
     return {
       id: row.id,
+      tenant: row.tenant,
       name: row.name,
       version: v.version,
       description: doc.description ?? '',
@@ -136,8 +152,16 @@ export class Policies {
     };
   }
 
-  async list(limit: number, after?: string): Promise<{ items: PolicyInfo[]; nextAfter: string | null }> {
-    const rows = await repo.listPolicies(this.db, limit + 1, after);
+  /** A policy version, for a principal allowed to read policies in its tenant. */
+  async show(ctx: RequestContext, id: string, version?: number): Promise<PolicyInfo> {
+    await this.authorized(ctx, this.db, id, 'policies:read');
+    return this.get(id, version);
+  }
+
+  async list(ctx: RequestContext, givenTenant: string | undefined, limit: number, after?: string): Promise<{ items: PolicyInfo[]; nextAfter: string | null }> {
+    const tenant = resolveTenant(ctx.actor, givenTenant);
+    assertTenantScope(ctx.actor, tenant, 'policies:read');
+    const rows = await repo.listPolicies(this.db, tenant, limit + 1, after);
     const page = rows.slice(0, limit);
     const items = await Promise.all(page.map((r) => this.get(r.id)));
     return { items, nextAfter: rows.length > limit ? (page[page.length - 1]?.name ?? null) : null };
@@ -146,14 +170,14 @@ export class Policies {
   /** Deletes a policy no live key is bound to (its versions stay, for the audit trail). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      if (!isUuid(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
+      const policy = await this.authorized(ctx, trx, id, 'policies:write', true);
       const bound = await repo.keysBoundTo(trx, id);
       if (bound.length > 0) {
         throw new RequestError('ERR_POLICY_IN_USE', 'Keys are bound to this policy; bind them to another policy first.', { extra: { keyIds: bound } });
       }
       const at = this.clock.now();
       await repo.markPolicyDeleted(trx, id, at);
-      await appendAudit(trx, { actor: ctx.actor, action: 'policy.delete', target: id, outcome: 'success', requestId: ctx.requestId }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'policy.delete', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: policy.tenant } }, at);
     });
   }
 
@@ -162,11 +186,15 @@ export class Policies {
     return this.db.transaction().execute(async (trx) => {
       const key = isUuid(keyId) ? await keysRepo.findKeyById(trx, keyId, { forUpdate: true }) : undefined;
       if (!key) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
+      assertTenantScope(ctx.actor, key.tenant, 'policies:write');
       if (key.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed.');
-      if (policyId !== null && (!isUuid(policyId) || !(await repo.findPolicy(trx, policyId)))) throw notFound();
+      // Why the tenant check: a key binds only to a policy of its own tenant; another tenant's policy
+      // does not exist from here (the same answer as an unknown id, so nothing about it leaks).
+      const policy = policyId !== null && isUuid(policyId) ? await repo.findPolicy(trx, policyId) : undefined;
+      if (policyId !== null && (!policy || policy.tenant !== key.tenant)) throw notFound();
       const at = this.clock.now();
       const updated = await keysRepo.updateKey(trx, keyId, { policyId }, at);
-      await appendAudit(trx, { actor: ctx.actor, action: 'key.bind-policy', target: keyId, outcome: 'success', requestId: ctx.requestId, details: { policyId, previous: key.policyId } }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'key.bind-policy', target: keyId, outcome: 'success', requestId: ctx.requestId, details: { tenant: key.tenant, policyId, previous: key.policyId } }, at);
       return toKeyMetadata(updated);
     });
   }
@@ -192,6 +220,12 @@ export class Policies {
   /** Decides over claims with a loaded policy version, within the evaluation limits. */
   async decide(loaded: LoadedPolicy, input: PolicyInput): Promise<PolicyDecision> {
     return this.limits.sandbox.evaluate(loaded.compiled, input);
+  }
+
+  /** The dry run for a principal allowed to read policies in the policy's tenant. */
+  async dryRun(ctx: RequestContext, id: string, input: PolicyInput, version?: number): Promise<PolicyDecision & { policyId: string; version: number }> {
+    await this.authorized(ctx, this.db, id, 'policies:read');
+    return this.evaluate(id, input, version);
   }
 
   /** Dry run: evaluates a policy version over claims and explains every rule. */

@@ -234,7 +234,7 @@ export class ReleaseService {
       : undefined;
     if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${caller.jkt}`, name: 'attested workload' };
-    const base = { evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt };
+    const base = { tenant: found.key.tenant, evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt };
     const audit = (outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>) =>
       appendAudit(this.deps.db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, ...details } }, this.deps.clock.now());
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {

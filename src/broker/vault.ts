@@ -13,6 +13,8 @@ import { MATERIAL_BYTES, openMaterial, sealMaterial } from '../keys/envelope.js'
 import { generateDataKey, parseWrappedDataKey, unwrapDataKey, wrapDataKey } from '../keys/datakey.js';
 import type { KekRing } from '../keys/kek.js';
 import { appendAudit, type Actor } from './audit.js';
+import { assertTenantScope, resolveTenant, type Scope } from './api-tokens.js';
+import { findTenant } from '../store/tenants-repo.js';
 import type { ImportKeys } from './import-keys.js';
 
 export type KeyKind = KeyRow['kind'];
@@ -26,6 +28,8 @@ export interface RequestContext {
 /** Key metadata as the API shows it: never material. */
 export interface KeyMetadata {
   readonly id: string;
+  /** The tenant the key belongs to. */
+  readonly tenant: string;
   readonly name: string;
   readonly kind: KeyKind;
   readonly description: string;
@@ -45,6 +49,7 @@ export interface KeyMetadata {
 export function toKeyMetadata(row: KeyRow): KeyMetadata {
   return {
     id: row.id,
+    tenant: row.tenant,
     name: row.name,
     kind: row.kind,
     description: row.description,
@@ -61,6 +66,8 @@ export function toKeyMetadata(row: KeyRow): KeyMetadata {
 }
 
 export interface CreateKeyInput {
+  /** Omitted: the principal's only tenant. */
+  readonly tenant?: string;
   readonly name: string;
   readonly kind: KeyKind;
   readonly description?: string;
@@ -93,10 +100,19 @@ export class Vault {
     private readonly importKeys: ImportKeys,
   ) {}
 
+  /** The tenant a new key goes to, once the principal may write keys there. */
+  private async tenantForNewKey(ctx: RequestContext, given: string | undefined): Promise<string> {
+    const tenant = resolveTenant(ctx.actor, given);
+    assertTenantScope(ctx.actor, tenant, 'keys:write');
+    if (!(await findTenant(this.db, tenant))) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
+    return tenant;
+  }
+
   async create(ctx: RequestContext, input: CreateKeyInput): Promise<KeyMetadata> {
+    const tenant = await this.tenantForNewKey(ctx, input.tenant);
     const material = new Uint8Array(randomBytes(MATERIAL_BYTES));
     try {
-      return await this.insertWithMaterial(ctx, input, material, 'generated');
+      return await this.insertWithMaterial(ctx, { ...input, tenant }, material, 'generated');
     } finally {
       zeroize(material);
     }
@@ -104,17 +120,26 @@ export class Vault {
 
   /** BYOK: the material arrives as a JWE to keyward's import key and is sealed without ever being stored plain. */
   async import(ctx: RequestContext, input: CreateKeyInput & { jwe: string }): Promise<KeyMetadata> {
-    await this.assertNameFree(input.name);
+    const tenant = await this.tenantForNewKey(ctx, input.tenant);
+    // Why only `default`: the shared import key is not bound to a key or tenant, so a captured JWE could
+    // be imported into another tenant; other tenants wait for per-key import parameters.
+    if (tenant !== 'default') throw new RequestError('ERR_IMPORT_TENANT_UNSUPPORTED', 'Imports with the shared import key go to tenant "default" only.');
+    await this.assertNameFree(tenant, input.name);
     const material = await this.importKeys.decrypt(input.jwe);
     try {
-      return await this.insertWithMaterial(ctx, input, material, 'imported');
+      return await this.insertWithMaterial(ctx, { ...input, tenant }, material, 'imported');
     } finally {
       zeroize(material);
     }
   }
 
-  private async assertNameFree(name: string): Promise<void> {
-    const existing = await keysRepo.findKeyByName(this.db, name);
+  /** The shared import key is for tenant `default` only: refuses a principal that cannot write keys there. */
+  assertImportKeyAccess(ctx: RequestContext): void {
+    assertTenantScope(ctx.actor, 'default', 'keys:write');
+  }
+
+  private async assertNameFree(tenant: string, name: string): Promise<void> {
+    const existing = await keysRepo.findKeyByName(this.db, tenant, name);
     if (existing) throw this.nameTaken(existing.id);
   }
 
@@ -124,7 +149,7 @@ export class Vault {
 
   private async insertWithMaterial(
     ctx: RequestContext,
-    input: CreateKeyInput,
+    input: CreateKeyInput & { tenant: string },
     material: Uint8Array,
     origin: KeyRow['origin'],
   ): Promise<KeyMetadata> {
@@ -141,19 +166,20 @@ export class Vault {
           description: input.description ?? '',
           labels: input.labels ?? {},
           origin,
+          tenant: input.tenant,
           at,
         });
         await keysRepo.insertKeyVersion(trx, { keyId: id, version: 1, kekId: kek.id, sealed, at });
         await appendAudit(
           trx,
-          { actor: ctx.actor, action: origin === 'imported' ? 'key.import' : 'key.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: input.name, kind: input.kind, version: 1 } },
+          { actor: ctx.actor, action: origin === 'imported' ? 'key.import' : 'key.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: input.tenant, name: input.name, kind: input.kind, version: 1 } },
           at,
         );
         return toKeyMetadata(row);
       });
     } catch (err) {
       if (err instanceof DuplicateRowError) {
-        const existing = await keysRepo.findKeyByName(this.db, input.name);
+        const existing = await keysRepo.findKeyByName(this.db, input.tenant, input.name);
         if (existing) throw this.nameTaken(existing.id);
       }
       throw err;
@@ -167,20 +193,27 @@ export class Vault {
     return this.keks.resolve(row.id);
   }
 
-  async get(id: string): Promise<KeyMetadata> {
-    return toKeyMetadata(await this.row(this.db, id));
+  async get(ctx: RequestContext, id: string): Promise<KeyMetadata> {
+    return toKeyMetadata(await this.row(ctx, this.db, id, 'keys:read'));
   }
 
-  private async row(db: Db, id: string, forUpdate = false): Promise<KeyRow> {
+  /** The key row, once the principal holds `scope` in the key's tenant (the resource names the tenant). */
+  private async row(ctx: RequestContext, db: Db, id: string, scope: Scope, forUpdate = false): Promise<KeyRow> {
     if (!isUuid(id)) throw notFound();
     const row = await keysRepo.findKeyById(db, id, { forUpdate });
     if (!row) throw notFound();
+    assertTenantScope(ctx.actor, row.tenant, scope);
     return row;
   }
 
-  async list(filter: Omit<keysRepo.KeyListFilter, 'after'> & { cursor?: string }): Promise<{ items: KeyMetadata[]; nextCursor: string | null }> {
+  async list(
+    ctx: RequestContext,
+    filter: Omit<keysRepo.KeyListFilter, 'after' | 'tenant'> & { cursor?: string; tenant?: string },
+  ): Promise<{ items: KeyMetadata[]; nextCursor: string | null }> {
+    const tenant = resolveTenant(ctx.actor, filter.tenant);
+    assertTenantScope(ctx.actor, tenant, 'keys:read');
     const after = filter.cursor ? decodeCursor(filter.cursor) : undefined;
-    const rows = await keysRepo.listKeys(this.db, { ...filter, limit: filter.limit + 1, ...(after ? { after } : {}) });
+    const rows = await keysRepo.listKeys(this.db, { ...filter, tenant, limit: filter.limit + 1, ...(after ? { after } : {}) });
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
     return {
@@ -196,14 +229,14 @@ export class Vault {
     ifMatch: string | undefined,
   ): Promise<KeyMetadata> {
     return this.db.transaction().execute(async (trx) => {
-      const row = await this.row(trx, id, true);
+      const row = await this.row(ctx, trx, id, 'keys:write', true);
       if (ifMatch !== undefined && ifMatch !== `"${row.revision}"` && ifMatch !== '*') {
         throw new RequestError('ERR_PRECONDITION_FAILED', 'The key changed since you read it; fetch it again and retry with its new ETag.');
       }
       if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed; its metadata is frozen.');
       const at = this.clock.now();
       const updated = await keysRepo.updateKey(trx, id, patch, at);
-      await appendAudit(trx, { actor: ctx.actor, action: 'key.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { fields: Object.keys(patch) } }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'key.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant, fields: Object.keys(patch) } }, at);
       return toKeyMetadata(updated);
     });
   }
@@ -212,14 +245,14 @@ export class Vault {
     const material = new Uint8Array(randomBytes(MATERIAL_BYTES));
     try {
       return await this.db.transaction().execute(async (trx) => {
-        const current = await this.row(trx, id, true);
+        const current = await this.row(ctx, trx, id, 'keys:write', true);
         assertUsable(current);
         const at = this.clock.now();
         const kek = await this.lockActiveKek(trx);
         const row = await keysRepo.nextKeyVersion(trx, id, at);
         const sealed = await sealMaterial(kek, id, row.currentVersion, material);
         await keysRepo.insertKeyVersion(trx, { keyId: id, version: row.currentVersion, kekId: kek.id, sealed, at });
-        await appendAudit(trx, { actor: ctx.actor, action: 'key.rotate', target: id, outcome: 'success', requestId: ctx.requestId, details: { version: row.currentVersion } }, at);
+        await appendAudit(trx, { actor: ctx.actor, action: 'key.rotate', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: current.tenant, version: row.currentVersion } }, at);
         return toKeyMetadata(row);
       });
     } finally {
@@ -229,13 +262,13 @@ export class Vault {
 
   async setEnabled(ctx: RequestContext, id: string, enabled: boolean): Promise<KeyMetadata> {
     return this.db.transaction().execute(async (trx) => {
-      const row = await this.row(trx, id, true);
+      const row = await this.row(ctx, trx, id, 'keys:write', true);
       if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed and cannot change state.');
       const target: KeyState = enabled ? 'active' : 'disabled';
       if (row.state === target) return toKeyMetadata(row);
       const at = this.clock.now();
       const updated = await keysRepo.updateKey(trx, id, { state: target }, at);
-      await appendAudit(trx, { actor: ctx.actor, action: enabled ? 'key.enable' : 'key.disable', target: id, outcome: 'success', requestId: ctx.requestId }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: enabled ? 'key.enable' : 'key.disable', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant } }, at);
       return toKeyMetadata(updated);
     });
   }
@@ -243,12 +276,12 @@ export class Vault {
   /** Crypto-shredding: every version's sealed material is erased; the metadata stays as a tombstone. */
   async destroy(ctx: RequestContext, id: string): Promise<KeyMetadata> {
     return this.db.transaction().execute(async (trx) => {
-      const row = await this.row(trx, id, true);
+      const row = await this.row(ctx, trx, id, 'keys:write', true);
       if (row.state === 'destroyed') return toKeyMetadata(row);
       const at = this.clock.now();
       const erased = await keysRepo.destroyKeyVersions(trx, id, at);
       const updated = await keysRepo.updateKey(trx, id, { state: 'destroyed', destroyedAt: at }, at);
-      await appendAudit(trx, { actor: ctx.actor, action: 'key.destroy', target: id, outcome: 'success', requestId: ctx.requestId, details: { versionsErased: erased } }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'key.destroy', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant, versionsErased: erased } }, at);
       return toKeyMetadata(updated);
     });
   }
@@ -257,13 +290,14 @@ export class Vault {
     const found = isUuid(id) ? await keysRepo.findKeyForRelease(this.db, id, undefined) : undefined;
     if (!found) throw notFound();
     const row = found.key;
+    assertTenantScope(ctx.actor, row.tenant, 'keys:datakey');
     assertUsable(row);
     const material = await this.openVersionRow(id, row.currentVersion, found.version);
     const plaintext = generateDataKey();
     try {
       const wrapped = wrapDataKey(material, id, row.currentVersion, plaintext);
       // A single statement: the audit row is atomic without a transaction around it.
-      await appendAudit(this.db, { actor: ctx.actor, action: 'key.datakey', target: id, outcome: 'success', requestId: ctx.requestId, details: { version: row.currentVersion } }, this.clock.now());
+      await appendAudit(this.db, { actor: ctx.actor, action: 'key.datakey', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant, version: row.currentVersion } }, this.clock.now());
       return { keyId: id, version: row.currentVersion, plaintext, wrapped };
     } catch (err) {
       zeroize(plaintext);
@@ -297,8 +331,8 @@ export class Vault {
     }
   }
 
-  async versions(id: string): Promise<{ version: number; state: string; createdAt: string; destroyedAt: string | null }[]> {
-    await this.row(this.db, id);
+  async versions(ctx: RequestContext, id: string): Promise<{ version: number; state: string; createdAt: string; destroyedAt: string | null }[]> {
+    await this.row(ctx, this.db, id, 'keys:read');
     const rows = await keysRepo.listKeyVersions(this.db, id);
     return rows.map((v) => ({ version: v.version, state: v.state, createdAt: v.createdAt.toISOString(), destroyedAt: v.destroyedAt?.toISOString() ?? null }));
   }

@@ -20,7 +20,7 @@ declare module 'fastify' {
     registeredRoutes: readonly string[];
   }
   interface FastifyContextConfig {
-    scope?: Scope | 'public';
+    scope?: RouteScope;
   }
 }
 
@@ -31,11 +31,14 @@ export interface HttpOptions {
   readonly bodyLimit: number;
 }
 
+/** A route's scope: one the principal must hold, `any` (any valid principal; the broker decides), or `public`. */
+export type RouteScope = Scope | 'any' | 'public';
+
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export interface RouteRegistrar {
   /** Binds a handler to an openapi.yaml operation; validation schemas come from the document. */
-  route(operationId: string, scope: Scope | 'public', handler: Handler): void;
+  route(operationId: string, scope: RouteScope, handler: Handler): void;
   readonly app: FastifyInstance;
   readonly metrics: Registry;
 }
@@ -136,7 +139,7 @@ export function createHttpApp(opts: HttpOptions): RouteRegistrar {
     const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header) : null;
     if (!match?.[1]) throw new RequestError('ERR_AUTH_REQUIRED', 'Send an API token as "Authorization: Bearer <token>".');
     const principal = await opts.tokens.authenticate(match[1]);
-    if (!principal.scopes.has(scope)) throw new RequestError('ERR_AUTH_FORBIDDEN', `This token lacks the "${scope}" scope.`);
+    if (scope !== 'any' && !principal.scopes.has(scope)) throw new RequestError('ERR_AUTH_FORBIDDEN', `This token lacks the "${scope}" scope.`);
     request.principal = principal;
   });
 

@@ -13,6 +13,7 @@ export interface NewKey {
   readonly description: string;
   readonly labels: Record<string, string>;
   readonly origin: KeyRow['origin'];
+  readonly tenant: string;
   readonly at: Date;
 }
 
@@ -29,6 +30,7 @@ export async function insertKey(db: Db, key: NewKey): Promise<KeyRow> {
         labels: JSON.stringify(key.labels),
         state: 'active',
         origin: key.origin,
+        tenant: key.tenant,
         currentVersion: 1,
         createdAt: key.at,
         updatedAt: key.at,
@@ -55,11 +57,12 @@ export async function findKeyById(db: Db, id: string, opts: { forUpdate?: boolea
   return q.executeTakeFirst();
 }
 
-export async function findKeyByName(db: Db, name: string): Promise<KeyRow | undefined> {
-  return db.selectFrom('keys').selectAll().where('name', '=', name).executeTakeFirst();
+export async function findKeyByName(db: Db, tenant: string, name: string): Promise<KeyRow | undefined> {
+  return db.selectFrom('keys').selectAll().where('tenant', '=', tenant).where('name', '=', name).executeTakeFirst();
 }
 
 export interface KeyListFilter {
+  readonly tenant: string;
   readonly kind?: KeyRow['kind'];
   readonly state?: KeyRow['state'];
   readonly labels?: Record<string, string>;
@@ -69,7 +72,7 @@ export interface KeyListFilter {
 }
 
 export async function listKeys(db: Db, filter: KeyListFilter): Promise<KeyRow[]> {
-  let q = db.selectFrom('keys').selectAll();
+  let q = db.selectFrom('keys').selectAll().where('tenant', '=', filter.tenant);
   if (filter.kind) q = q.where('kind', '=', filter.kind);
   if (filter.state) q = q.where('state', '=', filter.state);
   if (filter.labels && Object.keys(filter.labels).length > 0) {

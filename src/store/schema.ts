@@ -25,6 +25,7 @@ export interface KeysTable {
   updatedAt: Timestamp;
   destroyedAt: Timestamp | null;
   policyId: ColumnType<string | null, string | null | undefined, string | null>;
+  tenant: ColumnType<string, string, never>;
 }
 
 export interface KeyVersionsTable {
@@ -48,6 +49,9 @@ export interface ApiTokensTable {
   createdBy: string;
   expiresAt: Timestamp | null;
   revokedAt: Timestamp | null;
+  userId: string;
+  /** The one tenant an owner/auditor token acts in; null for platform tokens. */
+  tenant: string | null;
 }
 
 export interface ImportKeysTable {
@@ -95,6 +99,7 @@ export interface PoliciesTable {
   createdAt: Timestamp;
   updatedAt: Timestamp;
   deletedAt: Timestamp | null;
+  tenant: ColumnType<string, string, never>;
 }
 
 export interface PolicyVersionsTable {
@@ -147,7 +152,62 @@ export interface CollateralCacheTable {
   fetchedAt: Timestamp;
 }
 
+export interface TenantsTable {
+  name: string;
+  quorum: number;
+  createdAt: Timestamp;
+  createdBy: string;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  createdAt: Timestamp;
+  createdBy: string;
+}
+
+export interface PlatformMembersTable {
+  userId: string;
+  role: 'admin' | 'operator';
+  createdAt: Timestamp;
+}
+
+export interface TenantMembersTable {
+  tenant: string;
+  userId: string;
+  role: 'owner' | 'auditor';
+  createdAt: Timestamp;
+  createdBy: string;
+}
+
+export interface EnrolmentCodesTable {
+  codeHash: Uint8Array;
+  userId: string;
+  tenant: string | null;
+  createdAt: Timestamp;
+  createdBy: string;
+  expiresAt: Timestamp;
+  usedAt: Timestamp | null;
+  revokedAt: Timestamp | null;
+}
+
+export interface PasskeysTable {
+  credentialId: string;
+  userId: string;
+  publicKey: Uint8Array;
+  signCount: ColumnType<number | string, number, number>;
+  transports: ColumnType<string[], string, string>;
+  createdAt: Timestamp;
+  lastUsedAt: Timestamp | null;
+}
+
 export interface Schema {
+  tenants: TenantsTable;
+  users: UsersTable;
+  platformMembers: PlatformMembersTable;
+  tenantMembers: TenantMembersTable;
+  enrolmentCodes: EnrolmentCodesTable;
+  passkeys: PasskeysTable;
   keks: KeksTable;
   keys: KeysTable;
   keyVersions: KeyVersionsTable;

@@ -33,9 +33,10 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
   });
 
   r.route('listKeys', 'keys:read', async (request) => {
-    const q = request.query as { kind?: KeyMetadata['kind']; state?: KeyMetadata['state']; label?: string[]; limit: number; cursor?: string };
+    const q = request.query as { tenant?: string; kind?: KeyMetadata['kind']; state?: KeyMetadata['state']; label?: string[]; limit: number; cursor?: string };
     const labels = labelFilter(q.label);
-    return vault.list({
+    return vault.list(requestContext(request), {
+      ...(q.tenant ? { tenant: q.tenant } : {}),
       limit: q.limit,
       ...(q.kind ? { kind: q.kind } : {}),
       ...(q.state ? { state: q.state } : {}),
@@ -44,7 +45,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
     });
   });
 
-  r.route('getKey', 'keys:read', async (request, reply) => withEtag(reply, await vault.get((request.params as IdParams).id)));
+  r.route('getKey', 'keys:read', async (request, reply) => withEtag(reply, await vault.get(requestContext(request), (request.params as IdParams).id)));
 
   r.route('updateKey', 'keys:write', async (request, reply) => {
     const ifMatch = request.headers['if-match'];
@@ -73,7 +74,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
     withEtag(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, true)),
   );
 
-  r.route('listKeyVersions', 'keys:read', async (request) => ({ items: await vault.versions((request.params as IdParams).id) }));
+  r.route('listKeyVersions', 'keys:read', async (request) => ({ items: await vault.versions(requestContext(request), (request.params as IdParams).id) }));
 
   r.route('generateDataKey', 'keys:datakey', async (request: FastifyRequest) => {
     const dk = await vault.dataKey(requestContext(request), (request.params as IdParams).id);
@@ -86,6 +87,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
 
   r.route('getImportKey', 'keys:write', async (request) => {
     const q = request.query as { alg: Parameters<ImportKeys['publicKey']>[0] };
+    vault.assertImportKeyAccess(requestContext(request));
     return importKeys.publicKey(q.alg);
   });
 

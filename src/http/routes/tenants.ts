@@ -1,0 +1,34 @@
+// Tenant and member routes (docs/design.md "Admin side"): create and list tenants, invite, list and
+// remove members. Who may do what is decided in broker/tenants.ts.
+import type { TenantRole } from '../../broker/api-tokens.js';
+import type { Tenants } from '../../broker/tenants.js';
+import { requestContext, type RouteRegistrar } from '../app.js';
+
+interface TenantParams {
+  tenant: string;
+}
+
+export function registerTenantRoutes(r: RouteRegistrar, tenants: Tenants): void {
+  r.route('createTenant', 'tenants:admin', async (request, reply) => {
+    const created = await tenants.create(requestContext(request), request.body as { name: string; quorum?: number });
+    reply.code(201).header('location', `/v1/tenants/${created.name}`);
+    return created;
+  });
+
+  r.route('listTenants', 'any', async (request) => tenants.list(requestContext(request)));
+
+  r.route('inviteMember', 'any', async (request, reply) => {
+    const invite = await tenants.invite(requestContext(request), (request.params as TenantParams).tenant, request.body as { name: string; role: TenantRole });
+    reply.code(201);
+    return invite;
+  });
+
+  r.route('listMembers', 'any', async (request) => tenants.members(requestContext(request), (request.params as TenantParams).tenant));
+
+  r.route('removeMember', 'any', async (request, reply) => {
+    const params = request.params as TenantParams & { userId: string };
+    await tenants.remove(requestContext(request), params.tenant, params.userId);
+    reply.code(204);
+    return undefined;
+  });
+}
