@@ -38,6 +38,21 @@ export const ERROR_STATUS = {
   ERR_TENANT_QUORUM_UNREACHABLE: 409,
   ERR_MEMBER_NOT_FOUND: 404,
 
+  // --- passkeys and sessions --------------------------------------------------------------------
+  // A cookie-authenticated write without the session's CSRF token, or from another origin.
+  ERR_AUTH_CSRF_INVALID: 403,
+  ERR_AUTH_ORIGIN_MISMATCH: 403,
+  // Adding a passkey needs a login at most 5 minutes old.
+  ERR_AUTH_REAUTH_REQUIRED: 401,
+  // An enrolment code that is unknown, used, revoked or expired.
+  ERR_ENROLMENT_CODE_INVALID: 400,
+  // A WebAuthn challenge that is unknown, used, expired or for another ceremony.
+  ERR_WEBAUTHN_CHALLENGE_INVALID: 400,
+  // An attestation or assertion that does not verify (origin, RP id, user verification, signature).
+  ERR_WEBAUTHN_INVALID: 401,
+  // The authenticator's sign counter did not advance: a cloned or replayed authenticator.
+  ERR_WEBAUTHN_COUNTER_REGRESSED: 401,
+
   // --- keys and key material --------------------------------------------------------------------
   ERR_KEY_NOT_FOUND: 404,
   ERR_KEY_NAME_TAKEN: 409,

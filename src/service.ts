@@ -43,6 +43,9 @@ import { registerCollateralRoutes } from './http/routes/collateral.js';
 import { registerKekRoutes } from './http/routes/kek.js';
 import { registerTenantRoutes } from './http/routes/tenants.js';
 import { Tenants } from './broker/tenants.js';
+import { Sessions } from './admin/sessions.js';
+import { Passkeys } from './admin/passkeys.js';
+import { registerAuthRoutes } from './http/routes/auth.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -257,11 +260,16 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     };
 
     const openapi = loadOpenApi();
-    const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit });
+    const sessions = new Sessions(database.db, clock);
+    const sessionSecret = await Sessions.signingSecret(database.db, keks, clock);
+    const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit, sessions, sessionSecret, origin: config.origin });
     registerSystemRoutes(http, health, http.metrics, openapi);
     registerKeyRoutes(http, vault, importKeys);
     registerAdminRoutes(http, tokens, auditLog);
-    registerTenantRoutes(http, new Tenants(database.db, clock, tokens));
+    const tenants = new Tenants(database.db, clock, tokens);
+    registerTenantRoutes(http, tenants);
+    const passkeys = new Passkeys(database.db, clock, { rpId: config.rpId, origin: config.origin, name: 'keyward' }, sessions, tokens);
+    registerAuthRoutes(http, { passkeys, sessions, tenants, origin: config.origin });
     registerPolicyRoutes(http, policies, release);
     registerReleaseRoutes(http, release, attestationTokens, limits);
     registerEvidenceRoutes(http, { anchors, collateral, memo, clock });

@@ -69,6 +69,16 @@ export interface Principal extends Actor {
   /** The tenants it acts in now and its role in each. */
   readonly tenantRoles: ReadonlyMap<string, TenantRole>;
   readonly bootstrap: boolean;
+  /** Set for a passkey session: which, and when its user-verified login happened. */
+  readonly session?: { readonly id: string; readonly loginAt: Date };
+}
+
+/** The authority of a user's passkey session: exactly the user's current roles. */
+export function sessionAuthority(roles: UserRoles): { scopes: Set<Scope>; platformRole: PlatformRole | null; tenantRoles: Map<string, TenantRole>; role: Role } {
+  const tenantRoles = new Map(roles.tenants);
+  const scopes = new Set<Scope>([...(roles.platform ? ROLE_SCOPES[roles.platform] : []), ...[...tenantRoles.values()].flatMap((r) => ROLE_SCOPES[r])]);
+  const role: Role = roles.platform ?? ([...tenantRoles.values()].includes('owner') ? 'owner' : 'auditor');
+  return { scopes, platformRole: roles.platform, tenantRoles, role };
 }
 
 export interface NewTokenInput {

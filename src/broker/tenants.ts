@@ -9,6 +9,7 @@ import type { Db } from '../store/database.js';
 import { DuplicateRowError } from '../store/database.js';
 import * as repo from '../store/tenants-repo.js';
 import { revokeUserTenantTokens } from '../store/tokens-repo.js';
+import { revokeUserSessions } from '../store/auth-repo.js';
 import { appendAudit } from './audit.js';
 import { assertTenantScope, isPrincipal, type Principal, type TenantRole, type Tokens } from './api-tokens.js';
 import type { RequestContext } from './vault.js';
@@ -124,6 +125,40 @@ export class Tenants {
     return { userId, enrolmentCode: code, expiresAt: expiresAt.toISOString() };
   }
 
+  /**
+   * Invites a platform admin or operator (a platform admin, scope `tenants:admin`): a user with the role
+   * and an enrolment code. When the first invited admin enrols a passkey the bootstrap token is revoked.
+   */
+  async invitePlatform(ctx: RequestContext, input: { name: string; role: 'admin' | 'operator' }): Promise<Invite> {
+    const p = principal(ctx);
+    if (p.platformRole !== 'admin') throw new RequestError('ERR_AUTH_FORBIDDEN', 'Only a platform admin invites platform members.');
+    const code = newEnrolmentCode();
+    const at = this.clock.now();
+    const expiresAt = new Date(at.getTime() + ENROLMENT_TTL_MS);
+    const userId = randomUUID();
+    await this.db.transaction().execute(async (trx) => {
+      await repo.insertUser(trx, { id: userId, name: input.name, at, createdBy: p.id });
+      await repo.insertPlatformMember(trx, { userId, role: input.role, at });
+      await repo.insertEnrolmentCode(trx, { codeHash: hashEnrolmentCode(code), userId, tenant: null, at, createdBy: p.id, expiresAt });
+      await appendAudit(trx, { actor: p, action: 'platform.invite', target: userId, outcome: 'success', requestId: ctx.requestId, details: { role: input.role, name: input.name, expiresAt: expiresAt.toISOString() } }, at);
+    });
+    return { userId, enrolmentCode: code, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Who the caller is: the user, the platform role and the tenants with their roles. */
+  async me(ctx: RequestContext): Promise<{ userId: string; name: string; via: 'token' | 'session'; platformRole: string | null; tenants: { tenant: string; role: TenantRole }[]; passkeys: number }> {
+    const p = principal(ctx);
+    const user = await repo.findUser(this.db, p.userId);
+    return {
+      userId: p.userId,
+      name: user?.name ?? p.name,
+      via: p.session ? 'session' : 'token',
+      platformRole: p.platformRole,
+      tenants: [...p.tenantRoles].map(([tenant, role]) => ({ tenant, role })),
+      passkeys: await repo.countPasskeys(this.db, p.userId),
+    };
+  }
+
   /** Members and pending invites: for the tenant's members, and for a platform admin until an owner enrols. */
   async members(ctx: RequestContext, tenant: string): Promise<{ items: MemberInfo[] }> {
     const p = principal(ctx);
@@ -168,7 +203,8 @@ export class Tenants {
       }
       const codes = await repo.revokeEnrolmentCodes(trx, userId, at);
       const tokens = await revokeUserTenantTokens(trx, userId, tenant, at);
-      await appendAudit(trx, { actor: p, action: 'member.remove', target: userId, outcome: 'success', requestId: ctx.requestId, details: { tenant, role: member.role, codesRevoked: codes, tokensRevoked: tokens.length } }, at);
+      const sessions = await revokeUserSessions(trx, userId, at);
+      await appendAudit(trx, { actor: p, action: 'member.remove', target: userId, outcome: 'success', requestId: ctx.requestId, details: { tenant, role: member.role, codesRevoked: codes, tokensRevoked: tokens.length, sessionsRevoked: sessions } }, at);
     });
     // Platform tokens of the member carried this tenant role too: every cached authority is re-read.
     this.tokens.forget();

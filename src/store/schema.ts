@@ -201,7 +201,39 @@ export interface PasskeysTable {
   lastUsedAt: Timestamp | null;
 }
 
+export interface WebauthnChallengesTable {
+  challenge: string;
+  purpose: 'register' | 'login' | 'approval';
+  userId: string | null;
+  enrolmentCodeHash: Uint8Array | null;
+  sessionId: string | null;
+  approvalId: string | null;
+  createdAt: Timestamp;
+  expiresAt: Timestamp;
+  consumedAt: Timestamp | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  userId: string;
+  credentialId: string;
+  csrfHash: Uint8Array;
+  loginAt: Timestamp;
+  lastSeenAt: Timestamp;
+  revokedAt: Timestamp | null;
+}
+
+export interface ServiceKeysTable {
+  purpose: 'session';
+  kekId: string;
+  sealed: Uint8Array;
+  createdAt: Timestamp;
+}
+
 export interface Schema {
+  webauthnChallenges: WebauthnChallengesTable;
+  sessions: SessionsTable;
+  serviceKeys: ServiceKeysTable;
   tenants: TenantsTable;
   users: UsersTable;
   platformMembers: PlatformMembersTable;

@@ -60,6 +60,10 @@ export async function findUserRoles(db: Db, userId: string): Promise<UserRoles> 
   return { platform, tenants };
 }
 
+export async function insertPlatformMember(db: Db, row: { userId: string; role: 'admin' | 'operator'; at: Date }): Promise<void> {
+  await db.insertInto('platformMembers').values({ userId: row.userId, role: row.role, createdAt: row.at }).execute();
+}
+
 export async function insertTenantMember(db: Db, row: { tenant: string; userId: string; role: 'owner' | 'auditor'; at: Date; createdBy: string }): Promise<void> {
   await db.insertInto('tenantMembers').values({ tenant: row.tenant, userId: row.userId, role: row.role, createdAt: row.at, createdBy: row.createdBy }).execute();
 }

@@ -67,3 +67,9 @@ export async function revokeUserTenantTokens(db: Db, userId: string, tenant: str
     .execute();
   return rows.map((r) => r.tokenHash);
 }
+
+/** Revokes the bootstrap token(s) still live; returns their ids. */
+export async function revokeBootstrapTokens(db: Db, at: Date): Promise<string[]> {
+  const rows = await db.updateTable('apiTokens').set({ revokedAt: at }).where('bootstrap', '=', true).where('revokedAt', 'is', null).returning('id').execute();
+  return rows.map((r) => r.id);
+}

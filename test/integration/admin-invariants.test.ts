@@ -6,6 +6,8 @@ import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { DB_KINDS } from '../helpers/db.js';
 import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { BOOTSTRAP_USER_ID } from '../../src/store/tenants-repo.js';
+import { BOOTSTRAP_TOKEN } from '../helpers/keyward.js';
+import { enrol, inviteAndLogin, login } from '../helpers/people.js';
 
 const POLICY = { name: 'prod', rules: [{ name: 'no-debug', expr: '!cpu.debug' }] };
 
@@ -16,14 +18,6 @@ async function grantRole(kw: TestKeyward, tenant: string, role: 'owner' | 'audit
     .values({ tenant, userId, role, createdAt: new Date(), createdBy: 'test' })
     .execute();
   kw.keyward.tokens.forget();
-}
-
-/** Arranges a passkey row for a user (what an enrolment writes). */
-async function givePasskey(kw: TestKeyward, userId: string): Promise<void> {
-  await kw.keyward.database.db
-    .insertInto('passkeys')
-    .values({ credentialId: `cred-${userId}`, userId, publicKey: new Uint8Array([1]), signCount: 0, transports: '[]', createdAt: new Date(), lastUsedAt: null })
-    .execute();
 }
 
 describe.each(DB_KINDS)('admin invariants on %s', (kind) => {
@@ -47,7 +41,7 @@ describe.each(DB_KINDS)('admin invariants on %s', (kind) => {
       // A platform admin invites owners, never auditors.
       const auditor = await kw.request('POST', '/v1/tenants/acme/members', { body: { name: 'eve', role: 'auditor' } });
       expect(auditor.json().code).toBe('ERR_TENANT_FORBIDDEN');
-      await givePasskey(kw, first.json().userId);
+      await enrol(kw, first.json().enrolmentCode);
       const late = await kw.request('POST', '/v1/tenants/acme/members', { body: { name: 'mallory', role: 'owner' } });
       expect(late.statusCode).toBe(403);
       expect(late.json().code).toBe('ERR_TENANT_OWNERS_ENROLLED');
@@ -72,14 +66,13 @@ describe.each(DB_KINDS)('admin invariants on %s', (kind) => {
       await createTenant('pair', 2);
       const a = (await kw.request('POST', '/v1/tenants/pair/members', { body: { name: 'a', role: 'owner' } })).json();
       const b = (await kw.request('POST', '/v1/tenants/pair/members', { body: { name: 'b', role: 'owner' } })).json();
-      await givePasskey(kw, a.userId);
-      await givePasskey(kw, b.userId);
-      await grantRole(kw, 'pair', 'owner');
-      const owner = (await kw.request('POST', '/v1/tokens', { body: { name: 'pair-owner', role: 'owner', tenant: 'pair' } })).json().token as string;
-      const res = await kw.request('DELETE', `/v1/tenants/pair/members/${a.userId}`, { token: owner });
+      const alice = await enrol(kw, a.enrolmentCode);
+      await enrol(kw, b.enrolmentCode);
+      const session = await login(kw, alice);
+      const res = await session.request('DELETE', `/v1/tenants/pair/members/${a.userId}`);
       expect(res.statusCode).toBe(409);
       expect(res.json().code).toBe('ERR_TENANT_QUORUM_UNREACHABLE');
-      const members = (await kw.request('GET', '/v1/tenants/pair/members', { token: owner })).json().items;
+      const members = (await session.request('GET', '/v1/tenants/pair/members')).json().items;
       expect(members.map((m: { userId: string }) => m.userId)).toContain(a.userId);
     });
   });
@@ -177,6 +170,19 @@ describe.each(DB_KINDS)('admin invariants on %s', (kind) => {
     });
   });
 
+  describe('Tokens and sessions are tenant-scoped (sessions)', () => {
+    it('a session acts in its user\'s tenants only, and removing the member ends it', async () => {
+      await createTenant('studio');
+      const { session: owner } = await inviteAndLogin(kw, 'studio', 'olga', 'owner');
+      const { person, session: auditor } = await inviteAndLogin(kw, 'studio', 'ada', 'auditor', owner);
+      expect((await auditor.request('GET', '/v1/keys')).statusCode).toBe(200);
+      expect((await auditor.request('POST', '/v1/keys', { name: 'x', kind: 'model' })).json().code).toBe('ERR_AUTH_FORBIDDEN');
+      expect((await auditor.request('GET', '/v1/keys?tenant=default')).json().code).toBe('ERR_TENANT_FORBIDDEN');
+      expect((await owner.request('DELETE', `/v1/tenants/studio/members/${person.userId}`)).statusCode).toBe(204);
+      expect((await auditor.request('GET', '/v1/keys')).json().code).toBe('ERR_AUTH_INVALID');
+    });
+  });
+
   describe('Imports are bound', () => {
     it('binds a key only to a policy of its own tenant', async () => {
       const own = (await kw.request('POST', '/v1/policies?tenant=north', { body: POLICY })).json();
@@ -196,6 +202,33 @@ describe.each(DB_KINDS)('admin invariants on %s', (kind) => {
       expect(res.json().code).toBe('ERR_IMPORT_TENANT_UNSUPPORTED');
       const north = (await kw.request('POST', '/v1/tokens', { body: { name: 'n2', role: 'owner', tenant: 'north' } })).json().token as string;
       expect((await kw.request('GET', '/v1/import-key', { token: north })).json().code).toBe('ERR_TENANT_FORBIDDEN');
+    });
+  });
+});
+
+describe.each(DB_KINDS)('the bootstrap token on %s', (kind) => {
+  describe('Tokens and sessions are tenant-scoped (the bootstrap token)', () => {
+    it('is revoked when the first human platform admin enrols a passkey, and never re-created', async () => {
+      const kw = await startTestKeyward(kind);
+      try {
+        const operator = await kw.request('POST', '/v1/platform/members', { body: { name: 'ops', role: 'operator' } });
+        expect(operator.statusCode, operator.body).toBe(201);
+        await enrol(kw, operator.json().enrolmentCode);
+        expect((await kw.request('GET', '/v1/tokens')).statusCode).toBe(200);
+        const invite = await kw.request('POST', '/v1/platform/members', { body: { name: 'root', role: 'admin' } });
+        const root = await enrol(kw, invite.json().enrolmentCode);
+        const refused = await kw.request('GET', '/v1/tokens');
+        expect(refused.statusCode).toBe(401);
+        expect(refused.json().code).toBe('ERR_AUTH_INVALID');
+        expect(await kw.keyward.tokens.bootstrap(BOOTSTRAP_TOKEN)).toEqual({ created: false });
+        const session = await login(kw, root);
+        const me = (await session.request('GET', '/v1/auth/me')).json();
+        expect(me).toMatchObject({ platformRole: 'admin', tenants: [] });
+        const tokens = (await session.request('GET', '/v1/tokens')).json().items;
+        expect(tokens.find((t: { bootstrap: boolean }) => t.bootstrap).revokedAt).not.toBeNull();
+      } finally {
+        await kw.close();
+      }
     });
   });
 });
