@@ -65,8 +65,6 @@ export interface Config {
    * client data and cookie-authenticated writes must name it; the Host header is never trusted for this.
    */
   readonly origin: string;
-  /** KEYWARD_PLATFORM_QUORUM: distinct platform admins that approve a platform change (default 1). */
-  readonly platformQuorum: number;
 }
 
 export const DEFAULT_PORT = 8750;
@@ -191,7 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     rpId,
     origin,
-    platformQuorum: intSetting(env, 'KEYWARD_PLATFORM_QUORUM', 1, 1, 16),
+
     host: env['KEYWARD_HOST'] || DEFAULT_HOST,
     port,
     dataDir,

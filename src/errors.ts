@@ -53,6 +53,18 @@ export const ERROR_STATUS = {
   // The authenticator's sign counter did not advance: a cloned or replayed authenticator.
   ERR_WEBAUTHN_COUNTER_REGRESSED: 401,
 
+  // --- quorum approvals -------------------------------------------------------------------------
+  ERR_APPROVAL_NOT_FOUND: 404,
+  ERR_APPROVAL_NOT_PENDING: 409,
+  ERR_APPROVAL_EXPIRED: 409,
+  ERR_APPROVAL_ALREADY_APPROVED: 409,
+  // The state the change was approved against moved on: nothing is applied, the approval fails.
+  ERR_APPROVAL_STALE: 409,
+  // The stored change no longer hashes to the digest the owners sign.
+  ERR_APPROVAL_DIGEST_MISMATCH: 409,
+  // API tokens request changes; only a person's passkey (in a session) approves.
+  ERR_APPROVAL_PASSKEY_REQUIRED: 403,
+
   // --- keys and key material --------------------------------------------------------------------
   ERR_KEY_NOT_FOUND: 404,
   ERR_KEY_NAME_TAKEN: 409,

@@ -43,9 +43,12 @@ import { registerCollateralRoutes } from './http/routes/collateral.js';
 import { registerKekRoutes } from './http/routes/kek.js';
 import { registerTenantRoutes } from './http/routes/tenants.js';
 import { Tenants } from './broker/tenants.js';
+import { Approvals } from './broker/approvals.js';
 import { Sessions } from './admin/sessions.js';
 import { Passkeys } from './admin/passkeys.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
+import { registerApprovalRoutes } from './http/routes/approvals.js';
+import { ApprovalSigning } from './admin/approval-signing.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -209,7 +212,8 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const tokens = new Tokens(database.db, clock);
     const importKeys = new ImportKeys(database.db, keks, clock);
-    const vault = new Vault(database.db, keks, clock, importKeys);
+    const approvals = new Approvals(database.db, clock);
+    const vault = new Vault(database.db, keks, clock, importKeys, approvals);
     const auditLog = new AuditLog(database.db);
     const health = new Health(database, keks);
     const collateral = new CollateralBroker(database.db, clock, {
@@ -236,7 +240,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const sandbox = new PolicySandbox({ timeoutMs: config.policyTimeoutMs });
     sandboxes.push(sandbox);
-    const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox });
+    const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox }, approvals);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
     const release = new ReleaseService({
@@ -266,10 +270,11 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerSystemRoutes(http, health, http.metrics, openapi);
     registerKeyRoutes(http, vault, importKeys);
     registerAdminRoutes(http, tokens, auditLog);
-    const tenants = new Tenants(database.db, clock, tokens);
+    const tenants = new Tenants(database.db, clock, tokens, approvals);
     registerTenantRoutes(http, tenants);
     const passkeys = new Passkeys(database.db, clock, { rpId: config.rpId, origin: config.origin, name: 'keyward' }, sessions, tokens);
     registerAuthRoutes(http, { passkeys, sessions, tenants, origin: config.origin });
+    registerApprovalRoutes(http, approvals, new ApprovalSigning(database.db, approvals, passkeys));
     registerPolicyRoutes(http, policies, release);
     registerReleaseRoutes(http, release, attestationTokens, limits);
     registerEvidenceRoutes(http, { anchors, collateral, memo, clock });

@@ -40,6 +40,10 @@ export interface VerifiedAssertion {
   readonly authenticatorData: string;
   readonly clientDataJSON: string;
   readonly signature: string;
+  /** The challenge this assertion answered (base64url). */
+  readonly challenge: string;
+  /** For approvals: the random bytes mixed into the challenge. */
+  readonly randomness: Uint8Array | null;
 }
 
 function invalid(message: string, cause?: unknown): RequestError {
@@ -179,7 +183,7 @@ export class Passkeys {
   }
 
   /** Request options over a given challenge for one user's passkeys (approvals sign a digest this way). */
-  async assertionOptions(db: Db, userId: string, challenge: string, approvalId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async assertionOptions(db: Db, userId: string, challenge: string, approvalId: string, randomness: Uint8Array): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const now = this.clock.now();
     const passkeys = await authRepo.listUserPasskeys(db, userId);
     if (passkeys.length === 0) throw new RequestError('ERR_AUTH_FORBIDDEN', 'This user holds no passkey to sign with.');
@@ -190,7 +194,7 @@ export class Passkeys {
       challenge: new Uint8Array(Buffer.from(challenge, 'base64url')),
       allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
     });
-    await authRepo.insertChallenge(db, { challenge: options.challenge, purpose: 'approval', userId, approvalId, at: now, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS) });
+    await authRepo.insertChallenge(db, { challenge: options.challenge, purpose: 'approval', userId, approvalId, randomness, at: now, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS) });
     return options;
   }
 
@@ -236,6 +240,8 @@ export class Passkeys {
       authenticatorData: String(response.response.authenticatorData),
       clientDataJSON: String(response.response.clientDataJSON),
       signature: String(response.response.signature),
+      challenge,
+      randomness: row.randomness ? new Uint8Array(row.randomness) : null,
     };
   }
 

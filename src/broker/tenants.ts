@@ -13,6 +13,8 @@ import { revokeUserSessions } from '../store/auth-repo.js';
 import { appendAudit } from './audit.js';
 import { assertTenantScope, isPrincipal, type Principal, type TenantRole, type Tokens } from './api-tokens.js';
 import type { RequestContext } from './vault.js';
+import { stale, type Approvals, type Performed, type SensitiveOperation } from './approvals.js';
+import { cancelPending } from '../store/approvals-repo.js';
 
 /** How long an enrolment code stays usable. */
 export const ENROLMENT_TTL_MS = 24 * 60 * 60 * 1000;
@@ -62,7 +64,12 @@ export class Tenants {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly tokens: Tokens,
-  ) {}
+    private readonly approvals: Approvals,
+  ) {
+    approvals.register(this.inviteOperation());
+    approvals.register(this.removeOperation());
+    approvals.register(this.quorumOperation());
+  }
 
   async create(ctx: RequestContext, input: { name: string; quorum?: number }): Promise<TenantInfo> {
     const p = principal(ctx);
@@ -93,11 +100,11 @@ export class Tenants {
    * owner has enrolled a passkey (then only for owner invites). Runs under the tenant's row lock so an
    * enrolment and an invite cannot interleave.
    */
-  private async assertMemberAdmin(trx: Db, p: Principal, tenant: string, role: TenantRole | undefined): Promise<void> {
+  private async assertMemberAdmin(trx: Db, p: Principal, tenant: string, role: TenantRole | undefined): Promise<'owner' | 'platform'> {
     const row = await repo.findTenant(trx, tenant, { forUpdate: true });
     if (p.tenantRoles.get(tenant) === 'owner') {
       assertTenantScope(p, tenant, 'members:write');
-      return;
+      return 'owner';
     }
     if (p.platformRole !== 'admin' || !p.scopes.has('tenants:admin')) throw new RequestError('ERR_TENANT_FORBIDDEN', `This principal cannot manage the members of tenant "${tenant}".`);
     if (!row) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
@@ -106,23 +113,49 @@ export class Tenants {
       throw new RequestError('ERR_TENANT_OWNERS_ENROLLED', `An owner of tenant "${tenant}" has enrolled; only its owners manage its members now.`);
     }
     if (role !== undefined && role !== 'owner') throw new RequestError('ERR_TENANT_FORBIDDEN', 'A platform admin invites only owners.');
+    return 'platform';
   }
 
-  /** Invites a new member: a user, the role, and a single-use enrolment code (shown once, stored hashed). */
-  async invite(ctx: RequestContext, tenant: string, input: { name: string; role: TenantRole }): Promise<Invite> {
-    const p = principal(ctx);
+  /**
+   * Invites a new member: a user, the role, and a single-use enrolment code (shown once, stored hashed).
+   * A member change: under the tenant's quorum once owners enrolled (the code works once it applies).
+   */
+  async invite(ctx: RequestContext, tenant: string, input: { name: string; role: TenantRole }): Promise<Performed<Invite>> {
     const code = newEnrolmentCode();
-    const at = this.clock.now();
-    const expiresAt = new Date(at.getTime() + ENROLMENT_TTL_MS);
-    const userId = randomUUID();
-    await this.db.transaction().execute(async (trx) => {
-      await this.assertMemberAdmin(trx, p, tenant, input.role);
-      await repo.insertUser(trx, { id: userId, name: input.name, at, createdBy: p.id });
-      await repo.insertTenantMember(trx, { tenant, userId, role: input.role, at, createdBy: p.id });
-      await repo.insertEnrolmentCode(trx, { codeHash: hashEnrolmentCode(code), userId, tenant, at, createdBy: p.id, expiresAt });
-      await appendAudit(trx, { actor: p, action: 'member.invite', target: userId, outcome: 'success', requestId: ctx.requestId, details: { tenant, role: input.role, name: input.name, expiresAt: expiresAt.toISOString() } }, at);
-    });
-    return { userId, enrolmentCode: code, expiresAt: expiresAt.toISOString() };
+    const out = await this.approvals.perform<InviteInput, Invite>(ctx, 'member.invite', { tenant, name: input.name, role: input.role, code });
+    return 'applied' in out ? { applied: { ...out.applied, enrolmentCode: code } } : { ...out, extra: { userId: (out.extra ?? {})['userId'], enrolmentCode: code } };
+  }
+
+  private inviteOperation(): SensitiveOperation<InviteInput, Invite> {
+    return {
+      name: 'member.invite',
+      describe: async (trx, ctx, input) => {
+        const path = await this.assertMemberAdmin(trx, principal(ctx), input.tenant, input.role);
+        const userId = randomUUID();
+        return {
+          tenant: input.tenant,
+          target: userId,
+          from: { member: null },
+          to: { userId, name: input.name, role: input.role, codeHash: Buffer.from(hashEnrolmentCode(input.code)).toString('hex') },
+          // The platform admin's owner invites (before any owner enrolled) have nobody to approve them.
+          immediate: path === 'platform',
+          extra: { userId },
+        };
+      },
+      apply: async (trx, change, actx) => {
+        const to = change.to as { userId: string; name: string; role: TenantRole; codeHash: string };
+        const tenant = change.tenant as string;
+        const at = this.clock.now();
+        const expiresAt = new Date(at.getTime() + ENROLMENT_TTL_MS);
+        await repo.findTenant(trx, tenant, { forUpdate: true });
+        await repo.insertUser(trx, { id: to.userId, name: to.name, at, createdBy: actx.actor.id });
+        await repo.insertTenantMember(trx, { tenant, userId: to.userId, role: to.role, at, createdBy: actx.actor.id });
+        await repo.insertEnrolmentCode(trx, { codeHash: new Uint8Array(Buffer.from(to.codeHash, 'hex')), userId: to.userId, tenant, at, createdBy: actx.actor.id, expiresAt });
+        const cancelled = await cancelPending(trx, tenant, actx.approvalId, at, actx.actor.id);
+        await appendAudit(trx, { actor: actx.actor, action: 'member.invite', target: to.userId, outcome: 'success', requestId: actx.requestId, details: { tenant, role: to.role, name: to.name, expiresAt: expiresAt.toISOString(), approvalId: actx.approvalId, approvalsCancelled: cancelled } }, at);
+        return { userId: to.userId, enrolmentCode: '', expiresAt: expiresAt.toISOString() };
+      },
+    };
   }
 
   /**
@@ -183,30 +216,98 @@ export class Tenants {
 
   /**
    * Removes a member or revokes a pending invite: the membership goes, open enrolment codes are revoked,
-   * and the member's tokens for this tenant are revoked (their authority was already gone with the role).
+   * and the member's tokens for this tenant and sessions are revoked (their authority was already gone
+   * with the role). A member change: under the tenant's quorum once owners enrolled.
    */
-  async remove(ctx: RequestContext, tenant: string, userId: string): Promise<void> {
-    const p = principal(ctx);
-    const at = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
-      await this.assertMemberAdmin(trx, p, tenant, undefined);
-      const member = isUuid(userId) ? await repo.findTenantMember(trx, tenant, userId) : undefined;
-      if (!member) throw new RequestError('ERR_MEMBER_NOT_FOUND', `No member ${userId} in tenant "${tenant}".`);
-      const tenantRow = await repo.findTenant(trx, tenant);
-      await repo.deleteTenantMember(trx, tenant, userId);
-      // Why: removing an owner may not leave fewer owners with a passkey than the quorum needs.
-      if (member.role === 'owner' && (await repo.countPasskeys(trx, userId)) > 0 && tenantRow) {
-        const left = await repo.countOwnersWithPasskey(trx, tenant);
-        if (left < tenantRow.quorum) {
-          throw new RequestError('ERR_TENANT_QUORUM_UNREACHABLE', `Tenant "${tenant}" needs ${tenantRow.quorum} owners with a passkey; removing this one would leave ${left}.`);
-        }
-      }
-      const codes = await repo.revokeEnrolmentCodes(trx, userId, at);
-      const tokens = await revokeUserTenantTokens(trx, userId, tenant, at);
-      const sessions = await revokeUserSessions(trx, userId, at);
-      await appendAudit(trx, { actor: p, action: 'member.remove', target: userId, outcome: 'success', requestId: ctx.requestId, details: { tenant, role: member.role, codesRevoked: codes, tokensRevoked: tokens.length, sessionsRevoked: sessions } }, at);
-    });
+  async remove(ctx: RequestContext, tenant: string, userId: string): Promise<Performed<null>> {
+    const out = await this.approvals.perform<{ tenant: string; userId: string }, null>(ctx, 'member.remove', { tenant, userId });
     // Platform tokens of the member carried this tenant role too: every cached authority is re-read.
     this.tokens.forget();
+    return out;
   }
+
+  /** Why: removing an owner may not leave fewer owners with a passkey than the quorum needs. */
+  private async assertQuorumKept(trx: Db, tenant: string, quorum: number): Promise<void> {
+    const owners = await repo.countOwnersWithPasskey(trx, tenant);
+    if (owners < quorum) {
+      throw new RequestError('ERR_TENANT_QUORUM_UNREACHABLE', `Tenant "${tenant}" needs ${quorum} owners with a passkey; there would be ${owners}.`);
+    }
+  }
+
+  private removeOperation(): SensitiveOperation<{ tenant: string; userId: string }, null> {
+    return {
+      name: 'member.remove',
+      describe: async (trx, ctx, { tenant, userId }) => {
+        const path = await this.assertMemberAdmin(trx, principal(ctx), tenant, undefined);
+        const member = isUuid(userId) ? await repo.findTenantMember(trx, tenant, userId) : undefined;
+        if (!member) throw new RequestError('ERR_MEMBER_NOT_FOUND', `No member ${userId} in tenant "${tenant}".`);
+        const tenantRow = await repo.findTenant(trx, tenant);
+        if (member.role === 'owner' && tenantRow && (await repo.countPasskeys(trx, userId)) > 0) {
+          await this.assertQuorumKept(trx, tenant, tenantRow.quorum + 1);
+        }
+        return { tenant, target: userId, from: { userId, role: member.role }, to: { member: null }, immediate: path === 'platform' };
+      },
+      apply: async (trx, change, actx) => {
+        const tenant = change.tenant as string;
+        const from = change.from as { userId: string; role: TenantRole };
+        const at = this.clock.now();
+        const tenantRow = await repo.findTenant(trx, tenant, { forUpdate: true });
+        const member = await repo.deleteTenantMember(trx, tenant, from.userId);
+        if (!member || member.role !== from.role || !tenantRow) throw stale('the membership changed');
+        if (member.role === 'owner' && (await repo.countPasskeys(trx, from.userId)) > 0) await this.assertQuorumKept(trx, tenant, tenantRow.quorum);
+        const codes = await repo.revokeEnrolmentCodes(trx, from.userId, at);
+        const tokens = await revokeUserTenantTokens(trx, from.userId, tenant, at);
+        const sessions = await revokeUserSessions(trx, from.userId, at);
+        const cancelled = await cancelPending(trx, tenant, actx.approvalId, at, actx.actor.id);
+        await appendAudit(trx, {
+          actor: actx.actor,
+          action: 'member.remove',
+          target: from.userId,
+          outcome: 'success',
+          requestId: actx.requestId,
+          details: { tenant, role: member.role, codesRevoked: codes, tokensRevoked: tokens.length, sessionsRevoked: sessions, approvalId: actx.approvalId, approvalsCancelled: cancelled },
+        }, at);
+        return null;
+      },
+    };
+  }
+
+  /** Changes the tenant's quorum (under the current quorum); never above its owners holding a passkey. */
+  async setQuorum(ctx: RequestContext, tenant: string, quorum: number): Promise<Performed<TenantInfo>> {
+    return this.approvals.perform<{ tenant: string; quorum: number }, TenantInfo>(ctx, 'tenant.quorum', { tenant, quorum });
+  }
+
+  private quorumOperation(): SensitiveOperation<{ tenant: string; quorum: number }, TenantInfo> {
+    return {
+      name: 'tenant.quorum',
+      describe: async (trx, ctx, { tenant, quorum }) => {
+        assertTenantScope(ctx.actor, tenant, 'members:write');
+        const row = await repo.findTenant(trx, tenant, { forUpdate: true });
+        if (!row) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
+        await this.assertQuorumKept(trx, tenant, quorum);
+        return { tenant, target: tenant, from: { quorum: row.quorum }, to: { quorum }, immediate: row.quorum === quorum };
+      },
+      apply: async (trx, change, actx) => {
+        const tenant = change.tenant as string;
+        const from = change.from as { quorum: number };
+        const to = change.to as { quorum: number };
+        const row = await repo.findTenant(trx, tenant, { forUpdate: true });
+        if (!row || row.quorum !== from.quorum) throw stale('the quorum changed');
+        await this.assertQuorumKept(trx, tenant, to.quorum);
+        const at = this.clock.now();
+        const updated = await repo.updateTenantQuorum(trx, tenant, to.quorum);
+        const cancelled = await cancelPending(trx, tenant, actx.approvalId, at, actx.actor.id);
+        await appendAudit(trx, { actor: actx.actor, action: 'tenant.quorum', target: tenant, outcome: 'success', requestId: actx.requestId, details: { tenant, from: from.quorum, to: to.quorum, approvalId: actx.approvalId, approvalsCancelled: cancelled } }, at);
+        return { name: updated.name, quorum: updated.quorum, createdAt: updated.createdAt.toISOString(), role: isPrincipal(actx.actor) ? (actx.actor.tenantRoles.get(tenant) ?? null) : null };
+      },
+    };
+  }
+}
+
+interface InviteInput {
+  readonly tenant: string;
+  readonly name: string;
+  readonly role: TenantRole;
+  /** The enrolment code (its hash goes in the change; the code itself only to the requester). */
+  readonly code: string;
 }

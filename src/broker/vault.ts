@@ -15,6 +15,7 @@ import type { KekRing } from '../keys/kek.js';
 import { appendAudit, type Actor } from './audit.js';
 import { assertTenantScope, resolveTenant, type Scope } from './api-tokens.js';
 import { findTenant } from '../store/tenants-repo.js';
+import { stale, type Approvals, type Performed, type SensitiveOperation } from './approvals.js';
 import type { ImportKeys } from './import-keys.js';
 
 export type KeyKind = KeyRow['kind'];
@@ -42,6 +43,8 @@ export interface KeyMetadata {
   readonly destroyedAt: string | null;
   /** The release policy bound to the key; null: the key is never released (fail closed). */
   readonly policyId: string | null;
+  /** The version of that policy the binding pins (null when unbound). */
+  readonly policyVersion: number | null;
   /** Changes on every update; send it back in If-Match. */
   readonly etag: string;
 }
@@ -61,6 +64,7 @@ export function toKeyMetadata(row: KeyRow): KeyMetadata {
     updatedAt: row.updatedAt.toISOString(),
     destroyedAt: row.destroyedAt ? row.destroyedAt.toISOString() : null,
     policyId: row.policyId ?? null,
+    policyVersion: row.policyVersion ?? null,
     etag: `"${row.revision}"`,
   };
 }
@@ -98,7 +102,42 @@ export class Vault {
     private readonly keks: KekRing,
     private readonly clock: Clock,
     private readonly importKeys: ImportKeys,
-  ) {}
+    private readonly approvals: Approvals,
+  ) {
+    approvals.register(this.stateOperation('key.enable', 'active'));
+    approvals.register(this.stateOperation('key.destroy', 'destroyed'));
+  }
+
+  /**
+   * Enabling a disabled key and destroying a key are sensitive changes (under the tenant's quorum):
+   * from the key's current state to `target`. Applying re-checks the state is still the one approved.
+   */
+  private stateOperation(name: string, target: 'active' | 'destroyed'): SensitiveOperation<{ ctx: RequestContext; id: string }, KeyMetadata> {
+    return {
+      name,
+      describe: async (trx, ctx, { id }) => {
+        const row = await this.row(ctx, trx, id, 'keys:write', true);
+        if (target === 'active' && row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed and cannot change state.');
+        return { tenant: row.tenant, target: row.id, from: { state: row.state, version: row.currentVersion }, to: { state: target }, immediate: row.state === target };
+      },
+      apply: async (trx, change, actx) => {
+        const from = change.from as { state: KeyState; version: number };
+        const row = await keysRepo.findKeyById(trx, change.target, { forUpdate: true });
+        if (!row || row.state !== from.state || row.currentVersion !== from.version) throw stale('the key changed');
+        if (row.state === target) return toKeyMetadata(row);
+        const at = this.clock.now();
+        if (target === 'active') {
+          const updated = await keysRepo.updateKey(trx, row.id, { state: 'active' }, at);
+          await appendAudit(trx, { actor: actx.actor, action: 'key.enable', target: row.id, outcome: 'success', requestId: actx.requestId, details: { tenant: row.tenant, approvalId: actx.approvalId } }, at);
+          return toKeyMetadata(updated);
+        }
+        const erased = await keysRepo.destroyKeyVersions(trx, row.id, at);
+        const updated = await keysRepo.updateKey(trx, row.id, { state: 'destroyed', destroyedAt: at }, at);
+        await appendAudit(trx, { actor: actx.actor, action: 'key.destroy', target: row.id, outcome: 'success', requestId: actx.requestId, details: { tenant: row.tenant, versionsErased: erased, approvalId: actx.approvalId } }, at);
+        return toKeyMetadata(updated);
+      },
+    };
+  }
 
   /** The tenant a new key goes to, once the principal may write keys there. */
   private async tenantForNewKey(ctx: RequestContext, given: string | undefined): Promise<string> {
@@ -260,30 +299,30 @@ export class Vault {
     }
   }
 
-  async setEnabled(ctx: RequestContext, id: string, enabled: boolean): Promise<KeyMetadata> {
+  /** Disabling applies at once; enabling a disabled key is a sensitive change (under the tenant's quorum). */
+  async setEnabled(ctx: RequestContext, id: string, enabled: boolean): Promise<Performed<KeyMetadata>> {
+    if (enabled) return this.approvals.perform(ctx, 'key.enable', { ctx, id });
+    return { applied: await this.disable(ctx, id) };
+  }
+
+  private async disable(ctx: RequestContext, id: string): Promise<KeyMetadata> {
     return this.db.transaction().execute(async (trx) => {
       const row = await this.row(ctx, trx, id, 'keys:write', true);
       if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed and cannot change state.');
-      const target: KeyState = enabled ? 'active' : 'disabled';
-      if (row.state === target) return toKeyMetadata(row);
+      if (row.state === 'disabled') return toKeyMetadata(row);
       const at = this.clock.now();
-      const updated = await keysRepo.updateKey(trx, id, { state: target }, at);
-      await appendAudit(trx, { actor: ctx.actor, action: enabled ? 'key.enable' : 'key.disable', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant } }, at);
+      const updated = await keysRepo.updateKey(trx, id, { state: 'disabled' }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'key.disable', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant } }, at);
       return toKeyMetadata(updated);
     });
   }
 
-  /** Crypto-shredding: every version's sealed material is erased; the metadata stays as a tombstone. */
-  async destroy(ctx: RequestContext, id: string): Promise<KeyMetadata> {
-    return this.db.transaction().execute(async (trx) => {
-      const row = await this.row(ctx, trx, id, 'keys:write', true);
-      if (row.state === 'destroyed') return toKeyMetadata(row);
-      const at = this.clock.now();
-      const erased = await keysRepo.destroyKeyVersions(trx, id, at);
-      const updated = await keysRepo.updateKey(trx, id, { state: 'destroyed', destroyedAt: at }, at);
-      await appendAudit(trx, { actor: ctx.actor, action: 'key.destroy', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant, versionsErased: erased } }, at);
-      return toKeyMetadata(updated);
-    });
+  /**
+   * Crypto-shredding: every version's sealed material is erased; the metadata stays as a tombstone. A
+   * sensitive change (under the tenant's quorum).
+   */
+  async destroy(ctx: RequestContext, id: string): Promise<Performed<KeyMetadata>> {
+    return this.approvals.perform(ctx, 'key.destroy', { ctx, id });
   }
 
   async dataKey(ctx: RequestContext, id: string): Promise<DataKey> {

@@ -104,6 +104,16 @@ export function requestContext(request: FastifyRequest): RequestContext {
   return { actor: principalOf(request), requestId: String(request.id) };
 }
 
+/**
+ * The answer of a sensitive change: the result when it applied at once, or 202 with the pending
+ * approval (and anything the requester must keep, such as an invite's enrolment code).
+ */
+export function sendPerformed<R>(reply: FastifyReply, out: { applied: R } | { approval: unknown; extra?: Record<string, unknown> }, onApplied?: (r: R) => unknown): unknown {
+  if ('applied' in out) return onApplied ? onApplied(out.applied) : out.applied;
+  reply.code(202);
+  return { ...(out.extra ?? {}), approval: out.approval };
+}
+
 export function createHttpApp(opts: HttpOptions): RouteRegistrar {
   const app = Fastify({
     loggerInstance: opts.logger,

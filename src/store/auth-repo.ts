@@ -11,7 +11,7 @@ export type ServiceKeyRow = Selectable<ServiceKeysTable>;
 
 export async function insertChallenge(
   db: Db,
-  row: { challenge: string; purpose: ChallengeRow['purpose']; userId: string | null; enrolmentCodeHash?: Uint8Array; sessionId?: string; approvalId?: string; at: Date; expiresAt: Date },
+  row: { challenge: string; purpose: ChallengeRow['purpose']; userId: string | null; enrolmentCodeHash?: Uint8Array; sessionId?: string; approvalId?: string; randomness?: Uint8Array; at: Date; expiresAt: Date },
 ): Promise<void> {
   await db
     .insertInto('webauthnChallenges')
@@ -22,6 +22,7 @@ export async function insertChallenge(
       enrolmentCodeHash: row.enrolmentCodeHash ?? null,
       sessionId: row.sessionId ?? null,
       approvalId: row.approvalId ?? null,
+      randomness: row.randomness ?? null,
       createdAt: row.at,
       expiresAt: row.expiresAt,
       consumedAt: null,

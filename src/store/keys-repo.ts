@@ -88,7 +88,7 @@ export async function listKeys(db: Db, filter: KeyListFilter): Promise<KeyRow[]>
 export async function updateKey(
   db: Db,
   id: string,
-  patch: { description?: string; labels?: Record<string, string>; state?: KeyRow['state']; destroyedAt?: Date; policyId?: string | null },
+  patch: { description?: string; labels?: Record<string, string>; state?: KeyRow['state']; destroyedAt?: Date; policyId?: string | null; policyVersion?: number | null },
   at: Date,
 ): Promise<KeyRow> {
   return db
@@ -99,6 +99,7 @@ export async function updateKey(
       ...(patch.state !== undefined ? { state: patch.state } : {}),
       ...(patch.destroyedAt !== undefined ? { destroyedAt: patch.destroyedAt } : {}),
       ...(patch.policyId !== undefined ? { policyId: patch.policyId } : {}),
+      ...(patch.policyVersion !== undefined ? { policyVersion: patch.policyVersion } : {}),
       updatedAt: at,
       revision: sql<number>`revision + 1`,
     })
@@ -181,7 +182,7 @@ export async function countVersionsByKek(db: Db): Promise<Map<string, number>> {
 
 export interface KeyForRelease {
   readonly key: KeyRow;
-  /** Current version of the bound policy (undefined: unbound or the policy was deleted). */
+  /** The pinned version of the bound policy (undefined: unbound or the policy was deleted). */
   readonly policyVersion: number | undefined;
   /** The requested (or current) version's row, if it exists. */
   readonly version: Pick<KeyVersionRow, 'version' | 'state' | 'kekId' | 'sealed'> | undefined;
@@ -196,14 +197,29 @@ export async function findKeyForRelease(db: Db, keyId: string, version: number |
       j.onRef('v.keyId', '=', 'k.id').on(version === undefined ? sql<boolean>`v.version = k.current_version` : sql<boolean>`v.version = ${version}`),
     )
     .selectAll('k')
-    .select(['p.currentVersion as policyVersion', 'v.version as vVersion', 'v.state as vState', 'v.kekId as vKekId', 'v.sealed as vSealed'])
+    .select(['p.id as livePolicyId', 'v.version as vVersion', 'v.state as vState', 'v.kekId as vKekId', 'v.sealed as vSealed'])
     .where('k.id', '=', keyId)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { policyVersion, vVersion, vState, vKekId, vSealed, ...key } = row;
+  const { livePolicyId, vVersion, vState, vKekId, vSealed, ...key } = row;
   return {
     key: key as KeyRow,
-    policyVersion: policyVersion ?? undefined,
+    policyVersion: livePolicyId !== null && livePolicyId !== undefined && key.policyVersion !== null ? key.policyVersion : undefined,
     version: vVersion === null || vVersion === undefined ? undefined : { version: vVersion, state: vState as KeyVersionRow['state'], kekId: vKekId ?? null, sealed: vSealed ?? null },
   };
+}
+
+/** Keys bound to a policy (any pinned version), locked for a re-pin. */
+export async function keysBoundToPolicy(db: Db, policyId: string): Promise<KeyRow[]> {
+  return db.selectFrom('keys').selectAll().where('policyId', '=', policyId).where('state', '<>', 'destroyed').orderBy('id').forUpdate().execute();
+}
+
+export async function repinKeys(db: Db, policyId: string, version: number, at: Date): Promise<number> {
+  const result = await db
+    .updateTable('keys')
+    .set({ policyVersion: version, updatedAt: at, revision: sql<number>`revision + 1` })
+    .where('policyId', '=', policyId)
+    .where('state', '<>', 'destroyed')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

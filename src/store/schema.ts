@@ -25,6 +25,8 @@ export interface KeysTable {
   updatedAt: Timestamp;
   destroyedAt: Timestamp | null;
   policyId: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The pinned version of the bound policy (null when unbound). */
+  policyVersion: ColumnType<number | null, number | null | undefined, number | null>;
   tenant: ColumnType<string, string, never>;
 }
 
@@ -211,6 +213,37 @@ export interface WebauthnChallengesTable {
   createdAt: Timestamp;
   expiresAt: Timestamp;
   consumedAt: Timestamp | null;
+  randomness: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+}
+
+export interface ApprovalsTable {
+  id: string;
+  tenant: string | null;
+  operation: string;
+  target: string;
+  change: ColumnType<Record<string, unknown>, string, string>;
+  digest: string;
+  required: number;
+  state: 'pending' | 'applied' | 'rejected' | 'cancelled' | 'failed';
+  requestedBy: string;
+  requestedByUser: string | null;
+  createdAt: Timestamp;
+  expiresAt: Timestamp;
+  decidedAt: Timestamp | null;
+  decidedBy: string | null;
+  reason: string | null;
+}
+
+export interface ApprovalVotesTable {
+  approvalId: string;
+  userId: string;
+  randomness: Uint8Array;
+  credentialId: string;
+  publicKey: Uint8Array;
+  authenticatorData: string;
+  clientDataJson: string;
+  signature: string;
+  at: Timestamp;
 }
 
 export interface SessionsTable {
@@ -231,6 +264,8 @@ export interface ServiceKeysTable {
 }
 
 export interface Schema {
+  approvals: ApprovalsTable;
+  approvalVotes: ApprovalVotesTable;
   webauthnChallenges: WebauthnChallengesTable;
   sessions: SessionsTable;
   serviceKeys: ServiceKeysTable;

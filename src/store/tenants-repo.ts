@@ -152,3 +152,7 @@ export async function consumeEnrolmentCode(db: Db, codeHash: Uint8Array, now: Da
 export async function findEnrolmentCode(db: Db, codeHash: Uint8Array): Promise<EnrolmentCodeRow | undefined> {
   return db.selectFrom('enrolmentCodes').selectAll().where('codeHash', '=', codeHash).executeTakeFirst();
 }
+
+export async function updateTenantQuorum(db: Db, name: string, quorum: number): Promise<TenantRow> {
+  return db.updateTable('tenants').set({ quorum }).where('name', '=', name).returningAll().executeTakeFirstOrThrow();
+}

@@ -69,3 +69,10 @@ export async function inviteAndLogin(kw: TestKeyward, tenant: string, name: stri
   const person = await enrol(kw, invite.json().enrolmentCode);
   return { person, session: await login(kw, person) };
 }
+
+/** Signs an approval with a person's passkey in their session: options, then the assertion. */
+export async function approve(person: Person, session: Session, approvalId: string): Promise<LightMyRequestResponse> {
+  const options = await session.request('POST', `/v1/approvals/${approvalId}/approve/options`);
+  if (options.statusCode !== 200) return options;
+  return session.request('POST', `/v1/approvals/${approvalId}/approve`, { response: person.authenticator.get(options.json()) });
+}

@@ -7,7 +7,8 @@ import { DB_KINDS } from '../helpers/db.js';
 import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { BOOTSTRAP_USER_ID } from '../../src/store/tenants-repo.js';
 import { BOOTSTRAP_TOKEN } from '../helpers/keyward.js';
-import { enrol, inviteAndLogin, login } from '../helpers/people.js';
+import { approve, enrol, inviteAndLogin, login } from '../helpers/people.js';
+import { changeDigest } from '../../src/broker/approvals.js';
 
 const POLICY = { name: 'prod', rules: [{ name: 'no-debug', expr: '!cpu.debug' }] };
 
@@ -180,6 +181,29 @@ describe.each(DB_KINDS)('admin invariants on %s', (kind) => {
       expect((await auditor.request('GET', '/v1/keys?tenant=default')).json().code).toBe('ERR_TENANT_FORBIDDEN');
       expect((await owner.request('DELETE', `/v1/tenants/studio/members/${person.userId}`)).statusCode).toBe(204);
       expect((await auditor.request('GET', '/v1/keys')).json().code).toBe('ERR_AUTH_INVALID');
+    });
+  });
+
+  describe('What is approved is what is applied', () => {
+    it('pins the approved policy version and applies exactly the change whose digest the owners signed', async () => {
+      await createTenant('pinned', 2);
+      const invites = [];
+      for (const name of ['p1', 'p2']) invites.push((await kw.request('POST', '/v1/tenants/pinned/members', { body: { name, role: 'owner' } })).json());
+      const a = await enrol(kw, invites[0].enrolmentCode);
+      const b = await enrol(kw, invites[1].enrolmentCode);
+      const [sa, sb] = [await login(kw, a), await login(kw, b)];
+      const key = (await sa.request('POST', '/v1/keys', { name: 'k', kind: 'model' })).json();
+      const pol = (await sa.request('POST', '/v1/policies', POLICY)).json();
+      const pending = (await sa.request('PUT', `/v1/keys/${key.id}/policy`, { policyId: pol.id })).json().approval;
+      const { change } = (await sb.request('GET', `/v1/approvals/${pending.id}`)).json();
+      expect(changeDigest(change)).toBe(pending.digest);
+      expect(change).toMatchObject({ tenant: 'pinned', approvalId: pending.id, expiresAt: pending.expiresAt, from: { policyId: null }, to: { policyId: pol.id, policyVersion: 1, document: { rules: POLICY.rules } } });
+      // The policy gets a new version while the binding waits (unbound: it applies at once)...
+      expect((await sa.request('PUT', `/v1/policies/${pol.id}`, { ...POLICY, rules: [{ name: 'any', expr: 'true' }] })).statusCode).toBe(200);
+      await approve(a, sa, pending.id);
+      expect((await approve(b, sb, pending.id)).json().approval.state).toBe('applied');
+      // ...and what applies is the approved version 1, not the looser version 2.
+      expect((await sa.request('GET', `/v1/keys/${key.id}`)).json()).toMatchObject({ policyId: pol.id, policyVersion: 1 });
     });
   });
 

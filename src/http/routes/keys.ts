@@ -4,7 +4,7 @@ import type { Vault, CreateKeyInput, KeyMetadata } from '../../broker/vault.js';
 import { dataKeyResponse } from '../../broker/vault.js';
 import type { ImportKeys } from '../../broker/import-keys.js';
 import { zeroize } from '../../encoding.js';
-import { requestContext, type RouteRegistrar } from '../app.js';
+import { requestContext, sendPerformed, type RouteRegistrar } from '../app.js';
 
 interface IdParams {
   id: string;
@@ -59,7 +59,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
   });
 
   r.route('destroyKey', 'keys:write', async (request, reply) =>
-    withEtag(reply, await vault.destroy(requestContext(request), (request.params as IdParams).id)),
+    sendPerformed(reply, await vault.destroy(requestContext(request), (request.params as IdParams).id), (key) => withEtag(reply, key)),
   );
 
   r.route('rotateKey', 'keys:write', async (request, reply) =>
@@ -67,11 +67,11 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
   );
 
   r.route('disableKey', 'keys:write', async (request, reply) =>
-    withEtag(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, false)),
+    sendPerformed(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, false), (key) => withEtag(reply, key)),
   );
 
   r.route('enableKey', 'keys:write', async (request, reply) =>
-    withEtag(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, true)),
+    sendPerformed(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, true), (key) => withEtag(reply, key)),
   );
 
   r.route('listKeyVersions', 'keys:read', async (request) => ({ items: await vault.versions(requestContext(request), (request.params as IdParams).id) }));

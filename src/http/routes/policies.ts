@@ -1,7 +1,7 @@
 // Release policy routes: create, version, list, read, delete, bind to keys, and the dry run.
 import type { Policies, PolicySubmission } from '../../broker/policies.js';
 import type { ReleaseService } from '../../broker/release.js';
-import { requestContext, type RouteRegistrar } from '../app.js';
+import { requestContext, sendPerformed, type RouteRegistrar } from '../app.js';
 
 interface IdParams {
   id: string;
@@ -31,8 +31,8 @@ export function registerPolicyRoutes(r: RouteRegistrar, policies: Policies, rele
     return policies.show(requestContext(request), (request.params as IdParams).id, q.version);
   });
 
-  r.route('updatePolicy', 'policies:write', async (request) =>
-    policies.update(requestContext(request), (request.params as IdParams).id, submission(request.body)),
+  r.route('updatePolicy', 'policies:write', async (request, reply) =>
+    sendPerformed(reply, await policies.update(requestContext(request), (request.params as IdParams).id, submission(request.body))),
   );
 
   r.route('deletePolicy', 'policies:write', async (request, reply) => {
@@ -41,9 +41,9 @@ export function registerPolicyRoutes(r: RouteRegistrar, policies: Policies, rele
     return undefined;
   });
 
-  r.route('bindKeyPolicy', 'policies:write', async (request) => {
+  r.route('bindKeyPolicy', 'policies:write', async (request, reply) => {
     const body = request.body as { policyId: string | null };
-    return policies.bind(requestContext(request), (request.params as IdParams).id, body.policyId);
+    return sendPerformed(reply, await policies.bind(requestContext(request), (request.params as IdParams).id, body.policyId));
   });
 
   r.route('evaluatePolicy', 'policies:read', async (request) => {
