@@ -44,6 +44,7 @@ import { registerKekRoutes } from './http/routes/kek.js';
 import { registerTenantRoutes } from './http/routes/tenants.js';
 import { Tenants } from './broker/tenants.js';
 import { Approvals } from './broker/approvals.js';
+import { ReleaseReport } from './broker/release-report.js';
 import { Sessions } from './admin/sessions.js';
 import { Passkeys } from './admin/passkeys.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
@@ -268,7 +269,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const sessionSecret = await Sessions.signingSecret(database.db, keks, clock);
     const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit, sessions, sessionSecret, origin: config.origin });
     registerSystemRoutes(http, health, http.metrics, openapi);
-    registerKeyRoutes(http, vault, importKeys);
+    registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault));
     registerAdminRoutes(http, tokens, auditLog);
     const tenants = new Tenants(database.db, clock, tokens, approvals);
     registerTenantRoutes(http, tenants);
@@ -291,6 +292,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     await http.app.ready();
     const sweeper = setInterval(() => {
       release.sweepNonces().catch((err: unknown) => logger.warn({ err }, 'nonce sweep failed'));
+      vault.sweepScheduledDestruction().catch((err: unknown) => logger.warn({ err }, 'scheduled destruction sweep failed'));
     }, 60_000);
     sweeper.unref();
 

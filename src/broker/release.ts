@@ -21,6 +21,22 @@ import type { AttestationTokens } from './attestation-tokens.js';
 import type { Policies } from './policies.js';
 import { assertUsable, type Vault } from './vault.js';
 
+/**
+ * What "who received my key" shows of a workload: its TEE, the chip or platform it ran on and its
+ * measurement, read from the verified CPU claims the attestation token carries.
+ */
+export function workloadSummary(cpu: unknown): { tee: string | null; chipId: string | null; platformId: string | null; measurement: string | null } {
+  const c = (cpu ?? {}) as Record<string, unknown>;
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const pcrs = (c['pcrs'] ?? {}) as Record<string, unknown>;
+  return {
+    tee: text(c['tee']),
+    chipId: text(c['chipId']),
+    platformId: text(c['fmspc']) ?? text(c['moduleId']),
+    measurement: text(c['measurement']) ?? text(c['mrTd']) ?? text(c['mrEnclave']) ?? text(pcrs['0']),
+  };
+}
+
 /** Where verifiers get collateral that does not travel with the evidence (uploads, caches, fetchers). */
 export interface CollateralSource {
   collateralFor(items: readonly EvidenceItem[], now: Date): Promise<Collateral>;
@@ -234,7 +250,7 @@ export class ReleaseService {
       : undefined;
     if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${caller.jkt}`, name: 'attested workload' };
-    const base = { tenant: found.key.tenant, evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt };
+    const base = { tenant: found.key.tenant, evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt, workload: workloadSummary(caller.payload['cpu']) };
     const audit = (outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>) =>
       appendAudit(this.deps.db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, ...details } }, this.deps.clock.now());
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {

@@ -41,6 +41,8 @@ export interface KeyMetadata {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly destroyedAt: string | null;
+  /** pending-destroy: when the material will be erased. */
+  readonly destroyAfter: string | null;
   /** The release policy bound to the key; null: the key is never released (fail closed). */
   readonly policyId: string | null;
   /** The version of that policy the binding pins (null when unbound). */
@@ -63,6 +65,7 @@ export function toKeyMetadata(row: KeyRow): KeyMetadata {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     destroyedAt: row.destroyedAt ? row.destroyedAt.toISOString() : null,
+    destroyAfter: row.destroyAfter ? row.destroyAfter.toISOString() : null,
     policyId: row.policyId ?? null,
     policyVersion: row.policyVersion ?? null,
     etag: `"${row.revision}"`,
@@ -94,7 +97,16 @@ function notFound(): RequestError {
 export function assertUsable(row: KeyRow): void {
   if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed; its material is gone.');
   if (row.state === 'disabled') throw new RequestError('ERR_KEY_DISABLED', 'The key is disabled; enable it to use it.');
+  if (row.state === 'pending-destroy') throw pendingDestroy();
 }
+
+function pendingDestroy(): RequestError {
+  return new RequestError('ERR_KEY_PENDING_DESTROY', 'The key is scheduled for destruction; cancel that to use it.');
+}
+
+/** The waiting period of a scheduled destruction, in days (AWS KMS: 7 to 30). */
+export const PENDING_DAYS = { min: 7, max: 30 } as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class Vault {
   constructor(
@@ -106,6 +118,82 @@ export class Vault {
   ) {
     approvals.register(this.stateOperation('key.enable', 'active'));
     approvals.register(this.stateOperation('key.destroy', 'destroyed'));
+    approvals.register(this.scheduleOperation());
+    approvals.register(this.cancelOperation());
+  }
+
+  /** Schedules destruction after `pendingDays` (7..30); releases are refused meanwhile. Under the tenant's quorum. */
+  async scheduleDestroy(ctx: RequestContext, id: string, pendingDays: number): Promise<Performed<KeyMetadata>> {
+    if (!Number.isInteger(pendingDays) || pendingDays < PENDING_DAYS.min || pendingDays > PENDING_DAYS.max) {
+      throw new RequestError('ERR_REQUEST_INVALID', `pendingDays must be ${PENDING_DAYS.min} to ${PENDING_DAYS.max}.`);
+    }
+    return this.approvals.perform(ctx, 'key.schedule-destroy', { id, pendingDays });
+  }
+
+  /** Cancels a scheduled destruction: the key returns to the state it had. Under the tenant's quorum. */
+  async cancelDestroy(ctx: RequestContext, id: string): Promise<Performed<KeyMetadata>> {
+    return this.approvals.perform(ctx, 'key.cancel-destroy', { id });
+  }
+
+  private scheduleOperation(): SensitiveOperation<{ id: string; pendingDays: number }, KeyMetadata> {
+    return {
+      name: 'key.schedule-destroy',
+      describe: async (trx, ctx, { id, pendingDays }) => {
+        const row = await this.row(ctx, trx, id, 'keys:write', true);
+        if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed.');
+        if (row.state === 'pending-destroy') throw pendingDestroy();
+        return { tenant: row.tenant, target: row.id, from: { state: row.state }, to: { state: 'pending-destroy', pendingDays } };
+      },
+      apply: async (trx, change, actx) => {
+        const from = change.from as { state: 'active' | 'disabled' };
+        const to = change.to as { pendingDays: number };
+        const row = await keysRepo.findKeyById(trx, change.target, { forUpdate: true });
+        if (!row || row.state !== from.state) throw stale('the key changed');
+        const at = this.clock.now();
+        // The window starts when the change applies, so approvals never shorten it.
+        const destroyAfter = new Date(at.getTime() + to.pendingDays * DAY_MS);
+        const updated = await keysRepo.updateKey(trx, row.id, { state: 'pending-destroy', destroyAfter, stateBeforeDestroy: from.state }, at);
+        await appendAudit(trx, { actor: actx.actor, action: 'key.schedule-destroy', target: row.id, outcome: 'success', requestId: actx.requestId, details: { tenant: row.tenant, pendingDays: to.pendingDays, destroyAfter: destroyAfter.toISOString(), approvalId: actx.approvalId } }, at);
+        return toKeyMetadata(updated);
+      },
+    };
+  }
+
+  private cancelOperation(): SensitiveOperation<{ id: string }, KeyMetadata> {
+    return {
+      name: 'key.cancel-destroy',
+      describe: async (trx, ctx, { id }) => {
+        const row = await this.row(ctx, trx, id, 'keys:write', true);
+        if (row.state !== 'pending-destroy') throw new RequestError('ERR_KEY_NOT_PENDING_DESTROY', 'The key is not scheduled for destruction.');
+        return { tenant: row.tenant, target: row.id, from: { state: 'pending-destroy', destroyAfter: row.destroyAfter?.toISOString() ?? null }, to: { state: row.stateBeforeDestroy } };
+      },
+      apply: async (trx, change, actx) => {
+        const from = change.from as { destroyAfter: string | null };
+        const to = change.to as { state: 'active' | 'disabled' };
+        const row = await keysRepo.findKeyById(trx, change.target, { forUpdate: true });
+        const at = this.clock.now();
+        if (!row || row.state !== 'pending-destroy' || (row.destroyAfter?.toISOString() ?? null) !== from.destroyAfter) throw stale('the key changed');
+        // Why: once the window has ended the material is due for erasure; a late approval cannot revive it.
+        if (row.destroyAfter && row.destroyAfter <= at) throw stale('the destruction window has ended');
+        const updated = await keysRepo.updateKey(trx, row.id, { state: to.state, destroyAfter: null, stateBeforeDestroy: null }, at);
+        await appendAudit(trx, { actor: actx.actor, action: 'key.cancel-destroy', target: row.id, outcome: 'success', requestId: actx.requestId, details: { tenant: row.tenant, state: to.state, approvalId: actx.approvalId } }, at);
+        return toKeyMetadata(updated);
+      },
+    };
+  }
+
+  /** Erases the material of keys whose destruction window has ended; returns how many. */
+  async sweepScheduledDestruction(): Promise<number> {
+    const now = this.clock.now();
+    return this.db.transaction().execute(async (trx) => {
+      const due = await keysRepo.keysDueForDestruction(trx, now, 100);
+      for (const row of due) {
+        const erased = await keysRepo.destroyKeyVersions(trx, row.id, now);
+        await keysRepo.updateKey(trx, row.id, { state: 'destroyed', destroyedAt: now, destroyAfter: null, stateBeforeDestroy: null }, now);
+        await appendAudit(trx, { actor: { id: 'system', name: 'keyward' }, action: 'key.destroy', target: row.id, outcome: 'success', requestId: null, details: { tenant: row.tenant, versionsErased: erased, scheduled: true } }, now);
+      }
+      return due.length;
+    });
   }
 
   /**
@@ -118,6 +206,7 @@ export class Vault {
       describe: async (trx, ctx, { id }) => {
         const row = await this.row(ctx, trx, id, 'keys:write', true);
         if (target === 'active' && row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed and cannot change state.');
+        if (target === 'active' && row.state === 'pending-destroy') throw pendingDestroy();
         return { tenant: row.tenant, target: row.id, from: { state: row.state, version: row.currentVersion }, to: { state: target }, immediate: row.state === target };
       },
       apply: async (trx, change, actx) => {
@@ -310,6 +399,7 @@ export class Vault {
       const row = await this.row(ctx, trx, id, 'keys:write', true);
       if (row.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed and cannot change state.');
       if (row.state === 'disabled') return toKeyMetadata(row);
+      if (row.state === 'pending-destroy') throw pendingDestroy();
       const at = this.clock.now();
       const updated = await keysRepo.updateKey(trx, id, { state: 'disabled' }, at);
       await appendAudit(trx, { actor: ctx.actor, action: 'key.disable', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant } }, at);

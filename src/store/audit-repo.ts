@@ -87,3 +87,12 @@ export async function readAuditHead(db: Db): Promise<{ seq: number; hash: Uint8A
   const head = await db.selectFrom('auditHead').select(['seq', 'hash']).where('singleton', '=', true).executeTakeFirstOrThrow();
   return { seq: Number(head.seq), hash: head.hash };
 }
+
+/** The release and denial events of one key, oldest first, within [from, to). */
+export async function listKeyReleases(db: Db, filter: { keyId: string; from?: Date; to?: Date; outcome?: AuditRow['outcome']; limit: number }): Promise<AuditRow[]> {
+  let q = db.selectFrom('auditEvents').selectAll().where('action', '=', 'key.release').where('target', '=', filter.keyId);
+  if (filter.from) q = q.where('at', '>=', filter.from);
+  if (filter.to) q = q.where('at', '<', filter.to);
+  if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
+  return q.orderBy('seq').limit(filter.limit).execute();
+}

@@ -88,7 +88,16 @@ export async function listKeys(db: Db, filter: KeyListFilter): Promise<KeyRow[]>
 export async function updateKey(
   db: Db,
   id: string,
-  patch: { description?: string; labels?: Record<string, string>; state?: KeyRow['state']; destroyedAt?: Date; policyId?: string | null; policyVersion?: number | null },
+  patch: {
+    description?: string;
+    labels?: Record<string, string>;
+    state?: KeyRow['state'];
+    destroyedAt?: Date;
+    policyId?: string | null;
+    policyVersion?: number | null;
+    destroyAfter?: Date | null;
+    stateBeforeDestroy?: 'active' | 'disabled' | null;
+  },
   at: Date,
 ): Promise<KeyRow> {
   return db
@@ -100,6 +109,8 @@ export async function updateKey(
       ...(patch.destroyedAt !== undefined ? { destroyedAt: patch.destroyedAt } : {}),
       ...(patch.policyId !== undefined ? { policyId: patch.policyId } : {}),
       ...(patch.policyVersion !== undefined ? { policyVersion: patch.policyVersion } : {}),
+      ...(patch.destroyAfter !== undefined ? { destroyAfter: patch.destroyAfter } : {}),
+      ...(patch.stateBeforeDestroy !== undefined ? { stateBeforeDestroy: patch.stateBeforeDestroy } : {}),
       updatedAt: at,
       revision: sql<number>`revision + 1`,
     })
@@ -222,4 +233,18 @@ export async function repinKeys(db: Db, policyId: string, version: number, at: D
     .where('state', '<>', 'destroyed')
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/** Keys whose destruction window ended at `now`, locked (skipping rows another replica is sweeping). */
+export async function keysDueForDestruction(db: Db, now: Date, limit: number): Promise<KeyRow[]> {
+  return db
+    .selectFrom('keys')
+    .selectAll()
+    .where('state', '=', 'pending-destroy')
+    .where('destroyAfter', '<=', now)
+    .orderBy('destroyAfter')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
 }

@@ -17,7 +17,7 @@ export interface KeysTable {
   kind: 'model' | 'dataset' | 'generic';
   description: string;
   labels: ColumnType<Record<string, string>, string, string>;
-  state: 'active' | 'disabled' | 'destroyed';
+  state: 'active' | 'disabled' | 'pending-destroy' | 'destroyed';
   origin: 'generated' | 'imported';
   currentVersion: number;
   revision: Generated<number>;
@@ -28,6 +28,9 @@ export interface KeysTable {
   /** The pinned version of the bound policy (null when unbound). */
   policyVersion: ColumnType<number | null, number | null | undefined, number | null>;
   tenant: ColumnType<string, string, never>;
+  /** pending-destroy: when the material is erased, and the state a cancellation returns to. */
+  destroyAfter: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  stateBeforeDestroy: ColumnType<'active' | 'disabled' | null, 'active' | 'disabled' | null | undefined, 'active' | 'disabled' | null>;
 }
 
 export interface KeyVersionsTable {

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Vault, CreateKeyInput, KeyMetadata } from '../../broker/vault.js';
 import { dataKeyResponse } from '../../broker/vault.js';
 import type { ImportKeys } from '../../broker/import-keys.js';
+import { releasesCsv, type ReleaseReport } from '../../broker/release-report.js';
 import { zeroize } from '../../encoding.js';
 import { requestContext, sendPerformed, type RouteRegistrar } from '../app.js';
 
@@ -25,7 +26,26 @@ function labelFilter(raw: string[] | undefined): Record<string, string> | undefi
   return out;
 }
 
-export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: ImportKeys): void {
+export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: ImportKeys, report: ReleaseReport): void {
+  r.route('scheduleKeyDestroy', 'keys:write', async (request, reply) => {
+    const body = request.body as { pendingDays: number };
+    return sendPerformed(reply, await vault.scheduleDestroy(requestContext(request), (request.params as IdParams).id, body.pendingDays), (key) => withEtag(reply, key));
+  });
+
+  r.route('cancelKeyDestroy', 'keys:write', async (request, reply) =>
+    sendPerformed(reply, await vault.cancelDestroy(requestContext(request), (request.params as IdParams).id), (key) => withEtag(reply, key)),
+  );
+
+  r.route('listKeyReleases', 'keys:read', async (request, reply) => {
+    const q = request.query as { from?: string; to?: string; outcome?: 'released' | 'denied'; format: 'json' | 'csv'; limit: number };
+    const items = await report.list(requestContext(request), (request.params as IdParams).id, q);
+    if (q.format === 'csv') {
+      reply.type('text/csv; charset=utf-8');
+      return releasesCsv(items);
+    }
+    return { items };
+  });
+
   r.route('createKey', 'keys:write', async (request, reply) => {
     const key = await vault.create(requestContext(request), request.body as CreateKeyInput);
     reply.code(201).header('location', `/v1/keys/${key.id}`);
