@@ -70,6 +70,13 @@ export interface Config {
    * `optional` accepts it with `revocationChecked: false` in the claims (logged at start, audited).
    */
   readonly revocation: 'required' | 'optional';
+  /** KEYWARD_RP_ID: the WebAuthn relying party id (a registrable domain; default `localhost`). */
+  readonly rpId: string;
+  /**
+   * KEYWARD_ORIGIN: the one origin people's browsers use (default `http://localhost:<port>`). WebAuthn
+   * client data and cookie-authenticated writes must name it; the Host header is never trusted for this.
+   */
+  readonly origin: string;
 }
 
 export const DEFAULT_PORT = 8750;
@@ -183,9 +190,27 @@ export function loadConfig(env: Env = process.env): Config {
   const kdsUrl = env['KEYWARD_KDS_URL'] || undefined;
   if (kdsUrl !== undefined && !/^https?:\/\//.test(kdsUrl)) throw invalid('KEYWARD_KDS_URL must be an http(s) URL.');
   const workloadRateLimit = intSetting(env, 'KEYWARD_RATE_LIMIT', 1200, 0, 1_000_000);
+  const port = intSetting(env, 'KEYWARD_PORT', DEFAULT_PORT, 0, 65535);
+  const rpId = env['KEYWARD_RP_ID'] || 'localhost';
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(rpId)) throw invalid('KEYWARD_RP_ID must be a lowercase domain name.');
+  const origin = env['KEYWARD_ORIGIN'] || `http://localhost:${port}`;
+  let parsedOrigin: URL;
+  try {
+    parsedOrigin = new URL(origin);
+  } catch {
+    throw invalid('KEYWARD_ORIGIN must be an origin such as https://keyward.example.com.');
+  }
+  if (!/^https?:$/.test(parsedOrigin.protocol) || parsedOrigin.origin !== origin) {
+    throw invalid('KEYWARD_ORIGIN must be an http(s) origin without path or trailing slash, such as https://keyward.example.com.');
+  }
+  const host = parsedOrigin.hostname;
+  if (host !== rpId && !host.endsWith(`.${rpId}`)) throw invalid(`KEYWARD_ORIGIN's host must be KEYWARD_RP_ID (${rpId}) or a subdomain of it.`);
   return {
+    rpId,
+    origin,
+
     host: env['KEYWARD_HOST'] || DEFAULT_HOST,
-    port: intSetting(env, 'KEYWARD_PORT', DEFAULT_PORT, 0, 65535),
+    port,
     dataDir,
     databaseUrl,
     kek: parseKekUri(env['KEYWARD_KEK'] || `file:${join(dataDir, 'kek')}`, env),

@@ -25,16 +25,61 @@ export const ERROR_STATUS = {
   // A token tried to mint one with a wider role or scopes, or a longer life, than its own.
   ERR_TOKEN_EXCEEDS_MINTER: 403,
 
+  // --- tenants and members (admin side) --------------------------------------------------------
+  // The principal holds no role in the tenant (a platform admin is refused inside tenants).
+  ERR_TENANT_FORBIDDEN: 403,
+  // A principal with several tenants named none.
+  ERR_TENANT_REQUIRED: 400,
+  ERR_TENANT_NOT_FOUND: 404,
+  ERR_TENANT_NAME_TAKEN: 409,
+  // A platform admin may invite a tenant's owners only until one of them enrols a passkey.
+  ERR_TENANT_OWNERS_ENROLLED: 403,
+  // The quorum would exceed the number of owners holding a passkey.
+  ERR_TENANT_QUORUM_UNREACHABLE: 409,
+  ERR_MEMBER_NOT_FOUND: 404,
+
+  // --- passkeys and sessions --------------------------------------------------------------------
+  // A cookie-authenticated write without the session's CSRF token, or from another origin.
+  ERR_AUTH_CSRF_INVALID: 403,
+  ERR_AUTH_ORIGIN_MISMATCH: 403,
+  // Adding a passkey needs a login at most 5 minutes old.
+  ERR_AUTH_REAUTH_REQUIRED: 401,
+  // An enrolment code that is unknown, used, revoked or expired.
+  ERR_ENROLMENT_CODE_INVALID: 400,
+  // A WebAuthn challenge that is unknown, used, expired or for another ceremony.
+  ERR_WEBAUTHN_CHALLENGE_INVALID: 400,
+  // An attestation or assertion that does not verify (origin, RP id, user verification, signature).
+  ERR_WEBAUTHN_INVALID: 401,
+  // The authenticator's sign counter did not advance: a cloned or replayed authenticator.
+  ERR_WEBAUTHN_COUNTER_REGRESSED: 401,
+
+  // --- quorum approvals -------------------------------------------------------------------------
+  ERR_APPROVAL_NOT_FOUND: 404,
+  ERR_APPROVAL_NOT_PENDING: 409,
+  ERR_APPROVAL_EXPIRED: 409,
+  ERR_APPROVAL_ALREADY_APPROVED: 409,
+  // The state the change was approved against moved on: nothing is applied, the approval fails.
+  ERR_APPROVAL_STALE: 409,
+  // The stored change no longer hashes to the digest the owners sign.
+  ERR_APPROVAL_DIGEST_MISMATCH: 409,
+  // API tokens request changes; only a person's passkey (in a session) approves.
+  ERR_APPROVAL_PASSKEY_REQUIRED: 403,
+
   // --- keys and key material --------------------------------------------------------------------
   ERR_KEY_NOT_FOUND: 404,
   ERR_KEY_NAME_TAKEN: 409,
   ERR_KEY_DISABLED: 409,
   ERR_KEY_DESTROYED: 410,
+  // Scheduled for destruction: releases and use refused until cancelled.
+  ERR_KEY_PENDING_DESTROY: 409,
+  ERR_KEY_NOT_PENDING_DESTROY: 409,
   ERR_KEY_VERSION_NOT_FOUND: 404,
   ERR_DATAKEY_INVALID: 400,
   ERR_IMPORT_JWE_INVALID: 400,
   ERR_IMPORT_KEY_UNKNOWN: 400,
   ERR_IMPORT_MATERIAL_INVALID: 400,
+  // The shared import key serves tenant `default` only.
+  ERR_IMPORT_TENANT_UNSUPPORTED: 400,
   ERR_KEK_UNAVAILABLE: 503,
   ERR_KEK_UNKNOWN: 500,
   ERR_KEK_CONFIG_INVALID: 500,

@@ -45,6 +45,15 @@ import { registerCollateralRoutes } from './http/routes/collateral.js';
 import { registerKekRoutes } from './http/routes/kek.js';
 import { registerConsoleRoutes } from './http/routes/console.js';
 import { loadConsoleAssets } from './admin/console-assets.js';
+import { registerTenantRoutes } from './http/routes/tenants.js';
+import { Tenants } from './broker/tenants.js';
+import { Approvals } from './broker/approvals.js';
+import { ReleaseReport } from './broker/release-report.js';
+import { Sessions } from './admin/sessions.js';
+import { Passkeys } from './admin/passkeys.js';
+import { registerAuthRoutes } from './http/routes/auth.js';
+import { registerApprovalRoutes } from './http/routes/approvals.js';
+import { ApprovalSigning } from './admin/approval-signing.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -242,7 +251,8 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const tokens = new Tokens(database.db, clock);
     const importKeys = new ImportKeys(database.db, keks, clock);
-    const vault = new Vault(database.db, keks, clock, importKeys);
+    const approvals = new Approvals(database.db, clock);
+    const vault = new Vault(database.db, keks, clock, importKeys, approvals);
     const auditLog = new AuditLog(database.db);
     const health = new Health(database, keks);
     const collateral = new CollateralBroker(database.db, clock, {
@@ -269,7 +279,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const sandbox = new PolicySandbox({ timeoutMs: config.policyTimeoutMs });
     sandboxes.push(sandbox);
-    const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox });
+    const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox }, approvals);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
     const verification = createVerificationSource({ anchors, collateral, memo, revocation: config.revocation });
@@ -290,10 +300,17 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const limits = { limits: rateLimits, perClient: config.workloadRateLimit, failuresPerClient: config.failedAttemptLimit };
 
     const openapi = loadOpenApi();
-    const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit });
+    const sessions = new Sessions(database.db, clock);
+    const sessionSecret = await Sessions.signingSecret(database.db, keks, clock);
+    const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit, sessions, sessionSecret, origin: config.origin });
     registerSystemRoutes(http, health, http.metrics, openapi);
-    registerKeyRoutes(http, vault, importKeys);
+    registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault));
     registerAdminRoutes(http, tokens, auditLog);
+    const tenants = new Tenants(database.db, clock, tokens, approvals);
+    registerTenantRoutes(http, tenants);
+    const passkeys = new Passkeys(database.db, clock, { rpId: config.rpId, origin: config.origin, name: 'keyward' }, sessions, tokens);
+    registerAuthRoutes(http, { passkeys, sessions, tenants, origin: config.origin });
+    registerApprovalRoutes(http, approvals, new ApprovalSigning(database.db, approvals, passkeys));
     registerPolicyRoutes(http, policies, release);
     registerReleaseRoutes(http, release, attestationTokens, limits);
     registerEvidenceRoutes(http, { verification, clock });
@@ -312,6 +329,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const sweeper = setInterval(() => {
       release.sweepNonces().catch((err: unknown) => logger.warn({ err }, 'nonce sweep failed'));
       rateLimits.purge().catch((err: unknown) => logger.warn({ err }, 'rate counter purge failed'));
+      vault.sweepScheduledDestruction().catch((err: unknown) => logger.warn({ err }, 'scheduled destruction sweep failed'));
     }, 60_000);
     sweeper.unref();
 

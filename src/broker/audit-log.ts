@@ -3,12 +3,24 @@ import type { Db } from '../store/database.js';
 import { listAuditRows, readAuditHead, type AuditFilter } from '../store/audit-repo.js';
 import { findBrokenLink, toAuditEntry, type AuditEntry } from './audit.js';
 import { toHex } from '../encoding.js';
+import { isPrincipal } from './api-tokens.js';
+import type { Actor } from './audit.js';
+
+/**
+ * What part of the log an actor reads: a tenant's members its tenant's events; a platform principal the
+ * platform's own events (no tenant) and those of tenants it is a member of, never another tenant's.
+ */
+export function auditVisibility(actor: Actor): AuditFilter['visible'] {
+  if (!isPrincipal(actor)) return undefined;
+  return { tenants: [...actor.tenantRoles.keys()], platform: actor.platformRole !== null };
+}
 
 export class AuditLog {
   constructor(private readonly db: Db) {}
 
-  async list(filter: AuditFilter): Promise<{ items: AuditEntry[]; nextAfter: number | null }> {
-    const rows = await listAuditRows(this.db, { ...filter, limit: filter.limit + 1 });
+  async list(actor: Actor, filter: Omit<AuditFilter, 'visible'>): Promise<{ items: AuditEntry[]; nextAfter: number | null }> {
+    const visible = auditVisibility(actor);
+    const rows = await listAuditRows(this.db, { ...filter, limit: filter.limit + 1, ...(visible ? { visible } : {}) });
     const items = rows.slice(0, filter.limit).map(toAuditEntry);
     const last = items[items.length - 1];
     return { items, nextAfter: rows.length > filter.limit && last ? last.seq : null };

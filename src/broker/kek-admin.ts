@@ -8,6 +8,7 @@ import type { Db } from '../store/database.js';
 import * as keksRepo from '../store/keks-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
 import * as importRepo from '../store/import-keys-repo.js';
+import * as authRepo from '../store/auth-repo.js';
 import * as releaseRepo from '../store/release-repo.js';
 import { signingKeyAad } from './attestation-tokens.js';
 import { KekRing, type Kek } from '../keys/kek.js';
@@ -101,7 +102,21 @@ export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number>
       zeroize(pkcs8);
     }
   }
+  for (const k of await authRepo.serviceKeysNotUnderKek(db, to.id)) {
+    const from = await ring.resolve(k.kekId);
+    const secret = await from.open(k.sealed, serviceKeyAad(k.purpose));
+    try {
+      if (await authRepo.resealServiceKey(db, k.purpose, k.kekId, to.id, await to.seal(secret, serviceKeyAad(k.purpose)))) resealed++;
+    } finally {
+      zeroize(secret);
+    }
+  }
   return resealed;
+}
+
+/** The AAD that binds a sealed service key (the session signing key) to its purpose. */
+export function serviceKeyAad(purpose: string): Uint8Array {
+  return new TextEncoder().encode(`keyward:service-key:v1:${purpose}`);
 }
 
 /**
@@ -115,7 +130,8 @@ export async function rotateKek(db: Db, ring: KekRing, next: Kek, clock: Clock, 
   const pending = pendingActive
     ? [...counts.keys()].some((id) => id !== pendingActive.id) ||
       (await releaseRepo.signingKeysNotUnderKek(db, pendingActive.id)).length > 0 ||
-      (await importRepo.importKeysNotUnderKek(db, pendingActive.id)).length > 0
+      (await importRepo.importKeysNotUnderKek(db, pendingActive.id)).length > 0 ||
+      (await authRepo.serviceKeysNotUnderKek(db, pendingActive.id)).length > 0
     : false;
   if (pendingActive && pending) {
     const active = await ring.resolve(pendingActive.id);

@@ -15,9 +15,13 @@ import type { PolicySandbox } from './policy-sandbox.js';
 import { LruMemo } from '../evidence/memo.js';
 import { canonicalJson, appendAudit } from './audit.js';
 import { toKeyMetadata, type KeyMetadata, type RequestContext } from './vault.js';
+import { assertTenantScope, resolveTenant, type Scope } from './api-tokens.js';
+import { findTenant } from '../store/tenants-repo.js';
+import { stale, type Approvals, type Performed, type SensitiveOperation } from './approvals.js';
 
 export interface PolicyInfo {
   readonly id: string;
+  readonly tenant: string;
   readonly name: string;
   readonly version: number;
   readonly description: string;
@@ -47,6 +51,15 @@ function readSubmission(input: PolicySubmission): { document: unknown; source: s
   return { document: input.document, source: null };
 }
 
+interface PolicyUpdateInput {
+  readonly id: string;
+  readonly document: { readonly name: string };
+  readonly source: string | null;
+  readonly sha256: string;
+  /** Learns the policy's tenant (for the name-taken answer). */
+  readonly onTenant: (tenant: string) => void;
+}
+
 export interface PolicyLimits {
   /** Refuse (when saved, and when loaded) policies whose worst-case cost estimate is above this. */
   readonly maxCost: number;
@@ -61,7 +74,11 @@ export class Policies {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly limits: PolicyLimits,
-  ) {}
+    private readonly approvals: Approvals,
+  ) {
+    approvals.register(this.bindOperation());
+    approvals.register(this.updateOperation());
+  }
 
   private compile(document: unknown): CompiledPolicy {
     return compilePolicy(document, { maxCost: this.limits.maxCost });
@@ -76,7 +93,18 @@ export class Policies {
     return { valid: true };
   }
 
-  async create(ctx: RequestContext, input: PolicySubmission): Promise<PolicyInfo> {
+  /** The policy row, once the principal holds `scope` in the policy's tenant. */
+  private async authorized(ctx: RequestContext, db: Db, id: string, scope: Scope, forUpdate = false): Promise<repo.PolicyRow> {
+    const row = isUuid(id) ? await repo.findPolicy(db, id, { forUpdate }) : undefined;
+    if (!row) throw notFound();
+    assertTenantScope(ctx.actor, row.tenant, scope);
+    return row;
+  }
+
+  async create(ctx: RequestContext, input: PolicySubmission, givenTenant?: string): Promise<PolicyInfo> {
+    const tenant = resolveTenant(ctx.actor, givenTenant);
+    assertTenantScope(ctx.actor, tenant, 'policies:write');
+    if (!(await findTenant(this.db, tenant))) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
     const { document, source } = readSubmission(input);
     const compiled = this.compile(document);
     const id = randomUUID();
@@ -85,41 +113,74 @@ export class Policies {
     const sha256 = createHash('sha256').update(canonicalJson(doc)).digest('hex');
     try {
       await this.db.transaction().execute(async (trx) => {
-        await repo.insertPolicy(trx, { id, name: doc.name, at });
+        await repo.insertPolicy(trx, { id, tenant, name: doc.name, at });
         await repo.insertPolicyVersion(trx, { policyId: id, version: 1, document: doc, source, sha256, at, createdBy: ctx.actor.id });
-        await appendAudit(trx, { actor: ctx.actor, action: 'policy.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: doc.name, version: 1, sha256 } }, at);
+        await appendAudit(trx, { actor: ctx.actor, action: 'policy.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant, name: doc.name, version: 1, sha256 } }, at);
       });
     } catch (err) {
-      if (err instanceof DuplicateRowError) throw await this.nameTaken(doc.name);
+      if (err instanceof DuplicateRowError) throw await this.nameTaken(tenant, doc.name);
       throw err;
     }
     return this.get(id);
   }
 
-  private async nameTaken(name: string): Promise<RequestError> {
-    const existing = await repo.findPolicyByName(this.db, name);
+  private async nameTaken(tenant: string, name: string): Promise<RequestError> {
+    const existing = await repo.findPolicyByName(this.db, tenant, name);
     return new RequestError('ERR_POLICY_NAME_TAKEN', 'A policy with this name already exists.', existing ? { extra: { existingId: existing.id } } : {});
   }
 
-  /** Saves a new version; keys bound to the policy are decided by it from now on. */
-  async update(ctx: RequestContext, id: string, input: PolicySubmission): Promise<PolicyInfo> {
+  /**
+   * Saves a new version. Keys bound to the policy are re-pinned to it, so for a bound policy this is a
+   * sensitive change (under the tenant's quorum); an unbound policy changes at once.
+   */
+  async update(ctx: RequestContext, id: string, input: PolicySubmission): Promise<Performed<PolicyInfo>> {
     const { document, source } = readSubmission(input);
-    const compiled = this.compile(document);
-    const doc = compiled.document;
+    const doc = this.compile(document).document;
     const sha256 = createHash('sha256').update(canonicalJson(doc)).digest('hex');
+    let tenant = '';
     try {
-      await this.db.transaction().execute(async (trx) => {
-        if (!isUuid(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
-        const at = this.clock.now();
-        const row = await repo.bumpPolicyVersion(trx, id, doc.name, at);
-        await repo.insertPolicyVersion(trx, { policyId: id, version: row.currentVersion, document: doc, source, sha256, at, createdBy: ctx.actor.id });
-        await appendAudit(trx, { actor: ctx.actor, action: 'policy.update', target: id, outcome: 'success', requestId: ctx.requestId, details: { name: doc.name, version: row.currentVersion, sha256 } }, at);
-      });
+      const out = await this.approvals.perform<PolicyUpdateInput, string>(ctx, 'policy.update', { id, document: doc, source, sha256, onTenant: (t) => (tenant = t) });
+      return 'applied' in out ? { applied: await this.get(out.applied) } : out;
     } catch (err) {
-      if (err instanceof DuplicateRowError) throw await this.nameTaken(doc.name);
+      if (err instanceof DuplicateRowError) throw await this.nameTaken(tenant, doc.name);
       throw err;
     }
-    return this.get(id);
+  }
+
+  private updateOperation(): SensitiveOperation<PolicyUpdateInput, string> {
+    return {
+      name: 'policy.update',
+      describe: async (trx, ctx, input) => {
+        const policy = await this.authorized(ctx, trx, input.id, 'policies:write', true);
+        input.onTenant(policy.tenant);
+        const current = await repo.findPolicyVersion(trx, policy.id, policy.currentVersion);
+        const bound = await keysRepo.keysBoundToPolicy(trx, policy.id);
+        return {
+          tenant: policy.tenant,
+          target: policy.id,
+          from: { version: policy.currentVersion, sha256: current?.sha256 ?? null, keys: bound.map((k) => ({ keyId: k.id, policyVersion: k.policyVersion })) },
+          to: { name: input.document.name, document: input.document, source: input.source, sha256: input.sha256 },
+          immediate: bound.length === 0,
+        };
+      },
+      apply: async (trx, change, actx) => {
+        const from = change.from as { version: number; keys: { keyId: string; policyVersion: number | null }[] };
+        const to = change.to as { name: string; document: Record<string, unknown>; source: string | null; sha256: string };
+        const policy = await repo.findPolicy(trx, change.target, { forUpdate: true });
+        if (!policy || policy.currentVersion !== from.version) throw stale('the policy has a newer version');
+        const bound = await keysRepo.keysBoundToPolicy(trx, policy.id);
+        if (canonicalJson(bound.map((k) => ({ keyId: k.id, policyVersion: k.policyVersion }))) !== canonicalJson(from.keys)) throw stale('the keys bound to the policy changed');
+        // Re-checked at apply: the document still compiles under today's limits and is what was hashed.
+        const doc = this.compile(to.document).document;
+        if (createHash('sha256').update(canonicalJson(doc)).digest('hex') !== to.sha256) throw stale('the document does not match its hash');
+        const at = this.clock.now();
+        const row = await repo.bumpPolicyVersion(trx, policy.id, doc.name, at);
+        await repo.insertPolicyVersion(trx, { policyId: policy.id, version: row.currentVersion, document: doc, source: to.source, sha256: to.sha256, at, createdBy: actx.actor.id });
+        const repinned = await keysRepo.repinKeys(trx, policy.id, row.currentVersion, at);
+        await appendAudit(trx, { actor: actx.actor, action: 'policy.update', target: policy.id, outcome: 'success', requestId: actx.requestId, details: { tenant: policy.tenant, name: doc.name, version: row.currentVersion, sha256: to.sha256, keysRepinned: repinned, approvalId: actx.approvalId } }, at);
+        return policy.id;
+      },
+    };
   }
 
   async get(id: string, version?: number): Promise<PolicyInfo> {
@@ -134,6 +195,7 @@ export class Policies {
     const doc = v.document as { description?: string };
     return {
       id: row.id,
+      tenant: row.tenant,
       name: row.name,
       version: v.version,
       description: doc.description ?? '',
@@ -145,8 +207,16 @@ export class Policies {
     };
   }
 
-  async list(limit: number, after?: string): Promise<{ items: PolicyInfo[]; nextAfter: string | null }> {
-    const rows = await repo.listPolicies(this.db, limit + 1, after);
+  /** A policy version, for a principal allowed to read policies in its tenant. */
+  async show(ctx: RequestContext, id: string, version?: number): Promise<PolicyInfo> {
+    await this.authorized(ctx, this.db, id, 'policies:read');
+    return this.get(id, version);
+  }
+
+  async list(ctx: RequestContext, givenTenant: string | undefined, limit: number, after?: string): Promise<{ items: PolicyInfo[]; nextAfter: string | null }> {
+    const tenant = resolveTenant(ctx.actor, givenTenant);
+    assertTenantScope(ctx.actor, tenant, 'policies:read');
+    const rows = await repo.listPolicies(this.db, tenant, limit + 1, after);
     const page = rows.slice(0, limit);
     const items = await Promise.all(page.map((r) => this.get(r.id)));
     return { items, nextAfter: rows.length > limit ? (page[page.length - 1]?.name ?? null) : null };
@@ -155,29 +225,70 @@ export class Policies {
   /** Deletes a policy no live key is bound to (its versions stay, for the audit trail). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      if (!isUuid(id) || !(await repo.findPolicy(trx, id, { forUpdate: true }))) throw notFound();
+      const policy = await this.authorized(ctx, trx, id, 'policies:write', true);
       const bound = await repo.keysBoundTo(trx, id);
       if (bound.length > 0) {
         throw new RequestError('ERR_POLICY_IN_USE', 'Keys are bound to this policy; bind them to another policy first.', { extra: { keyIds: bound } });
       }
       const at = this.clock.now();
       await repo.markPolicyDeleted(trx, id, at);
-      await appendAudit(trx, { actor: ctx.actor, action: 'policy.delete', target: id, outcome: 'success', requestId: ctx.requestId }, at);
+      await appendAudit(trx, { actor: ctx.actor, action: 'policy.delete', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: policy.tenant } }, at);
     });
   }
 
-  /** Binds a key to a policy (null unbinds: the key is then never released). */
-  async bind(ctx: RequestContext, keyId: string, policyId: string | null): Promise<KeyMetadata> {
-    return this.db.transaction().execute(async (trx) => {
-      const key = isUuid(keyId) ? await keysRepo.findKeyById(trx, keyId, { forUpdate: true }) : undefined;
-      if (!key) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
-      if (key.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed.');
-      if (policyId !== null && (!isUuid(policyId) || !(await repo.findPolicy(trx, policyId)))) throw notFound();
-      const at = this.clock.now();
-      const updated = await keysRepo.updateKey(trx, keyId, { policyId }, at);
-      await appendAudit(trx, { actor: ctx.actor, action: 'key.bind-policy', target: keyId, outcome: 'success', requestId: ctx.requestId, details: { policyId, previous: key.policyId } }, at);
-      return toKeyMetadata(updated);
-    });
+  /**
+   * Binds a key to the current version of a policy, pinning that version (null unbinds: the key is then
+   * never released). A sensitive change: under the tenant's quorum.
+   */
+  async bind(ctx: RequestContext, keyId: string, policyId: string | null): Promise<Performed<KeyMetadata>> {
+    return this.approvals.perform<{ keyId: string; policyId: string | null }, KeyMetadata>(ctx, 'key.bind-policy', { keyId, policyId });
+  }
+
+  private bindOperation(): SensitiveOperation<{ keyId: string; policyId: string | null }, KeyMetadata> {
+    return {
+      name: 'key.bind-policy',
+      describe: async (trx, ctx, { keyId, policyId }) => {
+        const key = isUuid(keyId) ? await keysRepo.findKeyById(trx, keyId, { forUpdate: true }) : undefined;
+        if (!key) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
+        assertTenantScope(ctx.actor, key.tenant, 'policies:write');
+        if (key.state === 'destroyed') throw new RequestError('ERR_KEY_DESTROYED', 'The key has been destroyed.');
+        // Why the tenant check: a key binds only to a policy of its own tenant; another tenant's policy
+        // does not exist from here (the same answer as an unknown id, so nothing about it leaks).
+        const policy = policyId !== null && isUuid(policyId) ? await repo.findPolicy(trx, policyId) : undefined;
+        if (policyId !== null && (!policy || policy.tenant !== key.tenant)) throw notFound();
+        const version = policy ? await repo.findPolicyVersion(trx, policy.id, policy.currentVersion) : undefined;
+        return {
+          tenant: key.tenant,
+          target: key.id,
+          from: { policyId: key.policyId, policyVersion: key.policyVersion },
+          to: policy && version ? { policyId: policy.id, policyVersion: version.version, sha256: version.sha256, document: version.document } : null,
+        };
+      },
+      apply: async (trx, change, actx) => {
+        const from = change.from as { policyId: string | null; policyVersion: number | null };
+        const to = change.to as { policyId: string; policyVersion: number; sha256: string; document: unknown } | null;
+        const key = await keysRepo.findKeyById(trx, change.target, { forUpdate: true });
+        if (!key || key.state === 'destroyed' || key.policyId !== from.policyId || key.policyVersion !== from.policyVersion) throw stale('the key or its binding changed');
+        if (to) {
+          const policy = await repo.findPolicy(trx, to.policyId);
+          const version = await repo.findPolicyVersion(trx, to.policyId, to.policyVersion);
+          if (!policy || policy.tenant !== key.tenant || !version || version.sha256 !== to.sha256 || canonicalJson(version.document) !== canonicalJson(to.document)) {
+            throw stale('the policy version is not the one approved');
+          }
+        }
+        const at = this.clock.now();
+        const updated = await keysRepo.updateKey(trx, key.id, { policyId: to?.policyId ?? null, policyVersion: to?.policyVersion ?? null }, at);
+        await appendAudit(trx, {
+          actor: actx.actor,
+          action: 'key.bind-policy',
+          target: key.id,
+          outcome: 'success',
+          requestId: actx.requestId,
+          details: { tenant: key.tenant, policyId: to?.policyId ?? null, policyVersion: to?.policyVersion ?? null, sha256: to?.sha256 ?? null, previous: from.policyId, previousVersion: from.policyVersion, approvalId: actx.approvalId },
+        }, at);
+        return toKeyMetadata(updated);
+      },
+    };
   }
 
   /** The current version of a policy, compiled (cached by id and version). */
@@ -201,6 +312,12 @@ export class Policies {
   /** Decides over claims with a loaded policy version, within the evaluation limits. */
   async decide(loaded: LoadedPolicy, input: PolicyInput): Promise<PolicyDecision> {
     return this.limits.sandbox.evaluate(loaded.compiled, input);
+  }
+
+  /** The dry run for a principal allowed to read policies in the policy's tenant. */
+  async dryRun(ctx: RequestContext, id: string, input: PolicyInput, version?: number): Promise<PolicyDecision & { policyId: string; version: number }> {
+    await this.authorized(ctx, this.db, id, 'policies:read');
+    return this.evaluate(id, input, version);
   }
 
   /** Dry run: evaluates a policy version over claims and explains every rule. */

@@ -14,7 +14,7 @@ export interface Budget {
   readonly scope: BudgetScope;
   readonly subject: string;
   readonly limit: number;
-  /** The tenant the counter belongs to; 'default' until tenants exist. */
+  /** The tenant the counter belongs to (the key's, for release budgets; 'default' for per-address ones). */
   readonly tenantId?: string;
 }
 

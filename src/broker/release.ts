@@ -26,6 +26,22 @@ import { releaseBudgets, type RateLimits, type ReleaseBudgetDefaults } from './r
 /** A key found for release with its bound policy version and the version row asked for. */
 type ReleaseTarget = NonNullable<Awaited<ReturnType<typeof keysRepo.findKeyForRelease>>>;
 
+/**
+ * What "who received my key" shows of a workload: its TEE, the chip or platform it ran on and its
+ * measurement, read from the verified CPU claims the attestation token carries.
+ */
+export function workloadSummary(cpu: unknown): { tee: string | null; chipId: string | null; platformId: string | null; measurement: string | null } {
+  const c = (cpu ?? {}) as Record<string, unknown>;
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const pcrs = (c['pcrs'] ?? {}) as Record<string, unknown>;
+  return {
+    tee: text(c['tee']),
+    chipId: text(c['chipId']),
+    platformId: text(c['fmspc']) ?? text(c['moduleId']),
+    measurement: text(c['measurement']) ?? text(c['mrTd']) ?? text(c['mrEnclave']) ?? text(pcrs['0']),
+  };
+}
+
 export interface ReleaseDeps {
   readonly db: Db;
   readonly clock: Clock;
@@ -248,7 +264,7 @@ export class ReleaseService {
       : undefined;
     if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${caller.jkt}`, name: 'attested workload' };
-    const base = { evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt, ...revocationNote(caller.payload['cpu'], caller.payload['gpus']) };
+    const base = { tenant: found.key.tenant, evidence: caller.payload['evidence'], tokenId: caller.payload['jti'], jkt: caller.jkt, workload: workloadSummary(caller.payload['cpu']), ...revocationNote(caller.payload['cpu'], caller.payload['gpus']) };
     const audit = (outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>) =>
       appendAudit(this.deps.db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, ...details } }, this.deps.clock.now());
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {
@@ -265,7 +281,7 @@ export class ReleaseService {
   private async spendBudgets({ caller, keyId, found }: ReleaseAttempt): Promise<void> {
     const rl = this.deps.rateLimits;
     if (!rl) return;
-    await rl.limits.take(releaseBudgets(keyId, found.key.rateLimitPerMinute, caller.payload, rl.defaults));
+    await rl.limits.take(releaseBudgets(keyId, found.key.rateLimitPerMinute, caller.payload, rl.defaults, found.key.tenant));
   }
 
   /** The key must be usable and bound, and its policy must allow the caller's claims. */

@@ -5,6 +5,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import fastifyCookie from '@fastify/cookie';
+import fastifyJwt from '@fastify/jwt';
+import { CSRF_HEADER, SESSION_COOKIE, type Sessions } from '../admin/sessions.js';
 import { RequestError } from '../errors.js';
 import type { Principal, Scope, Tokens } from '../broker/api-tokens.js';
 import type { RequestContext } from '../broker/vault.js';
@@ -20,7 +23,7 @@ declare module 'fastify' {
     registeredRoutes: readonly string[];
   }
   interface FastifyContextConfig {
-    scope?: Scope | 'public';
+    scope?: RouteScope;
   }
 }
 
@@ -29,13 +32,26 @@ export interface HttpOptions {
   readonly openapi: OpenApiDocument;
   readonly tokens: Tokens;
   readonly bodyLimit: number;
+  readonly sessions: Sessions;
+  /** Signs the session cookie (a KEK-sealed service key). */
+  readonly sessionSecret: Buffer;
+  /** KEYWARD_ORIGIN: what the Origin of a cookie-authenticated write must be. */
+  readonly origin: string;
 }
+
+/**
+ * A route's scope: one the principal must hold; `any` (any valid principal; the broker decides);
+ * `optional` (a principal when credentials are sent, else none); or `public` (credentials ignored).
+ */
+export type RouteScope = Scope | 'any' | 'optional' | 'public';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export interface RouteRegistrar {
   /** Binds a handler to an openapi.yaml operation; validation schemas come from the document. */
-  route(operationId: string, scope: Scope | 'public', handler: Handler): void;
+  route(operationId: string, scope: RouteScope, handler: Handler): void;
   readonly app: FastifyInstance;
   readonly metrics: Registry;
 }
@@ -88,6 +104,16 @@ export function requestContext(request: FastifyRequest): RequestContext {
   return { actor: principalOf(request), requestId: String(request.id) };
 }
 
+/**
+ * The answer of a sensitive change: the result when it applied at once, or 202 with the pending
+ * approval (and anything the requester must keep, such as an invite's enrolment code).
+ */
+export function sendPerformed<R>(reply: FastifyReply, out: { applied: R } | { approval: unknown; extra?: Record<string, unknown> }, onApplied?: (r: R) => unknown): unknown {
+  if ('applied' in out) return onApplied ? onApplied(out.applied) : out.applied;
+  reply.code(202);
+  return { ...(out.extra ?? {}), approval: out.approval };
+}
+
 export function createHttpApp(opts: HttpOptions): RouteRegistrar {
   const app = Fastify({
     loggerInstance: opts.logger,
@@ -112,6 +138,28 @@ export function createHttpApp(opts: HttpOptions): RouteRegistrar {
     for (const method of [route.method].flat()) registered.push(`${method} ${route.url.replace(/:([A-Za-z]+)/g, '{$1}')}`);
   });
   app.decorateRequest('principal', null);
+  void app.register(fastifyCookie);
+  void app.register(fastifyJwt, { secret: opts.sessionSecret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } });
+
+  /**
+   * The principal of a passkey session cookie. A write (any method but GET/HEAD/OPTIONS) must come from
+   * KEYWARD_ORIGIN and echo the session's CSRF token: SameSite=Strict is one defence, this is the other.
+   */
+  async function sessionPrincipal(request: FastifyRequest, cookie: string): Promise<Principal> {
+    let sid: unknown;
+    try {
+      sid = app.jwt.verify<{ sid?: unknown }>(cookie).sid;
+    } catch (cause) {
+      throw new RequestError('ERR_AUTH_INVALID', 'The session cookie is not valid; log in again.', { cause });
+    }
+    const principal = await opts.sessions.authenticate(String(sid));
+    if (!SAFE_METHODS.has(request.method)) {
+      if (request.headers.origin !== opts.origin) throw new RequestError('ERR_AUTH_ORIGIN_MISMATCH', 'A write with the session cookie must come from keyward\'s own origin.');
+      const csrf = request.headers[CSRF_HEADER];
+      await opts.sessions.assertCsrf(principal, typeof csrf === 'string' ? csrf : undefined);
+    }
+    return principal;
+  }
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'keyward_' });
@@ -135,10 +183,17 @@ export function createHttpApp(opts: HttpOptions): RouteRegistrar {
     const scope = request.routeOptions.config.scope;
     if (scope === undefined || scope === 'public') return;
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header) : null;
-    if (!match?.[1]) throw new RequestError('ERR_AUTH_REQUIRED', 'Send an API token as "Authorization: Bearer <token>".');
-    const principal = await opts.tokens.authenticate(match[1]);
-    if (!principal.scopes.has(scope)) throw new RequestError('ERR_AUTH_FORBIDDEN', `This token lacks the "${scope}" scope.`);
+    const cookie = header === undefined ? app.parseCookie(request.headers.cookie ?? '')[SESSION_COOKIE] : undefined;
+    if (header === undefined && cookie === undefined && scope === 'optional') return;
+    let principal: Principal;
+    if (cookie !== undefined) {
+      principal = await sessionPrincipal(request, cookie);
+    } else {
+      const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header) : null;
+      if (!match?.[1]) throw new RequestError('ERR_AUTH_REQUIRED', 'Send an API token as "Authorization: Bearer <token>", or log in with a passkey.');
+      principal = await opts.tokens.authenticate(match[1]);
+    }
+    if (scope !== 'any' && scope !== 'optional' && !principal.scopes.has(scope)) throw new RequestError('ERR_AUTH_FORBIDDEN', `This token lacks the "${scope}" scope.`);
     request.principal = principal;
   });
 

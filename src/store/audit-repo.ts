@@ -60,6 +60,8 @@ export interface AuditFilter {
   readonly target?: string;
   readonly outcome?: AuditRow['outcome'];
   readonly limit: number;
+  /** Only events of these tenants (details.tenant), plus events of no tenant when `platform`; omitted: all. */
+  readonly visible?: { readonly tenants: readonly string[]; readonly platform: boolean };
 }
 
 export async function listAuditRows(db: Db, filter: AuditFilter): Promise<AuditRow[]> {
@@ -68,10 +70,29 @@ export async function listAuditRows(db: Db, filter: AuditFilter): Promise<AuditR
   if (filter.action) q = q.where('action', '=', filter.action);
   if (filter.target) q = q.where('target', '=', filter.target);
   if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
+  const visible = filter.visible;
+  if (visible) {
+    q = q.where((eb) =>
+      eb.or([
+        ...(visible.tenants.length > 0 ? [eb(sql<string>`details->>'tenant'`, 'in', visible.tenants)] : []),
+        ...(visible.platform ? [eb(sql<string>`details->>'tenant'`, 'is', null)] : []),
+        eb.val(false),
+      ]),
+    );
+  }
   return q.orderBy('seq').limit(filter.limit).execute();
 }
 
 export async function readAuditHead(db: Db): Promise<{ seq: number; hash: Uint8Array }> {
   const head = await db.selectFrom('auditHead').select(['seq', 'hash']).where('singleton', '=', true).executeTakeFirstOrThrow();
   return { seq: Number(head.seq), hash: head.hash };
+}
+
+/** The release and denial events of one key, oldest first, within [from, to). */
+export async function listKeyReleases(db: Db, filter: { keyId: string; from?: Date; to?: Date; outcome?: AuditRow['outcome']; limit: number }): Promise<AuditRow[]> {
+  let q = db.selectFrom('auditEvents').selectAll().where('action', '=', 'key.release').where('target', '=', filter.keyId);
+  if (filter.from) q = q.where('at', '>=', filter.from);
+  if (filter.to) q = q.where('at', '<', filter.to);
+  if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
+  return q.orderBy('seq').limit(filter.limit).execute();
 }

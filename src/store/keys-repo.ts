@@ -13,6 +13,7 @@ export interface NewKey {
   readonly description: string;
   readonly labels: Record<string, string>;
   readonly origin: KeyRow['origin'];
+  readonly tenant: string;
   readonly at: Date;
 }
 
@@ -29,6 +30,7 @@ export async function insertKey(db: Db, key: NewKey): Promise<KeyRow> {
         labels: JSON.stringify(key.labels),
         state: 'active',
         origin: key.origin,
+        tenant: key.tenant,
         currentVersion: 1,
         createdAt: key.at,
         updatedAt: key.at,
@@ -55,11 +57,12 @@ export async function findKeyById(db: Db, id: string, opts: { forUpdate?: boolea
   return q.executeTakeFirst();
 }
 
-export async function findKeyByName(db: Db, name: string): Promise<KeyRow | undefined> {
-  return db.selectFrom('keys').selectAll().where('name', '=', name).executeTakeFirst();
+export async function findKeyByName(db: Db, tenant: string, name: string): Promise<KeyRow | undefined> {
+  return db.selectFrom('keys').selectAll().where('tenant', '=', tenant).where('name', '=', name).executeTakeFirst();
 }
 
 export interface KeyListFilter {
+  readonly tenant: string;
   readonly kind?: KeyRow['kind'];
   readonly state?: KeyRow['state'];
   readonly labels?: Record<string, string>;
@@ -69,7 +72,7 @@ export interface KeyListFilter {
 }
 
 export async function listKeys(db: Db, filter: KeyListFilter): Promise<KeyRow[]> {
-  let q = db.selectFrom('keys').selectAll();
+  let q = db.selectFrom('keys').selectAll().where('tenant', '=', filter.tenant);
   if (filter.kind) q = q.where('kind', '=', filter.kind);
   if (filter.state) q = q.where('state', '=', filter.state);
   if (filter.labels && Object.keys(filter.labels).length > 0) {
@@ -92,6 +95,9 @@ export async function updateKey(
     destroyedAt?: Date;
     policyId?: string | null;
     rateLimitPerMinute?: number | null;
+    policyVersion?: number | null;
+    destroyAfter?: Date | null;
+    stateBeforeDestroy?: 'active' | 'disabled' | null;
   },
   at: Date,
 ): Promise<KeyRow> {
@@ -104,6 +110,9 @@ export async function updateKey(
       ...(patch.destroyedAt !== undefined ? { destroyedAt: patch.destroyedAt } : {}),
       ...(patch.policyId !== undefined ? { policyId: patch.policyId } : {}),
       ...(patch.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: patch.rateLimitPerMinute } : {}),
+      ...(patch.policyVersion !== undefined ? { policyVersion: patch.policyVersion } : {}),
+      ...(patch.destroyAfter !== undefined ? { destroyAfter: patch.destroyAfter } : {}),
+      ...(patch.stateBeforeDestroy !== undefined ? { stateBeforeDestroy: patch.stateBeforeDestroy } : {}),
       updatedAt: at,
       revision: sql<number>`revision + 1`,
     })
@@ -186,7 +195,7 @@ export async function countVersionsByKek(db: Db): Promise<Map<string, number>> {
 
 export interface KeyForRelease {
   readonly key: KeyRow;
-  /** Current version of the bound policy (undefined: unbound or the policy was deleted). */
+  /** The pinned version of the bound policy (undefined: unbound or the policy was deleted). */
   readonly policyVersion: number | undefined;
   /** The requested (or current) version's row, if it exists. */
   readonly version: Pick<KeyVersionRow, 'version' | 'state' | 'kekId' | 'sealed'> | undefined;
@@ -201,14 +210,43 @@ export async function findKeyForRelease(db: Db, keyId: string, version: number |
       j.onRef('v.keyId', '=', 'k.id').on(version === undefined ? sql<boolean>`v.version = k.current_version` : sql<boolean>`v.version = ${version}`),
     )
     .selectAll('k')
-    .select(['p.currentVersion as policyVersion', 'v.version as vVersion', 'v.state as vState', 'v.kekId as vKekId', 'v.sealed as vSealed'])
+    .select(['p.id as livePolicyId', 'v.version as vVersion', 'v.state as vState', 'v.kekId as vKekId', 'v.sealed as vSealed'])
     .where('k.id', '=', keyId)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { policyVersion, vVersion, vState, vKekId, vSealed, ...key } = row;
+  const { livePolicyId, vVersion, vState, vKekId, vSealed, ...key } = row;
   return {
     key: key as KeyRow,
-    policyVersion: policyVersion ?? undefined,
+    policyVersion: livePolicyId !== null && livePolicyId !== undefined && key.policyVersion !== null ? key.policyVersion : undefined,
     version: vVersion === null || vVersion === undefined ? undefined : { version: vVersion, state: vState as KeyVersionRow['state'], kekId: vKekId ?? null, sealed: vSealed ?? null },
   };
+}
+
+/** Keys bound to a policy (any pinned version), locked for a re-pin. */
+export async function keysBoundToPolicy(db: Db, policyId: string): Promise<KeyRow[]> {
+  return db.selectFrom('keys').selectAll().where('policyId', '=', policyId).where('state', '<>', 'destroyed').orderBy('id').forUpdate().execute();
+}
+
+export async function repinKeys(db: Db, policyId: string, version: number, at: Date): Promise<number> {
+  const result = await db
+    .updateTable('keys')
+    .set({ policyVersion: version, updatedAt: at, revision: sql<number>`revision + 1` })
+    .where('policyId', '=', policyId)
+    .where('state', '<>', 'destroyed')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Keys whose destruction window ended at `now`, locked (skipping rows another replica is sweeping). */
+export async function keysDueForDestruction(db: Db, now: Date, limit: number): Promise<KeyRow[]> {
+  return db
+    .selectFrom('keys')
+    .selectAll()
+    .where('state', '=', 'pending-destroy')
+    .where('destroyAfter', '<=', now)
+    .orderBy('destroyAfter')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
 }

@@ -7,11 +7,11 @@ export type PolicyRow = Selectable<PoliciesTable>;
 export type PolicyVersionRow = Selectable<PolicyVersionsTable>;
 
 /** Throws DuplicateRowError when the name is taken. */
-export async function insertPolicy(db: Db, row: { id: string; name: string; at: Date }): Promise<PolicyRow> {
+export async function insertPolicy(db: Db, row: { id: string; tenant: string; name: string; at: Date }): Promise<PolicyRow> {
   return mapStoreErrors('policies', () =>
     db
       .insertInto('policies')
-      .values({ id: row.id, name: row.name, currentVersion: 1, createdAt: row.at, updatedAt: row.at, deletedAt: null })
+      .values({ id: row.id, tenant: row.tenant, name: row.name, currentVersion: 1, createdAt: row.at, updatedAt: row.at, deletedAt: null })
       .returningAll()
       .executeTakeFirstOrThrow(),
   );
@@ -41,16 +41,16 @@ export async function findPolicy(db: Db, id: string, opts: { forUpdate?: boolean
   return q.executeTakeFirst();
 }
 
-export async function findPolicyByName(db: Db, name: string): Promise<PolicyRow | undefined> {
-  return db.selectFrom('policies').selectAll().where('name', '=', name).executeTakeFirst();
+export async function findPolicyByName(db: Db, tenant: string, name: string): Promise<PolicyRow | undefined> {
+  return db.selectFrom('policies').selectAll().where('tenant', '=', tenant).where('name', '=', name).executeTakeFirst();
 }
 
 export async function findPolicyVersion(db: Db, policyId: string, version: number): Promise<PolicyVersionRow | undefined> {
   return db.selectFrom('policyVersions').selectAll().where('policyId', '=', policyId).where('version', '=', version).executeTakeFirst();
 }
 
-export async function listPolicies(db: Db, limit: number, afterName?: string): Promise<PolicyRow[]> {
-  let q = db.selectFrom('policies').selectAll().where('deletedAt', 'is', null);
+export async function listPolicies(db: Db, tenant: string, limit: number, afterName?: string): Promise<PolicyRow[]> {
+  let q = db.selectFrom('policies').selectAll().where('tenant', '=', tenant).where('deletedAt', 'is', null);
   if (afterName !== undefined) q = q.where('name', '>', afterName);
   return q.orderBy('name').limit(limit).execute();
 }

@@ -17,7 +17,7 @@ export interface KeysTable {
   kind: 'model' | 'dataset' | 'generic';
   description: string;
   labels: ColumnType<Record<string, string>, string, string>;
-  state: 'active' | 'disabled' | 'destroyed';
+  state: 'active' | 'disabled' | 'pending-destroy' | 'destroyed';
   origin: 'generated' | 'imported';
   currentVersion: number;
   revision: Generated<number>;
@@ -27,6 +27,12 @@ export interface KeysTable {
   policyId: ColumnType<string | null, string | null | undefined, string | null>;
   /** Releases per minute for this key; null = the configured default, 0 = no per-key budget. */
   rateLimitPerMinute: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The pinned version of the bound policy (null when unbound). */
+  policyVersion: ColumnType<number | null, number | null | undefined, number | null>;
+  tenant: ColumnType<string, string, never>;
+  /** pending-destroy: when the material is erased, and the state a cancellation returns to. */
+  destroyAfter: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  stateBeforeDestroy: ColumnType<'active' | 'disabled' | null, 'active' | 'disabled' | null | undefined, 'active' | 'disabled' | null>;
 }
 
 export interface KeyVersionsTable {
@@ -50,6 +56,9 @@ export interface ApiTokensTable {
   createdBy: string;
   expiresAt: Timestamp | null;
   revokedAt: Timestamp | null;
+  userId: string;
+  /** The one tenant an owner/auditor token acts in; null for platform tokens. */
+  tenant: string | null;
 }
 
 export interface ImportKeysTable {
@@ -97,6 +106,7 @@ export interface PoliciesTable {
   createdAt: Timestamp;
   updatedAt: Timestamp;
   deletedAt: Timestamp | null;
+  tenant: ColumnType<string, string, never>;
 }
 
 export interface PolicyVersionsTable {
@@ -167,7 +177,127 @@ export interface RateCountersTable {
   count: number;
 }
 
+export interface TenantsTable {
+  name: string;
+  quorum: number;
+  createdAt: Timestamp;
+  createdBy: string;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  createdAt: Timestamp;
+  createdBy: string;
+}
+
+export interface PlatformMembersTable {
+  userId: string;
+  role: 'admin' | 'operator';
+  createdAt: Timestamp;
+}
+
+export interface TenantMembersTable {
+  tenant: string;
+  userId: string;
+  role: 'owner' | 'auditor';
+  createdAt: Timestamp;
+  createdBy: string;
+}
+
+export interface EnrolmentCodesTable {
+  codeHash: Uint8Array;
+  userId: string;
+  tenant: string | null;
+  createdAt: Timestamp;
+  createdBy: string;
+  expiresAt: Timestamp;
+  usedAt: Timestamp | null;
+  revokedAt: Timestamp | null;
+}
+
+export interface PasskeysTable {
+  credentialId: string;
+  userId: string;
+  publicKey: Uint8Array;
+  signCount: ColumnType<number | string, number, number>;
+  transports: ColumnType<string[], string, string>;
+  createdAt: Timestamp;
+  lastUsedAt: Timestamp | null;
+}
+
+export interface WebauthnChallengesTable {
+  challenge: string;
+  purpose: 'register' | 'login' | 'approval';
+  userId: string | null;
+  enrolmentCodeHash: Uint8Array | null;
+  sessionId: string | null;
+  approvalId: string | null;
+  createdAt: Timestamp;
+  expiresAt: Timestamp;
+  consumedAt: Timestamp | null;
+  randomness: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+}
+
+export interface ApprovalsTable {
+  id: string;
+  tenant: string | null;
+  operation: string;
+  target: string;
+  change: ColumnType<Record<string, unknown>, string, string>;
+  digest: string;
+  required: number;
+  state: 'pending' | 'applied' | 'rejected' | 'cancelled' | 'failed';
+  requestedBy: string;
+  requestedByUser: string | null;
+  createdAt: Timestamp;
+  expiresAt: Timestamp;
+  decidedAt: Timestamp | null;
+  decidedBy: string | null;
+  reason: string | null;
+}
+
+export interface ApprovalVotesTable {
+  approvalId: string;
+  userId: string;
+  randomness: Uint8Array;
+  credentialId: string;
+  publicKey: Uint8Array;
+  authenticatorData: string;
+  clientDataJson: string;
+  signature: string;
+  at: Timestamp;
+}
+
+export interface SessionsTable {
+  id: string;
+  userId: string;
+  credentialId: string;
+  csrfHash: Uint8Array;
+  loginAt: Timestamp;
+  lastSeenAt: Timestamp;
+  revokedAt: Timestamp | null;
+}
+
+export interface ServiceKeysTable {
+  purpose: 'session';
+  kekId: string;
+  sealed: Uint8Array;
+  createdAt: Timestamp;
+}
+
 export interface Schema {
+  approvals: ApprovalsTable;
+  approvalVotes: ApprovalVotesTable;
+  webauthnChallenges: WebauthnChallengesTable;
+  sessions: SessionsTable;
+  serviceKeys: ServiceKeysTable;
+  tenants: TenantsTable;
+  users: UsersTable;
+  platformMembers: PlatformMembersTable;
+  tenantMembers: TenantMembersTable;
+  enrolmentCodes: EnrolmentCodesTable;
+  passkeys: PasskeysTable;
   keks: KeksTable;
   keys: KeysTable;
   keyVersions: KeyVersionsTable;

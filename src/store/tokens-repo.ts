@@ -15,6 +15,8 @@ export interface NewToken {
   readonly createdAt: Date;
   readonly createdBy: string;
   readonly expiresAt: Date | null;
+  readonly userId: string;
+  readonly tenant: string | null;
 }
 
 export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
@@ -51,4 +53,23 @@ export async function revokeToken(db: Db, id: string, at: Date): Promise<TokenRo
 export async function anyAdminTokenEver(db: Db): Promise<boolean> {
   const row = await db.selectFrom('apiTokens').select('id').where('role', '=', 'admin').limit(1).executeTakeFirst();
   return row !== undefined;
+}
+
+/** Revokes every live token of `userId` that acts in `tenant` (a member's removal); returns their hashes. */
+export async function revokeUserTenantTokens(db: Db, userId: string, tenant: string, at: Date): Promise<Uint8Array[]> {
+  const rows = await db
+    .updateTable('apiTokens')
+    .set({ revokedAt: at })
+    .where('userId', '=', userId)
+    .where('tenant', '=', tenant)
+    .where('revokedAt', 'is', null)
+    .returning('tokenHash')
+    .execute();
+  return rows.map((r) => r.tokenHash);
+}
+
+/** Revokes the bootstrap token(s) still live; returns their ids. */
+export async function revokeBootstrapTokens(db: Db, at: Date): Promise<string[]> {
+  const rows = await db.updateTable('apiTokens').set({ revokedAt: at }).where('bootstrap', '=', true).where('revokedAt', 'is', null).returning('id').execute();
+  return rows.map((r) => r.id);
 }

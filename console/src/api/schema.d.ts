@@ -115,7 +115,7 @@ export interface paths {
         };
         /**
          * List keys (metadata only), paginated, filtered by kind, state and labels.
-         * @description Scope `keys:read`.
+         * @description Scope `keys:read` in the tenant.
          */
         get: operations["listKeys"];
         put?: never;
@@ -199,6 +199,73 @@ export interface paths {
          * @description Scope `keys:write`.
          */
         patch: operations["updateKey"];
+        trace?: never;
+    };
+    "/v1/keys/{id}/schedule-destroy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Schedule the key's destruction after 7 to 30 days (state `pending-destroy`; releases refused).
+         * @description Scope `keys:write` in the key's tenant; under the tenant's quorum. The window starts when the change
+         *     applies; when it ends, keyward erases every version's material.
+         */
+        post: operations["scheduleKeyDestroy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/cancel-destroy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a scheduled destruction; the key returns to the state it had.
+         * @description Scope `keys:write` in the key's tenant; under the tenant's quorum. Refused once the window has ended.
+         */
+        post: operations["cancelKeyDestroy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Who received my key — each release and denial of the key, as JSON or CSV.
+         * @description Scope `keys:read` in the key's tenant. Read from the audit log (oldest first).
+         */
+        get: operations["listKeyReleases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/keys/{id}/versions": {
@@ -410,7 +477,7 @@ export interface paths {
         };
         /**
          * Policies by name, current versions.
-         * @description Scope `policies:read`.
+         * @description Scope `policies:read` in the tenant.
          */
         get: operations["listPolicies"];
         put?: never;
@@ -420,7 +487,8 @@ export interface paths {
          *     (JSON Schema: policies/schema.json). An unknown claim, a typo or a type mismatch is 422
          *     `ERR_POLICY_TYPE` with the rule and position in `problems`. A policy whose estimated worst-case
          *     evaluation cost is above the limit (`KEYWARD_POLICY_MAX_COST`) is 422 `ERR_POLICY_TOO_COSTLY`, its
-         *     problem carrying `estimate` and `limit`.
+         *     problem carrying `estimate` and `limit`. The policy belongs to the tenant named by the `tenant`
+         *     query parameter (omitted: the caller's only tenant).
          */
         post: operations["createPolicy"];
         delete?: never;
@@ -635,6 +703,350 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/passkeys/register/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * WebAuthn creation options, for an invitee (enrolment code) or a user adding a passkey.
+         * @description With `{"enrolmentCode"}`: options for the invited user (the code is consumed only when the passkey
+         *     verifies). Without one: a passkey session whose login is at most 5 minutes old (else 401
+         *     `ERR_AUTH_REAUTH_REQUIRED`), with the CSRF header. User verification is required; attestation `none`.
+         */
+        post: operations["passkeyRegisterOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkeys/register/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify and store a new passkey (RegistrationResponseJSON).
+         * @description The challenge is single-use and expires after 5 minutes; the origin and RP id are keyward's
+         *     (`KEYWARD_ORIGIN`, `KEYWARD_RP_ID`). An enrolment code is consumed here, once. The first platform
+         *     admin (other than the bootstrap admin) to enrol revokes the bootstrap token. Audited in every
+         *     tenant the user belongs to.
+         */
+        post: operations["passkeyRegisterVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** WebAuthn request options for a login (discoverable passkeys; user verification required). */
+        post: operations["loginOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a login assertion; sets the `keyward_session` cookie and answers the CSRF token.
+         * @description The cookie is HttpOnly, SameSite=Strict, Secure unless `KEYWARD_ORIGIN` is plain http on a loopback
+         *     name, and signed; the session ends after 12 h without use. Every cookie-authenticated write must
+         *     send `Origin: <KEYWARD_ORIGIN>` (else 403 `ERR_AUTH_ORIGIN_MISMATCH`) and the CSRF token in
+         *     `x-keyward-csrf` (else 403 `ERR_AUTH_CSRF_INVALID`). A sign counter that does not advance is 401
+         *     `ERR_WEBAUTHN_COUNTER_REGRESSED`.
+         */
+        post: operations["loginVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the session (clears the cookie). */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's user, platform role, tenants and roles. */
+        get: operations["whoAmI"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platform/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite a platform admin or operator (platform admin); answers a single-use enrolment code.
+         * @description Scope `tenants:admin`. When the first invited platform admin enrols a passkey, the bootstrap token
+         *     is revoked.
+         */
+        post: operations["invitePlatformMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenants the caller acts in (a platform admin sees every tenant's name and quorum).
+         * @description Any valid token or session.
+         */
+        get: operations["listTenants"];
+        put?: never;
+        /**
+         * Create a tenant (platform admin).
+         * @description Scope `tenants:admin` and the platform `admin` role. `quorum` (default 1) is how many distinct
+         *     owners approve a sensitive change inside the tenant. The platform admin then invites the tenant's
+         *     first owners; once one of them enrols a passkey, the platform admin can do nothing inside it.
+         */
+        post: operations["createTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the tenant's quorum (an owner; under the current quorum).
+         * @description A quorum above the number of owners holding a passkey is 409 `ERR_TENANT_QUORUM_UNREACHABLE`. Applying
+         *     it cancels the tenant's other pending approvals.
+         */
+        put: operations["updateTenant"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Approvals of the caller's tenants (and, for platform admins, platform approvals). */
+        get: operations["listApprovals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** An approval and the exact change JSON its digest is over (recompute it before signing). */
+        get: operations["getApproval"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/{id}/approve/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * WebAuthn request options whose challenge is SHA-256("keyward-approval:v1" ‖ digest ‖ 16 random bytes).
+         * @description An owner of the tenant (platform admin for platform changes) in a passkey session; API tokens get 403 `ERR_APPROVAL_PASSKEY_REQUIRED`.
+         */
+        post: operations["approvalOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve with a passkey assertion; the change applies when the quorum of distinct owners is reached.
+         * @description The change is re-checked against the state it was approved from and applied in one transaction with
+         *     an audit row per approver (credential id, public key, authenticatorData, clientDataJSON, signature,
+         *     the challenge randomness). A state that moved on is 409 `ERR_APPROVAL_STALE` and nothing is applied.
+         */
+        post: operations["approveApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending approval (any owner of the tenant). */
+        post: operations["rejectApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Members and pending invites of a tenant.
+         * @description Members of the tenant; a platform admin only while no owner holds a passkey.
+         */
+        get: operations["listMembers"];
+        put?: never;
+        /**
+         * Invite a member; answers a single-use enrolment code (valid 24 h, stored hashed).
+         * @description An owner of the tenant (scope `members:write`), or a platform admin inviting an `owner` while no
+         *     owner of the tenant holds a passkey (afterwards 403 `ERR_TENANT_OWNERS_ENROLLED`). The code is
+         *     shown only here; the invitee enrols a passkey with it.
+         */
+        post: operations["inviteMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a member, or revoke a pending invite.
+         * @description An owner of the tenant (or a platform admin while no owner holds a passkey). Open enrolment codes
+         *     and the member's tokens for this tenant are revoked. Removing an owner that would leave fewer
+         *     owners with a passkey than the quorum is 409 `ERR_TENANT_QUORUM_UNREACHABLE`.
+         */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tokens": {
         parameters: {
             query?: never;
@@ -769,7 +1181,7 @@ export interface components {
         /** @enum {string} */
         KeyKind: "model" | "dataset" | "generic";
         /** @enum {string} */
-        KeyState: "active" | "disabled" | "destroyed";
+        KeyState: "active" | "disabled" | "pending-destroy" | "destroyed";
         /** @description 1–128 characters, letters, digits, `.`, `_`, `-`; must start with a letter or digit. */
         KeyName: string;
         Labels: {
@@ -777,13 +1189,114 @@ export interface components {
         };
         LabelFilter: string;
         Description: string;
+        /** @description A tenant's name (lowercase letters, digits, `-`; at most 63 characters). */
+        TenantName: string;
+        Approval: {
+            /** Format: uuid */
+            id: string;
+            /** @description null for a platform change. */
+            tenant: string | null;
+            operation: string;
+            target: string;
+            digest: components["schemas"]["Hex"];
+            required: number;
+            approvedBy: string[];
+            /** @enum {string} */
+            state: "pending" | "applied" | "rejected" | "cancelled" | "failed" | "expired";
+            requestedBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        ReleaseRecord: {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            outcome: "released" | "denied";
+            version: number | null;
+            tee: string | null;
+            chipId: string | null;
+            /** @description TDX/SGX: FMSPC; Nitro: module id. */
+            platformId: string | null;
+            /** @description SNP measurement, TDX MRTD, SGX MRENCLAVE or Nitro PCR0. */
+            measurement: string | null;
+            /** @description `type:sha256` of each evidence item. */
+            evidenceDigests: string[];
+            attestationTokenId: string | null;
+            policyId: string | null;
+            policyVersion: number | null;
+            /** @description The code the workload was told (denials). */
+            code: string | null;
+            failingRules: string[];
+        };
+        PendingChange: {
+            approval: components["schemas"]["Approval"];
+            /**
+             * Format: uuid
+             * @description An invite's user (the enrolment code works once the invite applies).
+             */
+            userId?: string;
+            enrolmentCode?: string;
+        };
+        CreateTenantRequest: {
+            name: components["schemas"]["TenantName"];
+            /** @description Distinct owners that approve a sensitive change (default 1). */
+            quorum?: number;
+        };
+        Tenant: {
+            name: components["schemas"]["TenantName"];
+            quorum: number;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description The caller's role in the tenant.
+             * @enum {string|null}
+             */
+            role: "owner" | "auditor" | null;
+        };
+        InviteMemberRequest: {
+            name: string;
+            /** @enum {string} */
+            role: "owner" | "auditor";
+        };
+        Invite: {
+            /** Format: uuid */
+            userId: string;
+            /** @description Single use; shown only in this answer. */
+            enrolmentCode: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        Member: {
+            /** Format: uuid */
+            userId: string;
+            name: string;
+            /** @enum {string} */
+            role: "owner" | "auditor";
+            /**
+             * @description `active`: holds at least one passkey.
+             * @enum {string}
+             */
+            state: "invited" | "active";
+            passkeys: number;
+            /** @description An enrolment code is still usable. */
+            inviteOpen: boolean;
+            /** Format: date-time */
+            inviteExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+        };
         CreateKeyRequest: {
+            tenant?: components["schemas"]["TenantName"];
             name: components["schemas"]["KeyName"];
             kind: components["schemas"]["KeyKind"];
             description?: components["schemas"]["Description"];
             labels?: components["schemas"]["Labels"];
         };
         ImportKeyRequest: {
+            tenant?: components["schemas"]["TenantName"];
             name: components["schemas"]["KeyName"];
             kind: components["schemas"]["KeyKind"];
             description?: components["schemas"]["Description"];
@@ -804,6 +1317,7 @@ export interface components {
         Key: {
             /** Format: uuid */
             id: string;
+            tenant: components["schemas"]["TenantName"];
             name: components["schemas"]["KeyName"];
             kind: components["schemas"]["KeyKind"];
             description: string;
@@ -822,12 +1336,19 @@ export interface components {
             /** Format: date-time */
             destroyedAt: string | null;
             /**
+             * Format: date-time
+             * @description pending-destroy: when the material is erased.
+             */
+            destroyAfter: string | null;
+            /**
              * Format: uuid
              * @description The release policy bound with PUT /v1/keys/{id}/policy; null means the key is never released.
              */
             policyId: string | null;
             /** @description The key's own release budget; null means KEYWARD_KEY_RATE_LIMIT applies. */
             rateLimit: components["schemas"]["KeyRateLimit"] | null;
+            /** @description The policy version the binding pins (versions are immutable; a new version of a bound policy re-pins its keys). */
+            policyVersion: number | null;
             etag: string;
         };
         KeyVersion: {
@@ -890,6 +1411,7 @@ export interface components {
         Policy: {
             /** Format: uuid */
             id: string;
+            tenant: components["schemas"]["TenantName"];
             name: string;
             version: number;
             description: string;
@@ -938,6 +1460,8 @@ export interface components {
             name: string;
             /** @enum {string} */
             role: "admin" | "owner" | "operator" | "auditor";
+            /** @description The one tenant an `owner` or `auditor` token acts in (omitted: the caller's only tenant); platform roles name none. */
+            tenant?: components["schemas"]["TenantName"];
             /** @description Narrows the role's scopes; never widens them, nor the caller's. */
             scopes?: string[];
             /** @description Lifetime; capped by the caller's own token expiry, which is also the default when the caller's token expires. */
@@ -946,6 +1470,13 @@ export interface components {
         Token: {
             /** Format: uuid */
             id: string;
+            /** @description The tenant of an owner or auditor token; null for platform tokens. */
+            tenant: string | null;
+            /**
+             * Format: uuid
+             * @description The user who minted it; its authority never exceeds that user's current roles.
+             */
+            userId: string;
             name: string;
             /** @enum {string} */
             role: "admin" | "owner" | "operator" | "auditor";
@@ -1036,7 +1567,7 @@ export interface components {
          * @description Every stable error code keyward returns. The contract test keeps this list equal to src/errors.ts.
          * @enum {string}
          */
-        ErrorCode: "ERR_REQUEST_MALFORMED" | "ERR_REQUEST_INVALID" | "ERR_REQUEST_TOO_LARGE" | "ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "ERR_ROUTE_NOT_FOUND" | "ERR_PRECONDITION_FAILED" | "ERR_RATE_LIMITED" | "ERR_AUTH_REQUIRED" | "ERR_AUTH_INVALID" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_TOO_MANY_FAILURES" | "ERR_TOKEN_NOT_FOUND" | "ERR_TOKEN_EXCEEDS_MINTER" | "ERR_KEY_NOT_FOUND" | "ERR_KEY_NAME_TAKEN" | "ERR_KEY_DISABLED" | "ERR_KEY_DESTROYED" | "ERR_KEY_VERSION_NOT_FOUND" | "ERR_DATAKEY_INVALID" | "ERR_IMPORT_JWE_INVALID" | "ERR_IMPORT_KEY_UNKNOWN" | "ERR_IMPORT_MATERIAL_INVALID" | "ERR_KEK_UNAVAILABLE" | "ERR_KEK_UNKNOWN" | "ERR_KEK_CONFIG_INVALID" | "ERR_KEK_TARGET_UNKNOWN" | "ERR_KEK_TARGET_ACTIVE" | "ERR_SEALED_RECORD_INVALID" | "ERR_ATTEST_NONCE_MALFORMED" | "ERR_ATTEST_NONCE_UNKNOWN" | "ERR_ATTEST_NONCE_EXPIRED" | "ERR_ATTEST_NONCE_REPLAYED" | "ERR_ATTEST_KEY_INVALID" | "ERR_ATTEST_TOKEN_REQUIRED" | "ERR_ATTEST_TOKEN_INVALID" | "ERR_ATTEST_TOKEN_EXPIRED" | "ERR_POLICY_NOT_BOUND" | "ERR_POLICY_NOT_FOUND" | "ERR_POLICY_NAME_TAKEN" | "ERR_POLICY_IN_USE" | "ERR_EVIDENCE_MALFORMED" | "ERR_EVIDENCE_UNSUPPORTED" | "ERR_EVIDENCE_NONCE_MISMATCH" | "ERR_EVIDENCE_BINDING_MISMATCH" | "ERR_EVIDENCE_CLAIM_MISMATCH" | "ERR_EVIDENCE_SET_INVALID" | "ERR_EVIDENCE_DUPLICATE_DEVICE" | "ERR_CHAIN_MALFORMED" | "ERR_CHAIN_INCOMPLETE" | "ERR_CHAIN_UNTRUSTED_ROOT" | "ERR_CHAIN_SIGNATURE_INVALID" | "ERR_CHAIN_NOT_YET_VALID" | "ERR_CHAIN_EXPIRED" | "ERR_CHAIN_REVOKED" | "ERR_CHAIN_CONSTRAINT_VIOLATION" | "ERR_CRL_INVALID" | "ERR_CRL_SIGNATURE_INVALID" | "ERR_CRL_STALE" | "ERR_CRL_NOT_YET_VALID" | "ERR_SNP_REPORT_MALFORMED" | "ERR_SNP_REPORT_VERSION_UNSUPPORTED" | "ERR_SNP_RESERVED_NONZERO" | "ERR_SNP_SIGNATURE_ALGORITHM_UNSUPPORTED" | "ERR_SNP_SIGNATURE_INVALID" | "ERR_SNP_SIGNER_MISMATCH" | "ERR_SNP_PRODUCT_MISMATCH" | "ERR_SNP_CHIP_ID_MISMATCH" | "ERR_SNP_TCB_MISMATCH" | "ERR_SNP_CERT_TABLE_MALFORMED" | "ERR_DCAP_QUOTE_MALFORMED" | "ERR_DCAP_QUOTE_VERSION_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_MISMATCH" | "ERR_DCAP_BODY_TYPE_UNSUPPORTED" | "ERR_DCAP_ATTESTATION_KEY_UNSUPPORTED" | "ERR_DCAP_QE_VENDOR_UNSUPPORTED" | "ERR_DCAP_CERT_DATA_UNSUPPORTED" | "ERR_DCAP_QUOTE_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_DATA_MISMATCH" | "ERR_DCAP_PCK_CERT_INVALID" | "ERR_DCAP_TCB_INFO_INVALID" | "ERR_DCAP_TCB_INFO_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_INVALID" | "ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_MISMATCH" | "ERR_DCAP_TDX_MODULE_MISMATCH" | "ERR_DCAP_TCB_NOT_SUPPORTED" | "ERR_NVIDIA_REPORT_MALFORMED" | "ERR_NVIDIA_SPDM_VERSION_UNSUPPORTED" | "ERR_NVIDIA_DEVICE_UNSUPPORTED" | "ERR_NVIDIA_REPORT_SIGNATURE_INVALID" | "ERR_NVIDIA_FWID_MISMATCH" | "ERR_NVIDIA_MEASUREMENT_MISMATCH" | "ERR_RIM_MALFORMED" | "ERR_RIM_ALGORITHM_UNSUPPORTED" | "ERR_RIM_DIGEST_MISMATCH" | "ERR_RIM_SIGNATURE_INVALID" | "ERR_RIM_INDEX_CONFLICT" | "ERR_OCSP_INVALID" | "ERR_OCSP_SIGNATURE_INVALID" | "ERR_OCSP_RESPONDER_UNTRUSTED" | "ERR_OCSP_NOT_YET_VALID" | "ERR_OCSP_STALE" | "ERR_OCSP_STATUS_UNKNOWN" | "ERR_NRAS_MALFORMED" | "ERR_NRAS_ALGORITHM_UNSUPPORTED" | "ERR_NRAS_KEY_INVALID" | "ERR_NRAS_SIGNER_UNTRUSTED" | "ERR_NRAS_SIGNATURE_INVALID" | "ERR_NRAS_ISSUER_UNTRUSTED" | "ERR_NRAS_TOKEN_EXPIRED" | "ERR_NRAS_TOKEN_NOT_YET_VALID" | "ERR_NRAS_SUBMODS_MISMATCH" | "ERR_NRAS_ATTESTATION_FAILED" | "ERR_NITRO_DOCUMENT_MALFORMED" | "ERR_NITRO_FIELD_INVALID" | "ERR_NITRO_ALGORITHM_UNSUPPORTED" | "ERR_NITRO_SIGNATURE_INVALID" | "ERR_NITRO_DEBUG_ENCLAVE" | "ERR_NITRO_TIMESTAMP_OUT_OF_RANGE" | "ERR_POLICY_MALFORMED" | "ERR_POLICY_INVALID" | "ERR_POLICY_SYNTAX" | "ERR_POLICY_TYPE" | "ERR_POLICY_TOO_COSTLY" | "ERR_POLICY_LIMIT_EXCEEDED" | "ERR_POLICY_DENIED" | "ERR_SEALED_OPTIONS_INVALID" | "ERR_SEALED_NOT_SEALED" | "ERR_SEALED_VERSION_UNSUPPORTED" | "ERR_SEALED_HEADER_MALFORMED" | "ERR_SEALED_CHUNK_MALFORMED" | "ERR_SEALED_TOO_LARGE" | "ERR_SEALED_INPUT_UNREADABLE" | "ERR_SEALED_OUTPUT_UNWRITABLE" | "ERR_SEALED_ABORTED" | "ERR_SEALED_KEY_MISMATCH" | "ERR_SEALED_HEADER_AUTH_FAILED" | "ERR_SEALED_CHUNK_AUTH_FAILED" | "ERR_SEALED_TRUNCATED" | "ERR_SEALED_EXTENDED" | "ERR_SEALED_KEY_ID_MISMATCH" | "ERR_SEALED_NAME_MISMATCH" | "ERR_SEALED_DIRECTORY_MISMATCH" | "ERR_SEALED_IO_FAILED" | "ERR_AGENT_OPTIONS_INVALID" | "ERR_AGENT_TSM_UNAVAILABLE" | "ERR_AGENT_TSM_BUSY" | "ERR_AGENT_EVIDENCE_FAILED" | "ERR_AGENT_GPU_CMD_FAILED" | "ERR_AGENT_GPU_CMD_OUTPUT_INVALID" | "ERR_AGENT_GPU_CMD_TIMEOUT" | "ERR_AGENT_DEV_CA_INVALID" | "ERR_CLIENT_OPTIONS_INVALID" | "ERR_CLIENT_ABORTED" | "ERR_CLIENT_UNREACHABLE" | "ERR_CLIENT_CONNECTION_FAILED" | "ERR_CLIENT_TIMEOUT" | "ERR_CLIENT_HTTP_ERROR" | "ERR_CLIENT_RESPONSE_INVALID" | "ERR_CLIENT_JWE_INVALID" | "ERR_CLI_OUTPUT_UNWRITABLE" | "ERR_CLI_OUTPUT_EXISTS" | "ERR_CLI_NOT_LOGGED_IN" | "ERR_CLI_AUDIT_BROKEN" | "ERR_COLLATERAL_MISSING" | "ERR_COLLATERAL_STALE" | "ERR_COLLATERAL_INVALID" | "ERR_COLLATERAL_REVOCATION_UNAVAILABLE" | "ERR_COLLATERAL_UNAVAILABLE" | "ERR_COLLATERAL_UNRECOGNIZED" | "ERR_COLLATERAL_MALFORMED" | "ERR_COLLATERAL_NOT_FOUND" | "ERR_COLLATERAL_ROLLBACK" | "ERR_NOT_READY" | "ERR_DB_UNAVAILABLE" | "ERR_CONFIG_INVALID" | "ERR_INTERNAL";
+        ErrorCode: "ERR_REQUEST_MALFORMED" | "ERR_REQUEST_INVALID" | "ERR_REQUEST_TOO_LARGE" | "ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "ERR_ROUTE_NOT_FOUND" | "ERR_PRECONDITION_FAILED" | "ERR_RATE_LIMITED" | "ERR_AUTH_REQUIRED" | "ERR_AUTH_INVALID" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_TOO_MANY_FAILURES" | "ERR_TOKEN_NOT_FOUND" | "ERR_TOKEN_EXCEEDS_MINTER" | "ERR_TENANT_FORBIDDEN" | "ERR_TENANT_REQUIRED" | "ERR_TENANT_NOT_FOUND" | "ERR_TENANT_NAME_TAKEN" | "ERR_TENANT_OWNERS_ENROLLED" | "ERR_TENANT_QUORUM_UNREACHABLE" | "ERR_MEMBER_NOT_FOUND" | "ERR_AUTH_CSRF_INVALID" | "ERR_AUTH_ORIGIN_MISMATCH" | "ERR_AUTH_REAUTH_REQUIRED" | "ERR_ENROLMENT_CODE_INVALID" | "ERR_WEBAUTHN_CHALLENGE_INVALID" | "ERR_WEBAUTHN_INVALID" | "ERR_WEBAUTHN_COUNTER_REGRESSED" | "ERR_APPROVAL_NOT_FOUND" | "ERR_APPROVAL_NOT_PENDING" | "ERR_APPROVAL_EXPIRED" | "ERR_APPROVAL_ALREADY_APPROVED" | "ERR_APPROVAL_STALE" | "ERR_APPROVAL_DIGEST_MISMATCH" | "ERR_APPROVAL_PASSKEY_REQUIRED" | "ERR_IMPORT_TENANT_UNSUPPORTED" | "ERR_KEY_NOT_FOUND" | "ERR_KEY_NAME_TAKEN" | "ERR_KEY_DISABLED" | "ERR_KEY_DESTROYED" | "ERR_KEY_PENDING_DESTROY" | "ERR_KEY_NOT_PENDING_DESTROY" | "ERR_KEY_VERSION_NOT_FOUND" | "ERR_DATAKEY_INVALID" | "ERR_IMPORT_JWE_INVALID" | "ERR_IMPORT_KEY_UNKNOWN" | "ERR_IMPORT_MATERIAL_INVALID" | "ERR_KEK_UNAVAILABLE" | "ERR_KEK_UNKNOWN" | "ERR_KEK_CONFIG_INVALID" | "ERR_KEK_TARGET_UNKNOWN" | "ERR_KEK_TARGET_ACTIVE" | "ERR_SEALED_RECORD_INVALID" | "ERR_ATTEST_NONCE_MALFORMED" | "ERR_ATTEST_NONCE_UNKNOWN" | "ERR_ATTEST_NONCE_EXPIRED" | "ERR_ATTEST_NONCE_REPLAYED" | "ERR_ATTEST_KEY_INVALID" | "ERR_ATTEST_TOKEN_REQUIRED" | "ERR_ATTEST_TOKEN_INVALID" | "ERR_ATTEST_TOKEN_EXPIRED" | "ERR_POLICY_NOT_BOUND" | "ERR_POLICY_NOT_FOUND" | "ERR_POLICY_NAME_TAKEN" | "ERR_POLICY_IN_USE" | "ERR_EVIDENCE_MALFORMED" | "ERR_EVIDENCE_UNSUPPORTED" | "ERR_EVIDENCE_NONCE_MISMATCH" | "ERR_EVIDENCE_BINDING_MISMATCH" | "ERR_EVIDENCE_CLAIM_MISMATCH" | "ERR_EVIDENCE_SET_INVALID" | "ERR_EVIDENCE_DUPLICATE_DEVICE" | "ERR_CHAIN_MALFORMED" | "ERR_CHAIN_INCOMPLETE" | "ERR_CHAIN_UNTRUSTED_ROOT" | "ERR_CHAIN_SIGNATURE_INVALID" | "ERR_CHAIN_NOT_YET_VALID" | "ERR_CHAIN_EXPIRED" | "ERR_CHAIN_REVOKED" | "ERR_CHAIN_CONSTRAINT_VIOLATION" | "ERR_CRL_INVALID" | "ERR_CRL_SIGNATURE_INVALID" | "ERR_CRL_STALE" | "ERR_CRL_NOT_YET_VALID" | "ERR_SNP_REPORT_MALFORMED" | "ERR_SNP_REPORT_VERSION_UNSUPPORTED" | "ERR_SNP_RESERVED_NONZERO" | "ERR_SNP_SIGNATURE_ALGORITHM_UNSUPPORTED" | "ERR_SNP_SIGNATURE_INVALID" | "ERR_SNP_SIGNER_MISMATCH" | "ERR_SNP_PRODUCT_MISMATCH" | "ERR_SNP_CHIP_ID_MISMATCH" | "ERR_SNP_TCB_MISMATCH" | "ERR_SNP_CERT_TABLE_MALFORMED" | "ERR_DCAP_QUOTE_MALFORMED" | "ERR_DCAP_QUOTE_VERSION_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_MISMATCH" | "ERR_DCAP_BODY_TYPE_UNSUPPORTED" | "ERR_DCAP_ATTESTATION_KEY_UNSUPPORTED" | "ERR_DCAP_QE_VENDOR_UNSUPPORTED" | "ERR_DCAP_CERT_DATA_UNSUPPORTED" | "ERR_DCAP_QUOTE_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_DATA_MISMATCH" | "ERR_DCAP_PCK_CERT_INVALID" | "ERR_DCAP_TCB_INFO_INVALID" | "ERR_DCAP_TCB_INFO_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_INVALID" | "ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_MISMATCH" | "ERR_DCAP_TDX_MODULE_MISMATCH" | "ERR_DCAP_TCB_NOT_SUPPORTED" | "ERR_NVIDIA_REPORT_MALFORMED" | "ERR_NVIDIA_SPDM_VERSION_UNSUPPORTED" | "ERR_NVIDIA_DEVICE_UNSUPPORTED" | "ERR_NVIDIA_REPORT_SIGNATURE_INVALID" | "ERR_NVIDIA_FWID_MISMATCH" | "ERR_NVIDIA_MEASUREMENT_MISMATCH" | "ERR_RIM_MALFORMED" | "ERR_RIM_ALGORITHM_UNSUPPORTED" | "ERR_RIM_DIGEST_MISMATCH" | "ERR_RIM_SIGNATURE_INVALID" | "ERR_RIM_INDEX_CONFLICT" | "ERR_OCSP_INVALID" | "ERR_OCSP_SIGNATURE_INVALID" | "ERR_OCSP_RESPONDER_UNTRUSTED" | "ERR_OCSP_NOT_YET_VALID" | "ERR_OCSP_STALE" | "ERR_OCSP_STATUS_UNKNOWN" | "ERR_NRAS_MALFORMED" | "ERR_NRAS_ALGORITHM_UNSUPPORTED" | "ERR_NRAS_KEY_INVALID" | "ERR_NRAS_SIGNER_UNTRUSTED" | "ERR_NRAS_SIGNATURE_INVALID" | "ERR_NRAS_ISSUER_UNTRUSTED" | "ERR_NRAS_TOKEN_EXPIRED" | "ERR_NRAS_TOKEN_NOT_YET_VALID" | "ERR_NRAS_SUBMODS_MISMATCH" | "ERR_NRAS_ATTESTATION_FAILED" | "ERR_NITRO_DOCUMENT_MALFORMED" | "ERR_NITRO_FIELD_INVALID" | "ERR_NITRO_ALGORITHM_UNSUPPORTED" | "ERR_NITRO_SIGNATURE_INVALID" | "ERR_NITRO_DEBUG_ENCLAVE" | "ERR_NITRO_TIMESTAMP_OUT_OF_RANGE" | "ERR_POLICY_MALFORMED" | "ERR_POLICY_INVALID" | "ERR_POLICY_SYNTAX" | "ERR_POLICY_TYPE" | "ERR_POLICY_TOO_COSTLY" | "ERR_POLICY_LIMIT_EXCEEDED" | "ERR_POLICY_DENIED" | "ERR_SEALED_OPTIONS_INVALID" | "ERR_SEALED_NOT_SEALED" | "ERR_SEALED_VERSION_UNSUPPORTED" | "ERR_SEALED_HEADER_MALFORMED" | "ERR_SEALED_CHUNK_MALFORMED" | "ERR_SEALED_TOO_LARGE" | "ERR_SEALED_INPUT_UNREADABLE" | "ERR_SEALED_OUTPUT_UNWRITABLE" | "ERR_SEALED_ABORTED" | "ERR_SEALED_KEY_MISMATCH" | "ERR_SEALED_HEADER_AUTH_FAILED" | "ERR_SEALED_CHUNK_AUTH_FAILED" | "ERR_SEALED_TRUNCATED" | "ERR_SEALED_EXTENDED" | "ERR_SEALED_KEY_ID_MISMATCH" | "ERR_SEALED_NAME_MISMATCH" | "ERR_SEALED_DIRECTORY_MISMATCH" | "ERR_SEALED_IO_FAILED" | "ERR_AGENT_OPTIONS_INVALID" | "ERR_AGENT_TSM_UNAVAILABLE" | "ERR_AGENT_TSM_BUSY" | "ERR_AGENT_EVIDENCE_FAILED" | "ERR_AGENT_GPU_CMD_FAILED" | "ERR_AGENT_GPU_CMD_OUTPUT_INVALID" | "ERR_AGENT_GPU_CMD_TIMEOUT" | "ERR_AGENT_DEV_CA_INVALID" | "ERR_CLIENT_OPTIONS_INVALID" | "ERR_CLIENT_ABORTED" | "ERR_CLIENT_UNREACHABLE" | "ERR_CLIENT_CONNECTION_FAILED" | "ERR_CLIENT_TIMEOUT" | "ERR_CLIENT_HTTP_ERROR" | "ERR_CLIENT_RESPONSE_INVALID" | "ERR_CLIENT_JWE_INVALID" | "ERR_CLI_OUTPUT_UNWRITABLE" | "ERR_CLI_OUTPUT_EXISTS" | "ERR_CLI_NOT_LOGGED_IN" | "ERR_CLI_AUDIT_BROKEN" | "ERR_COLLATERAL_MISSING" | "ERR_COLLATERAL_STALE" | "ERR_COLLATERAL_INVALID" | "ERR_COLLATERAL_REVOCATION_UNAVAILABLE" | "ERR_COLLATERAL_UNAVAILABLE" | "ERR_COLLATERAL_UNRECOGNIZED" | "ERR_COLLATERAL_MALFORMED" | "ERR_COLLATERAL_NOT_FOUND" | "ERR_COLLATERAL_ROLLBACK" | "ERR_NOT_READY" | "ERR_DB_UNAVAILABLE" | "ERR_CONFIG_INVALID" | "ERR_INTERNAL";
     };
     responses: {
         /** @description An error (`application/problem+json`) with a stable `code`. */
@@ -1052,6 +1583,7 @@ export interface components {
     parameters: {
         KeyId: string;
         PolicyId: string;
+        Tenant: components["schemas"]["TenantName"];
     };
     requestBodies: never;
     headers: {
@@ -1205,6 +1737,8 @@ export interface operations {
     listKeys: {
         parameters: {
             query?: {
+                /** @description The tenant (omitted — the caller's only tenant; a caller with several gets 400 `ERR_TENANT_REQUIRED`). */
+                tenant?: components["schemas"]["TenantName"];
                 kind?: components["schemas"]["KeyKind"];
                 state?: components["schemas"]["KeyState"];
                 /** @description `name=value`; repeat to require several labels. */
@@ -1386,10 +1920,20 @@ export interface operations {
                     "application/json": components["schemas"]["Key"];
                 };
             };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
         };
     };
     updateKey: {
@@ -1425,6 +1969,122 @@ export interface operations {
             404: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
+        };
+    };
+    scheduleKeyDestroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    pendingDays: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Scheduled. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    cancelKeyDestroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    listKeyReleases: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                outcome?: "released" | "denied";
+                format?: "json" | "csv";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Releases and denials. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ReleaseRecord"][];
+                    };
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
         };
     };
     listKeyVersions: {
@@ -1507,6 +2167,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
         };
     };
@@ -1530,10 +2191,20 @@ export interface operations {
                     "application/json": components["schemas"]["Key"];
                 };
             };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
         };
     };
@@ -1718,6 +2389,8 @@ export interface operations {
     listPolicies: {
         parameters: {
             query?: {
+                /** @description The tenant (omitted — the caller's only tenant; a caller with several gets 400 `ERR_TENANT_REQUIRED`). */
+                tenant?: components["schemas"]["TenantName"];
                 limit?: number;
                 /** @description `nextAfter` of the previous page. */
                 after?: string;
@@ -1747,7 +2420,10 @@ export interface operations {
     };
     createPolicy: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The tenant (omitted — the caller's only tenant; a caller with several gets 400 `ERR_TENANT_REQUIRED`). */
+                tenant?: components["schemas"]["TenantName"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1862,6 +2538,15 @@ export interface operations {
                     "application/json": components["schemas"]["Policy"];
                 };
             };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
@@ -1961,6 +2646,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
                 };
             };
             400: components["responses"]["Problem"];
@@ -2152,6 +2846,557 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+        };
+    };
+    passkeyRegisterOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    enrolmentCode?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description PublicKeyCredentialCreationOptionsJSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    passkeyRegisterVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    response: Record<string, unknown>;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        userId: string;
+                        credentialId: string;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    loginOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PublicKeyCredentialRequestOptionsJSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+        };
+    };
+    loginVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    response: Record<string, unknown>;
+                };
+            };
+        };
+        responses: {
+            /** @description Logged in. */
+            200: {
+                headers: {
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        userId: string;
+                        csrfToken: string;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged out. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    whoAmI: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Who the caller is. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        userId: string;
+                        name: string;
+                        /** @enum {string} */
+                        via: "token" | "session";
+                        /** @enum {string|null} */
+                        platformRole: "admin" | "operator" | null;
+                        tenants: {
+                            tenant: string;
+                            /** @enum {string} */
+                            role: "owner" | "auditor";
+                        }[];
+                        passkeys: number;
+                    };
+                };
+            };
+            401: components["responses"]["Problem"];
+        };
+    };
+    invitePlatformMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    role: "admin" | "operator";
+                };
+            };
+        };
+        responses: {
+            /** @description Invited. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invite"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    listTenants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tenants. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Tenant"][];
+                    };
+                };
+            };
+            401: components["responses"]["Problem"];
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTenantRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    quorum: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    listApprovals: {
+        parameters: {
+            query?: {
+                state?: "pending" | "applied" | "rejected" | "cancelled" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Approvals, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Approval"][];
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+        };
+    };
+    getApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The approval. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        approval: components["schemas"]["Approval"];
+                        /** @description digest = SHA-256 (hex) of the RFC 8785 canonical JSON of this object. */
+                        change: Record<string, unknown>;
+                    };
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    approvalOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PublicKeyCredentialRequestOptionsJSON for the caller's passkeys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    approveApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    response: Record<string, unknown>;
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded; `applied` is the result when this vote completed the quorum. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        approval: components["schemas"]["Approval"];
+                        applied?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    rejectApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rejected. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        approval: components["schemas"]["Approval"];
+                    };
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Members. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Member"][];
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    inviteMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteMemberRequest"];
+            };
+        };
+        responses: {
+            /** @description Invited. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invite"];
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
         };
     };
     listTokens: {

@@ -6,7 +6,7 @@ import { requestContext, type RouteRegistrar } from '../app.js';
 export function registerAdminRoutes(r: RouteRegistrar, tokens: Tokens, auditLog: AuditLog): void {
   r.route('listAudit', 'audit:read', async (request) => {
     const q = request.query as { after?: number; limit: number; action?: string; target?: string; outcome?: 'success' | 'failure' | 'denied' };
-    return auditLog.list({
+    return auditLog.list(requestContext(request).actor, {
       limit: q.limit,
       ...(q.after !== undefined ? { afterSeq: q.after } : {}),
       ...(q.action ? { action: q.action } : {}),
@@ -18,7 +18,7 @@ export function registerAdminRoutes(r: RouteRegistrar, tokens: Tokens, auditLog:
   r.route('verifyAudit', 'audit:read', async () => auditLog.verifyChain());
 
   r.route('createToken', 'tokens:admin', async (request, reply) => {
-    const body = request.body as { name: string; role: Role; scopes?: string[]; expiresInSeconds?: number };
+    const body = request.body as { name: string; role: Role; scopes?: string[]; expiresInSeconds?: number; tenant?: string };
     const created = await tokens.create(requestContext(request), body);
     reply.code(201);
     return { ...created.info, token: created.token };

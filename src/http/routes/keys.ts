@@ -3,8 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { Vault, CreateKeyInput, KeyMetadata } from '../../broker/vault.js';
 import { dataKeyResponse } from '../../broker/vault.js';
 import type { ImportKeys } from '../../broker/import-keys.js';
+import { releasesCsv, type ReleaseReport } from '../../broker/release-report.js';
 import { zeroize } from '../../encoding.js';
-import { requestContext, type RouteRegistrar } from '../app.js';
+import { requestContext, sendPerformed, type RouteRegistrar } from '../app.js';
 
 interface IdParams {
   id: string;
@@ -25,7 +26,26 @@ function labelFilter(raw: string[] | undefined): Record<string, string> | undefi
   return out;
 }
 
-export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: ImportKeys): void {
+export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: ImportKeys, report: ReleaseReport): void {
+  r.route('scheduleKeyDestroy', 'keys:write', async (request, reply) => {
+    const body = request.body as { pendingDays: number };
+    return sendPerformed(reply, await vault.scheduleDestroy(requestContext(request), (request.params as IdParams).id, body.pendingDays), (key) => withEtag(reply, key));
+  });
+
+  r.route('cancelKeyDestroy', 'keys:write', async (request, reply) =>
+    sendPerformed(reply, await vault.cancelDestroy(requestContext(request), (request.params as IdParams).id), (key) => withEtag(reply, key)),
+  );
+
+  r.route('listKeyReleases', 'keys:read', async (request, reply) => {
+    const q = request.query as { from?: string; to?: string; outcome?: 'released' | 'denied'; format: 'json' | 'csv'; limit: number };
+    const items = await report.list(requestContext(request), (request.params as IdParams).id, q);
+    if (q.format === 'csv') {
+      reply.type('text/csv; charset=utf-8');
+      return releasesCsv(items);
+    }
+    return { items };
+  });
+
   r.route('createKey', 'keys:write', async (request, reply) => {
     const key = await vault.create(requestContext(request), request.body as CreateKeyInput);
     reply.code(201).header('location', `/v1/keys/${key.id}`);
@@ -33,9 +53,10 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
   });
 
   r.route('listKeys', 'keys:read', async (request) => {
-    const q = request.query as { kind?: KeyMetadata['kind']; state?: KeyMetadata['state']; label?: string[]; limit: number; cursor?: string };
+    const q = request.query as { tenant?: string; kind?: KeyMetadata['kind']; state?: KeyMetadata['state']; label?: string[]; limit: number; cursor?: string };
     const labels = labelFilter(q.label);
-    return vault.list({
+    return vault.list(requestContext(request), {
+      ...(q.tenant ? { tenant: q.tenant } : {}),
       limit: q.limit,
       ...(q.kind ? { kind: q.kind } : {}),
       ...(q.state ? { state: q.state } : {}),
@@ -44,7 +65,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
     });
   });
 
-  r.route('getKey', 'keys:read', async (request, reply) => withEtag(reply, await vault.get((request.params as IdParams).id)));
+  r.route('getKey', 'keys:read', async (request, reply) => withEtag(reply, await vault.get(requestContext(request), (request.params as IdParams).id)));
 
   r.route('updateKey', 'keys:write', async (request, reply) => {
     const ifMatch = request.headers['if-match'];
@@ -58,7 +79,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
   });
 
   r.route('destroyKey', 'keys:write', async (request, reply) =>
-    withEtag(reply, await vault.destroy(requestContext(request), (request.params as IdParams).id)),
+    sendPerformed(reply, await vault.destroy(requestContext(request), (request.params as IdParams).id), (key) => withEtag(reply, key)),
   );
 
   r.route('rotateKey', 'keys:write', async (request, reply) =>
@@ -66,14 +87,14 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
   );
 
   r.route('disableKey', 'keys:write', async (request, reply) =>
-    withEtag(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, false)),
+    sendPerformed(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, false), (key) => withEtag(reply, key)),
   );
 
   r.route('enableKey', 'keys:write', async (request, reply) =>
-    withEtag(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, true)),
+    sendPerformed(reply, await vault.setEnabled(requestContext(request), (request.params as IdParams).id, true), (key) => withEtag(reply, key)),
   );
 
-  r.route('listKeyVersions', 'keys:read', async (request) => ({ items: await vault.versions((request.params as IdParams).id) }));
+  r.route('listKeyVersions', 'keys:read', async (request) => ({ items: await vault.versions(requestContext(request), (request.params as IdParams).id) }));
 
   r.route('generateDataKey', 'keys:datakey', async (request: FastifyRequest) => {
     const dk = await vault.dataKey(requestContext(request), (request.params as IdParams).id);
@@ -86,6 +107,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
 
   r.route('getImportKey', 'keys:write', async (request) => {
     const q = request.query as { alg: Parameters<ImportKeys['publicKey']>[0] };
+    vault.assertImportKeyAccess(requestContext(request));
     return importKeys.publicKey(q.alg);
   });
 

@@ -1,7 +1,7 @@
 // Release policy routes: create, version, list, read, delete, bind to keys, and the dry run.
 import type { Policies, PolicySubmission } from '../../broker/policies.js';
 import type { ReleaseService } from '../../broker/release.js';
-import { requestContext, type RouteRegistrar } from '../app.js';
+import { requestContext, sendPerformed, type RouteRegistrar } from '../app.js';
 
 interface IdParams {
   id: string;
@@ -15,7 +15,8 @@ export function registerPolicyRoutes(r: RouteRegistrar, policies: Policies, rele
   r.app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   r.route('createPolicy', 'policies:write', async (request, reply) => {
-    const policy = await policies.create(requestContext(request), submission(request.body));
+    const q = request.query as { tenant?: string };
+    const policy = await policies.create(requestContext(request), submission(request.body), q.tenant);
     reply.code(201).header('location', `/v1/policies/${policy.id}`);
     return policy;
   });
@@ -23,17 +24,17 @@ export function registerPolicyRoutes(r: RouteRegistrar, policies: Policies, rele
   r.route('validatePolicy', 'policies:read', async (request) => policies.validate(submission(request.body)));
 
   r.route('listPolicies', 'policies:read', async (request) => {
-    const q = request.query as { limit: number; after?: string };
-    return policies.list(q.limit, q.after);
+    const q = request.query as { tenant?: string; limit: number; after?: string };
+    return policies.list(requestContext(request), q.tenant, q.limit, q.after);
   });
 
   r.route('getPolicy', 'policies:read', async (request) => {
     const q = request.query as { version?: number };
-    return policies.get((request.params as IdParams).id, q.version);
+    return policies.show(requestContext(request), (request.params as IdParams).id, q.version);
   });
 
-  r.route('updatePolicy', 'policies:write', async (request) =>
-    policies.update(requestContext(request), (request.params as IdParams).id, submission(request.body)),
+  r.route('updatePolicy', 'policies:write', async (request, reply) =>
+    sendPerformed(reply, await policies.update(requestContext(request), (request.params as IdParams).id, submission(request.body))),
   );
 
   r.route('deletePolicy', 'policies:write', async (request, reply) => {
@@ -42,15 +43,17 @@ export function registerPolicyRoutes(r: RouteRegistrar, policies: Policies, rele
     return undefined;
   });
 
-  r.route('bindKeyPolicy', 'policies:write', async (request) => {
+  r.route('bindKeyPolicy', 'policies:write', async (request, reply) => {
     const body = request.body as { policyId: string | null };
-    return policies.bind(requestContext(request), (request.params as IdParams).id, body.policyId);
+    return sendPerformed(reply, await policies.bind(requestContext(request), (request.params as IdParams).id, body.policyId));
   });
 
   r.route('evaluatePolicy', 'policies:read', async (request) => {
     const body = request.body as { claims?: Parameters<Policies['evaluate']>[1]; evidence?: unknown[]; at?: string; version?: number };
     const id = (request.params as IdParams).id;
+    const ctx = requestContext(request);
+    await policies.show(ctx, id);
     const input = body.evidence ? await release.claimsForDryRun(body.evidence, body.at ? new Date(body.at) : undefined) : (body.claims ?? {});
-    return policies.evaluate(id, input, body.version);
+    return policies.dryRun(ctx, id, input, body.version);
   });
 }

@@ -1,11 +1,15 @@
-# A model owner's space in keyward: a tenant with its first owner, a model key, a release policy with
-# reference values, the key's binding to that policy, and a CI token that may seal files under the key.
+# A model owner's space in keyward: a tenant with its first owner (the platform's part), and a model key,
+# a release policy with reference values, the key's binding to that policy, and a CI token that may seal
+# files under the key (the owner's part). Run with the bootstrap admin token, the key and policy live in
+# `default`, whose owner that token is: keyward refuses a platform admin inside another tenant. The new
+# tenant's owner manages its keys with a token of their own (a second `provider "keyward"` block with an
+# alias, and `tenant = ...` on the resources).
 #
 #   export KEYWARD_ADDR=http://127.0.0.1:8750 KEYWARD_TOKEN=<the bootstrap admin token>
 #   terraform init && terraform apply
 #
-# The tenant part needs a keyward with the tenants API (POST /v1/tenants); on a server without it run
-# `terraform apply -var with_tenant=false`: everything else then lives in the `default` tenant.
+# The tenant part needs a keyward with the tenants API (POST /v1/tenants); on an older server run
+# `terraform apply -var with_tenant=false` to leave it out.
 
 terraform {
   required_providers {
@@ -53,12 +57,7 @@ resource "keyward_tenant_member" "alice" {
   role   = "owner"
 }
 
-locals {
-  tenant = var.with_tenant ? keyward_tenant.model_owner[0].name : null
-}
-
 resource "keyward_key" "weights" {
-  tenant       = local.tenant
   name         = "${var.prefix}-weights"
   kind         = "model"
   description  = "Llama 3.1 70B weights"
@@ -66,7 +65,6 @@ resource "keyward_key" "weights" {
 }
 
 resource "keyward_policy" "production" {
-  tenant      = local.tenant
   name        = "${var.prefix}-production"
   description = "SEV-SNP guests running an approved image, VMPL 0, no debug, AMD root"
   rules = [

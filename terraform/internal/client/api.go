@@ -111,7 +111,8 @@ type Rule struct {
 
 // PolicyDocument is the body of POST/PUT /v1/policies and /v1/policies/validate.
 type PolicyDocument struct {
-	Tenant      string                     `json:"tenant,omitempty"`
+	// Tenant is not part of the document: creation names it as the ?tenant= query parameter.
+	Tenant      string                     `json:"-"`
 	Name        string                     `json:"name"`
 	Description string                     `json:"description,omitempty"`
 	Rules       []Rule                     `json:"rules"`
@@ -131,7 +132,11 @@ type Policy struct {
 
 func (c *Client) CreatePolicy(ctx context.Context, doc PolicyDocument) (*Policy, error) {
 	var out Policy
-	_, err := c.Do(ctx, http.MethodPost, "/v1/policies", doc, &out)
+	path := "/v1/policies"
+	if doc.Tenant != "" {
+		path += "?tenant=" + url.QueryEscape(doc.Tenant)
+	}
+	_, err := c.Do(ctx, http.MethodPost, path, doc, &out)
 	return &out, err
 }
 

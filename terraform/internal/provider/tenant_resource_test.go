@@ -33,16 +33,19 @@ resource "keyward_tenant" "acme" {
   name = %q
 }
 
-resource "keyward_key" "weights" {
+# The platform admin creates the tenant and invites its first owner; what lives inside the tenant is the
+# owners' to manage (keyward refuses a platform admin there).
+resource "keyward_tenant_member" "owner" {
   tenant = keyward_tenant.acme.name
-  name   = "weights-%s"
-  kind   = "model"
+  name   = "owner-%s"
+  role   = "owner"
 }
 `, name, randomHex(4)),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("keyward_tenant.acme", "name", name),
 					resource.TestCheckResourceAttr("keyward_tenant.acme", "quorum", "1"),
-					resource.TestCheckResourceAttrPair("keyward_key.weights", "tenant", "keyward_tenant.acme", "name"),
+					resource.TestCheckResourceAttrPair("keyward_tenant_member.owner", "tenant", "keyward_tenant.acme", "name"),
+					resource.TestCheckResourceAttrSet("keyward_tenant_member.owner", "enrolment_code"),
 				),
 			},
 			{

@@ -15,7 +15,7 @@ describe.each(DB_KINDS)('store errors on %s', (kind) => {
   afterAll(async () => t.drop());
 
   it('a second key with the same name is a DuplicateRowError naming the table', async () => {
-    const key = { name: 'dup', kind: 'model' as const, description: '', labels: {}, origin: 'generated' as const, at: new Date() };
+    const key = { name: 'dup', kind: 'model' as const, description: '', labels: {}, origin: 'generated' as const, tenant: 'default', at: new Date() };
     await insertKey(t.database.db, { id: randomUUID(), ...key });
     const err = await insertKey(t.database.db, { id: randomUUID(), ...key }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DuplicateRowError);
@@ -23,9 +23,9 @@ describe.each(DB_KINDS)('store errors on %s', (kind) => {
     expect((err as Error).message).not.toContain('23505');
   });
 
-  it('a second policy with the same name is a DuplicateRowError', async () => {
-    await insertPolicy(t.database.db, { id: randomUUID(), name: 'dup-policy', at: new Date() });
-    const err = await insertPolicy(t.database.db, { id: randomUUID(), name: 'dup-policy', at: new Date() }).catch((e: unknown) => e);
+  it('a second policy with the same name in one tenant is a DuplicateRowError', async () => {
+    await insertPolicy(t.database.db, { id: randomUUID(), tenant: 'default', name: 'dup-policy', at: new Date() });
+    const err = await insertPolicy(t.database.db, { id: randomUUID(), tenant: 'default', name: 'dup-policy', at: new Date() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DuplicateRowError);
   });
 });

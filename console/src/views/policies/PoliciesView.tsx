@@ -399,8 +399,9 @@ function Bind({ policy }: { policy: Policy }) {
   const bind = (e: Event) => {
     e.preventDefault();
     return run(async () => {
-      const key = await must(api.PUT('/v1/keys/{id}/policy', { params: { path: { id: keyId } }, body: { policyId: policy.id } }));
-      setDone(`Key ${key.name} is now bound to ${policy.name}.`);
+      const res = await must(api.PUT('/v1/keys/{id}/policy', { params: { path: { id: keyId } }, body: { policyId: policy.id } }));
+      // Above quorum 1 the binding waits for the owners' approvals (the server decides; see the Approvals view).
+      setDone('approval' in res ? `The binding waits for approval ${res.approval.id}: ${res.approval.required} owners must sign it (Approvals).` : `Key ${res.name} is now bound to ${policy.name}.`);
       keys.reload();
     });
   };
