@@ -21,6 +21,8 @@ export interface ReleaseRecord {
   readonly policyVersion: number | null;
   readonly code: string | null;
   readonly failingRules: string[];
+  /** Denials: each failing rule's explanation (outcome, the values it read), as evaluation recorded it. JSON only. */
+  readonly reasons?: readonly Record<string, unknown>[];
 }
 
 const CSV_COLUMNS = ['at', 'outcome', 'version', 'tee', 'chipId', 'platformId', 'measurement', 'evidenceDigests', 'attestationTokenId', 'policyId', 'policyVersion', 'code', 'failingRules'] as const;
@@ -82,6 +84,7 @@ export class ReleaseReport {
           policyVersion: typeof d['policyVersion'] === 'number' ? d['policyVersion'] : null,
           code: typeof d['code'] === 'string' ? d['code'] : null,
           failingRules: reasons.map((x) => String(x.name ?? x.message ?? '')),
+          ...(reasons.length > 0 ? { reasons: reasons as Record<string, unknown>[] } : {}),
         };
       });
   }

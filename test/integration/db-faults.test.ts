@@ -58,7 +58,7 @@ describe.skipIf(!POSTGRES.available)(titleNeeding(POSTGRES, 'Postgres cut and re
       KEYWARD_DATA_DIR: dataDir,
       KEYWARD_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
       KEYWARD_DATABASE_URL: throughProxy(schema.url, proxy),
-      KEYWARD_EXTRA_ANCHORS: snp.anchorsDir,
+      ...snp.env,
       KEYWARD_RATE_LIMIT: '0',
     };
     const replicas = [await serve(env)];

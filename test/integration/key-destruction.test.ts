@@ -35,7 +35,7 @@ describe.each(DB_KINDS)('key destruction and release report on %s', (kind) => {
 
   beforeAll(async () => {
     snp = await createTestSnpPlatform();
-    kw = await startTestKeyward(kind, { env: { KEYWARD_EXTRA_ANCHORS: snp.anchorsDir }, clock });
+    kw = await startTestKeyward(kind, { env: { ...snp.env }, clock });
     keyId = (await kw.request('POST', '/v1/keys', { body: { name: 'doomed', kind: 'model' } })).json().id;
     policyId = (await kw.request('POST', '/v1/policies', { body: snpPolicy('doomed-prod') })).json().id;
     expect((await kw.request('PUT', `/v1/keys/${keyId}/policy`, { body: { policyId } })).statusCode).toBe(200);

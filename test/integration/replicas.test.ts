@@ -53,7 +53,7 @@ describe.skipIf(!POSTGRES.available)(titleNeeding(POSTGRES, 'three keyward repli
       KEYWARD_DATA_DIR: dataDir,
       KEYWARD_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
       KEYWARD_DATABASE_URL: schema.url,
-      KEYWARD_EXTRA_ANCHORS: snp.anchorsDir,
+      ...snp.env,
       KEYWARD_RATE_LIMIT: '0',
       KEYWARD_TEE_RATE_LIMIT: '1000',
       KEYWARD_FAILED_ATTEMPT_LIMIT: '4',

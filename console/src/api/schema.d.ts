@@ -1229,6 +1229,8 @@ export interface components {
             /** @description The code the workload was told (denials). */
             code: string | null;
             failingRules: string[];
+            /** @description For denials (JSON only): each failing rule's outcome as the policy evaluation explained it — the rule, its outcome and the values it read (the audit event's details.reasons). */
+            reasons?: Record<string, unknown>[];
         };
         PendingChange: {
             approval: components["schemas"]["Approval"];
