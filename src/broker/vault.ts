@@ -224,7 +224,7 @@ export class Vault {
           return toKeyMetadata(updated);
         }
         const erased = await keysRepo.destroyKeyVersions(trx, row.id, at);
-        const updated = await keysRepo.updateKey(trx, row.id, { state: 'destroyed', destroyedAt: at }, at);
+        const updated = await keysRepo.updateKey(trx, row.id, { state: 'destroyed', destroyedAt: at, destroyAfter: null, stateBeforeDestroy: null }, at);
         await appendAudit(trx, { actor: actx.actor, action: 'key.destroy', target: row.id, outcome: 'success', requestId: actx.requestId, details: { tenant: row.tenant, versionsErased: erased, approvalId: actx.approvalId } }, at);
         return toKeyMetadata(updated);
       },

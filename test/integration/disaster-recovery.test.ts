@@ -103,6 +103,9 @@ describe('disaster-recovery drill on PGlite', () => {
     const after = await serve(env);
     try {
       await expectRestored(after, seeded);
+    } catch (err) {
+      // Keep what the restored server said: a refused connection means it exited, and its log says why.
+      throw new Error(`${(err as Error).message}\nrestored server output:\n${after.output.join('').slice(-4000)}`, { cause: err });
     } finally {
       await after.stop();
     }

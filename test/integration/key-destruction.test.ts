@@ -94,4 +94,12 @@ describe.each(DB_KINDS)('key destruction and release report on %s', (kind) => {
     expect(versions.every((v: { state: string }) => v.state === 'destroyed')).toBe(true);
     expect((await kw.request('POST', `/v1/keys/${keyId}/cancel-destroy`)).json().code).toBe('ERR_KEY_NOT_PENDING_DESTROY');
   });
+
+  it('destroys a key at once while it is pending destruction (DELETE), leaving no window behind', async () => {
+    const id = (await kw.request('POST', '/v1/keys', { body: { name: 'doomed-now', kind: 'generic' } })).json().id;
+    expect((await kw.request('POST', `/v1/keys/${id}/schedule-destroy`, { body: { pendingDays: 30 } })).statusCode).toBe(200);
+    const destroyed = await kw.request('DELETE', `/v1/keys/${id}`);
+    expect(destroyed.statusCode, destroyed.body).toBe(200);
+    expect(destroyed.json()).toMatchObject({ state: 'destroyed', destroyAfter: null });
+  });
 });
