@@ -1,6 +1,6 @@
 // Keys: list and create; one key's versions, state changes, destruction and bound policy.
 import { useState } from 'preact/hooks';
-import { api, call, must } from '../../api/client';
+import { api, must } from '../../api/client';
 import { has, NEEDS, type Capabilities } from '../../api/capabilities';
 import type { Key, KeyKind } from '../../api/types';
 import { ErrorBox, Loading, Section, useAction, useLoad } from '../../components/common';
@@ -231,10 +231,10 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
                 <label for="pending-days">Waiting period (days, 7–30)</label>
                 <input id="pending-days" type="number" min={7} max={30} value={pendingDays} onInput={(e) => setPendingDays(Number(e.currentTarget.value))} />
               </div>
-              <button type="button" class="danger" disabled={busy} onClick={() => act(() => call('POST', `/v1/keys/${encodeURIComponent(id)}/schedule-destroy`, { pendingDays }))}>
+              <button type="button" class="danger" disabled={busy} onClick={() => act(() => must(api.POST('/v1/keys/{id}/schedule-destroy', { ...path, body: { pendingDays } })))}>
                 Schedule destruction
               </button>
-              <button type="button" disabled={busy} onClick={() => act(() => call('POST', `/v1/keys/${encodeURIComponent(id)}/cancel-destroy`))}>
+              <button type="button" disabled={busy} onClick={() => act(() => must(api.POST('/v1/keys/{id}/cancel-destroy', path)))}>
                 Cancel destruction
               </button>
             </div>
