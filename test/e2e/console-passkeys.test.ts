@@ -305,6 +305,11 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     await axe(page, 'releases');
     await shot(page, 'releases');
 
+    await nav(page, 'Collateral');
+    await page.getByRole('heading', { name: /items · \d+ stale/ }).waitFor();
+    await axe(page, 'collateral');
+    await shot(page, 'collateral');
+
     await nav(page, 'Audit log');
     await page.getByText(/^Chain verified: \d+ events/).waitFor();
     await page.getByRole('table', { name: 'Audit events' }).getByRole('row').nth(5).waitFor();

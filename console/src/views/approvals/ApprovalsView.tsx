@@ -136,6 +136,11 @@ function Diff({ change }: { change: Record<string, unknown> }) {
   );
 }
 
+/** A user id, or "you". */
+function who(userId: string, me: Me | null): string {
+  return me?.userId === userId ? `you (${me.name})` : userId;
+}
+
 /** The approval, the exact change JSON, and the digest recomputed here (RFC 8785 canonical JSON → SHA-256 hex). */
 async function loadApproval(id: string): Promise<{ approval: Approval; change: Record<string, unknown>; digest: string; matches: boolean }> {
   const { approval, change } = await must(api.GET('/v1/approvals/{id}', { params: { path: { id } } }));
@@ -176,11 +181,12 @@ function ApprovalDetail({ id, me }: { id: string; me: Me | null }) {
       <Section title="The change">
         <p>
           {approval.approvedBy.length} of {approval.required} approvals · state {approval.state} · tenant {approval.tenant ?? 'platform'} ·
-          requested by {approval.requestedBy} · expires {when(approval.expiresAt)}
+          requested by {who(approval.requestedBy.replace(/^user:/, ''), me)} · expires {when(approval.expiresAt)}
         </p>
+        {approval.approvedBy.length > 0 && <p>Approved by: {approval.approvedBy.map((u) => who(u, me)).join(', ')}</p>}
         <Diff change={change} />
         <details open>
-          <summary>The change JSON (what the digest covers)</summary>
+          <summary>The change JSON (the digest is over its RFC 8785 canonical form)</summary>
           <pre class="mono change-json">{JSON.stringify(change, null, 2)}</pre>
         </details>
         <dl class="facts">

@@ -70,7 +70,8 @@ async function loadRows(caps: Capabilities, keyId: string): Promise<{ rows: Row[
     const page = await must(api.GET('/v1/keys/{id}/releases', { params: { path: { id: keyId }, query: { format: 'json' } } }));
     // format=json: the JSON body (the CSV alternative is a string).
     if (typeof page === 'string') throw new Error('The server answered CSV to a JSON request.');
-    return { rows: page.items.map(fromRecord), source: 'GET /v1/keys/{id}/releases' };
+    // The server lists oldest first; the view shows the newest first.
+    return { rows: page.items.map(fromRecord).reverse(), source: 'GET /v1/keys/{id}/releases' };
   }
   const events: AuditEvent[] = [];
   let after: number | undefined;
@@ -173,13 +174,14 @@ function KeyReleases({ caps, keyId }: { caps: Capabilities; keyId: string }) {
                 )}
               </p>
               {r.extra.length > 0 && (
-                <p class="muted mono small">
-                  {r.extra.map(([k, v]) => (
-                    <span key={k}>
-                      {k}: {v}{' '}
-                    </span>
+                <dl class="facts small">
+                  {r.extra.map(([k, v], j) => (
+                    <div key={j}>
+                      <dt>{k}</dt>
+                      <dd class="mono wrap">{v}</dd>
+                    </div>
                   ))}
-                </p>
+                </dl>
               )}
               {r.reasons.length > 0 && (
                 <RulesTable caption="Why it was denied" rules={r.reasons.map((rule) => ({ ...rule, ...(map?.get(rule.name) ? { expr: `expected: ${map.get(rule.name)}` } : {}) }))} />
