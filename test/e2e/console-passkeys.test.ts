@@ -247,7 +247,7 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     return /\(([0-9a-f]{64})\)/.exec((await verdict.textContent()) ?? '')?.[1] ?? '';
   }
 
-  it('both owners see the change and its recomputed digest, and approve it with their passkeys: the binding applies', async () => {
+  it('both owners see the change and its recomputed digest, and approve it with their passkeys: the binding applies; an unbinding is rejected', async () => {
     // Owner 1 (the requester) approves once; that alone does not apply it.
     expect(await openApproval(alice)).toMatch(/^[0-9a-f]{64}$/);
     await alice.page.getByRole('button', { name: 'Approve with passkey' }).click();
@@ -279,6 +279,19 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     await alice.page.getByRole('link', { name: 'llama-prod (v1)' }).waitFor();
     await axe(alice.page, 'key');
     await shot(alice.page, 'keys');
+
+    // Owner 1 asks to unbind; owner 2 rejects it, and the binding stays.
+    await alice.page.getByLabel('Bind to policy', { exact: true }).selectOption({ label: '— none (unbind) —' });
+    await alice.page.getByRole('button', { name: 'Unbind' }).click();
+    await alice.page.getByText(/^This change waits for approval: key\.bind-policy needs 2 owners to approve it/).waitFor();
+    await axe(alice.page, 'key with a change waiting');
+    await openApproval(bob);
+    const unbind = await bob.page.request.get(`${origin}/v1/approvals?state=pending`);
+    expect(((await unbind.json()) as { items: { operation: string; target: string }[] }).items).toMatchObject([{ operation: 'key.bind-policy', target: keyId }]);
+    await bob.page.getByRole('button', { name: 'Reject' }).click();
+    await bob.page.getByText('This change is rejected.').waitFor();
+    await alice.page.reload();
+    await alice.page.getByRole('link', { name: 'llama-prod (v1)' }).waitFor();
   }, 120_000);
 
   it('the simulated workload is released the key, then denied; owner 1 reads why, and sees the audit chain verified', async () => {

@@ -2,8 +2,8 @@
 import { useState } from 'preact/hooks';
 import { api, must } from '../../api/client';
 import { has, NEEDS, type Capabilities } from '../../api/capabilities';
-import type { Key, KeyKind } from '../../api/types';
-import { ErrorBox, Loading, Section, useAction, useLoad } from '../../components/common';
+import type { Approval, Key, KeyKind } from '../../api/types';
+import { approvalOf, ErrorBox, Loading, Section, useAction, useLoad, WaitingApproval } from '../../components/common';
 import { when, short } from '../../lib/format';
 import { go, href } from '../../router';
 
@@ -101,10 +101,12 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
   const [chosen, setPolicyId] = useState<string | null>(null);
   const [pendingDays, setPendingDays] = useState(7);
   const [confirmDestroy, setConfirmDestroy] = useState(false);
+  const [waiting, setWaiting] = useState<Approval | null>(null);
 
+  // Above quorum 1 a binding, enabling or destroying answers 202 with the approval it waits for.
   const act = (fn: () => Promise<unknown>) =>
     run(async () => {
-      await fn();
+      setWaiting(approvalOf(await fn()));
       key.reload();
       versions.reload();
     });
@@ -125,6 +127,7 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
       <h1>
         Key <span class="mono">{k.name}</span>
       </h1>
+      <WaitingApproval approval={waiting} />
       <Section title="Details">
         <dl class="facts">
           <dt>ID</dt>
