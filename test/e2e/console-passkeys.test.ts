@@ -318,6 +318,16 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     await axe(page, 'releases');
     await shot(page, 'releases');
 
+    // A new version of the bound policy is a change under the quorum too: it waits, version 1 stays.
+    await nav(page, 'Policies');
+    await page.getByRole('link', { name: 'llama-prod' }).click();
+    await page.getByRole('heading', { name: 'Policy llama-prod (version 1)' }).waitFor();
+    await page.getByLabel('Description', { exact: true }).fill('Llama weights only to the production image (reviewed)');
+    await page.getByText('The server accepts this policy.').waitFor();
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText(/^This change waits for approval: policy\.update needs 2 owners to approve it/).waitFor();
+    expect(await page.getByRole('heading', { name: 'Policy llama-prod (version 1)' }).count()).toBe(1);
+
     await nav(page, 'Collateral');
     await page.getByRole('heading', { name: /items · \d+ stale/ }).waitFor();
     await axe(page, 'collateral');
