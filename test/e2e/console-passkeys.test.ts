@@ -225,9 +225,10 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     // Quorum 2: the binding does not apply; it becomes a pending approval.
     await page.getByLabel('Key', { exact: true }).selectOption({ label: 'llama-weights' });
     await page.getByRole('button', { name: 'Bind', exact: true }).click();
-    const waits = page.getByText(/^The binding waits for approval [0-9a-f-]{36}: 2 owners must sign it/);
+    const waits = page.getByText(/^This change waits for approval: key\.bind-policy needs 2 owners to approve it/);
     await waits.waitFor();
-    approvalId = /approval ([0-9a-f-]{36})/.exec((await waits.textContent()) ?? '')?.[1] ?? '';
+    approvalId = /#\/approvals\/([0-9a-f-]{36})$/.exec((await waits.getByRole('link', { name: 'key.bind-policy' }).getAttribute('href')) ?? '')?.[1] ?? '';
+    expect(approvalId).toMatch(/^[0-9a-f-]{36}$/);
     await axe(page, 'policy page');
     await shot(page, 'policy-dry-run');
     const bind = await alice.writes.find((w) => w.method === 'PUT' && w.path === `/v1/keys/${keyId}/policy`)?.headers;

@@ -398,6 +398,7 @@ function Bind({ policy }: { policy: Policy }) {
   const keys = useLoad(() => must(api.GET('/v1/keys', { params: { query: { limit: 500, state: 'active' } } })), []);
   const [keyId, setKeyId] = useState('');
   const [done, setDone] = useState<string | null>(null);
+  const [waiting, setWaiting] = useState<Approval | null>(null);
   const [run, busy, error] = useAction();
   const bound = keys.data?.items.filter((k) => k.policyId === policy.id) ?? [];
   const bind = (e: Event) => {
@@ -405,7 +406,9 @@ function Bind({ policy }: { policy: Policy }) {
     return run(async () => {
       const res = await must(api.PUT('/v1/keys/{id}/policy', { params: { path: { id: keyId } }, body: { policyId: policy.id } }));
       // Above quorum 1 the binding waits for the owners' approvals (the server decides; see the Approvals view).
-      setDone('approval' in res ? `The binding waits for approval ${res.approval.id}: ${res.approval.required} owners must sign it (Approvals).` : `Key ${res.name} is now bound to ${policy.name}.`);
+      const pending = approvalOf(res);
+      setWaiting(pending);
+      setDone('approval' in res ? null : `Key ${res.name} is now bound to ${policy.name}.`);
       keys.reload();
     });
   };
@@ -444,6 +447,7 @@ function Bind({ policy }: { policy: Policy }) {
           {done}
         </p>
       )}
+      <WaitingApproval approval={waiting} />
       <ErrorBox error={error} />
     </Section>
   );
