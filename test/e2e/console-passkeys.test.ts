@@ -7,7 +7,7 @@
 // change's digest; the simulated SNP workload is released the key, then denied, and owner 1 reads the
 // denial's explanation and sees the audit chain verified. No console error, no failed request, no error
 // answer but the typo's type-check, no axe violation. KEYWARD_SCREENSHOTS=1 also writes docs/screenshots/.
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { canonicalJson } from '../../src/broker/audit.js';
+import { spkiSha256 } from '../../src/evidence/anchors.js';
 import { CHROMIUM, CHROMIUM_PATH, titleNeeding } from '../helpers/requirements.js';
 import { runCli, SIMULATED_MEASUREMENT, startAgentWorld, type AgentWorld } from '../helpers/agent-cli.js';
 import { api } from '../helpers/process.js';
@@ -104,6 +105,7 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
   const codes: Record<string, string> = {};
   let keyId = '';
   let approvalId = '';
+  let simulatorRoot = '';
 
   beforeAll(async () => {
     const port = await freePort();
@@ -111,6 +113,7 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     origin = `http://localhost:${port}`;
     world = await startAgentWorld('keyward-console-passkeys-', () => ({ KEYWARD_PORT: String(port), KEYWARD_ORIGIN: origin, KEYWARD_RP_ID: 'localhost' }));
     expect(world.url).toBe(`http://127.0.0.1:${port}`);
+    simulatorRoot = spkiSha256(new X509Certificate(readFileSync(join(world.devDir, 'anchors', 'amd-ark-milan.pem'))));
 
     // The platform admin (bootstrap token) creates the tenant and invites its two owners.
     const tenant = await api(world.url, world.token, 'POST', '/v1/tenants', { name: 'acme', quorum: 2 });
@@ -199,7 +202,11 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     await page.getByRole('button', { name: 'Add rule' }).click();
     await page.getByLabel('Rule 3 name', { exact: true }).fill('image');
     await page.getByLabel('Rule 3 expression', { exact: true }).fill('cpu.measurment in refs.images');
-    await page.getByLabel(/^Reference values/).fill(JSON.stringify({ images: [SIMULATED_MEASUREMENT] }, null, 2));
+    // The owners name the non-vendor root they accept (here the simulator's development CA) by its SPKI hash.
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByLabel('Rule 4 name', { exact: true }).fill('simulator-ca');
+    await page.getByLabel('Rule 4 expression', { exact: true }).fill('cpu.anchor.spki in refs.anchors');
+    await page.getByLabel(/^Reference values/).fill(JSON.stringify({ images: [SIMULATED_MEASUREMENT], anchors: [simulatorRoot] }, null, 2));
     const imageProblems = page.getByRole('list', { name: 'Problems in rule image' });
     await imageProblems.waitFor();
     expect(await imageProblems.textContent()).toMatch(/measurment/);
@@ -215,12 +222,13 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     await page.getByRole('button', { name: 'Create policy' }).click();
     await page.getByRole('heading', { name: 'Policy llama-prod (version 1)' }).waitFor();
 
-    await page.getByLabel('Claims (JSON: cpu, gpus)', { exact: true }).fill(JSON.stringify({ cpu: { tee: 'snp', debug: true, measurement: SIMULATED_MEASUREMENT }, gpus: [] }));
+    const anchor = { source: 'extra', spki: simulatorRoot, name: 'AMD ARK-Milan (keyward SIMULATED)' };
+    await page.getByLabel('Claims (JSON: cpu, gpus)', { exact: true }).fill(JSON.stringify({ cpu: { tee: 'snp', debug: true, measurement: SIMULATED_MEASUREMENT, anchor }, gpus: [] }));
     await page.getByRole('button', { name: 'Run dry run' }).click();
     await page.getByText('Denied by llama-prod version 1').waitFor();
     const noDebug = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'no-debug' }) });
     expect(await noDebug.textContent()).toContain('fail');
-    expect(await page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'image' }) }).textContent()).toContain('pass');
+    for (const passing of ['snp', 'image', 'simulator-ca']) expect(await page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: passing }) }).textContent()).toContain('pass');
 
     // Quorum 2: the binding does not apply; it becomes a pending approval.
     await page.getByLabel('Key', { exact: true }).selectOption({ label: 'llama-weights' });
@@ -311,6 +319,8 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
     expect(await denial.count()).toBe(1);
     expect(await denial.textContent()).toContain('ERR_POLICY_DENIED');
     const why = denial.getByRole('table', { name: 'Why it was denied' });
+    // Only the image rule failed: the simulator's root is the one the owners named.
+    expect(await why.getByRole('row').count()).toBe(2);
     const imageRow = why.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /image/ }) });
     const text = (await imageRow.textContent()) ?? '';
     expect(text).toContain('fail');
