@@ -1,9 +1,9 @@
 // Keys: list and create; one key's versions, state changes, destruction and bound policy.
 import { useState } from 'preact/hooks';
-import { api, call, must } from '../../api/client';
+import { api, must } from '../../api/client';
 import { has, NEEDS, type Capabilities } from '../../api/capabilities';
-import type { Key, KeyKind } from '../../api/types';
-import { ErrorBox, Loading, Section, useAction, useLoad } from '../../components/common';
+import type { Approval, Key, KeyKind } from '../../api/types';
+import { approvalOf, ErrorBox, Loading, Section, useAction, useLoad, WaitingApproval } from '../../components/common';
 import { when, short } from '../../lib/format';
 import { go, href } from '../../router';
 
@@ -101,10 +101,12 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
   const [chosen, setPolicyId] = useState<string | null>(null);
   const [pendingDays, setPendingDays] = useState(7);
   const [confirmDestroy, setConfirmDestroy] = useState(false);
+  const [waiting, setWaiting] = useState<Approval | null>(null);
 
+  // Above quorum 1 a binding, enabling or destroying answers 202 with the approval it waits for.
   const act = (fn: () => Promise<unknown>) =>
     run(async () => {
-      await fn();
+      setWaiting(approvalOf(await fn()));
       key.reload();
       versions.reload();
     });
@@ -125,6 +127,7 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
       <h1>
         Key <span class="mono">{k.name}</span>
       </h1>
+      <WaitingApproval approval={waiting} />
       <Section title="Details">
         <dl class="facts">
           <dt>ID</dt>
@@ -231,10 +234,10 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
                 <label for="pending-days">Waiting period (days, 7–30)</label>
                 <input id="pending-days" type="number" min={7} max={30} value={pendingDays} onInput={(e) => setPendingDays(Number(e.currentTarget.value))} />
               </div>
-              <button type="button" class="danger" disabled={busy} onClick={() => act(() => call('POST', `/v1/keys/${encodeURIComponent(id)}/schedule-destroy`, { pendingDays }))}>
+              <button type="button" class="danger" disabled={busy} onClick={() => act(() => must(api.POST('/v1/keys/{id}/schedule-destroy', { ...path, body: { pendingDays } })))}>
                 Schedule destruction
               </button>
-              <button type="button" disabled={busy} onClick={() => act(() => call('POST', `/v1/keys/${encodeURIComponent(id)}/cancel-destroy`))}>
+              <button type="button" disabled={busy} onClick={() => act(() => must(api.POST('/v1/keys/{id}/cancel-destroy', path)))}>
                 Cancel destruction
               </button>
             </div>
