@@ -10,6 +10,7 @@ import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { DB_KINDS } from '../helpers/db.js';
 import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { teeKeyPair } from '../helpers/tee.js';
+import { approve, enrol, login } from '../helpers/people.js';
 import type { Clock } from '../../src/clock.js';
 
 const WEBHOOK_SECRET = 'alert-webhook-secret-0123456789abcdef';
@@ -275,4 +276,43 @@ describe('alert webhook that is dead or hangs', () => {
     expect(hanging.received).toHaveLength(1);
     await hanging.close();
   }, 30_000);
+});
+
+describe('lifting a hold in a tenant with quorum 2', () => {
+  let kw: TestKeyward;
+  afterAll(async () => kw?.close());
+
+  it('waits for two owners; the platform admin cannot lift it', async () => {
+    kw = await startTestKeyward('pglite');
+    expect((await kw.request('POST', '/v1/tenants', { body: { name: 'vault', quorum: 2 } })).statusCode).toBe(201);
+    const codes: string[] = [];
+    for (const name of ['alice', 'bob']) codes.push((await kw.request('POST', '/v1/tenants/vault/members', { body: { name, role: 'owner' } })).json().enrolmentCode);
+    const [a, b] = [await enrol(kw, codes[0]!), await enrol(kw, codes[1]!)];
+    const [alice, bob] = [await login(kw, a), await login(kw, b)];
+    const bothApprove = async (approvalId: string) => {
+      expect((await approve(a, alice, approvalId)).json().approval.state).toBe('pending');
+      return approve(b, bob, approvalId);
+    };
+
+    const keyId = (await alice.request('POST', '/v1/keys', { tenant: 'vault', name: 'weights', kind: 'model' })).json().id as string;
+    const policyId = (await alice.request('POST', '/v1/policies?tenant=vault', { name: 'open', rules: [{ name: 'any', expr: 'true' }] })).json().id;
+    const bind = await alice.request('PUT', `/v1/keys/${keyId}/policy`, { policyId });
+    expect(bind.statusCode, bind.body).toBe(202);
+    expect((await bothApprove(bind.json().approval.id)).json().approval.state).toBe('applied');
+    expect((await alice.request('PATCH', `/v1/keys/${keyId}`, { alertHold: true })).json().alertHold).toBe(true);
+
+    const h = harness(() => kw);
+    expect((await h.release(keyId, h.snp('chip-q'))).statusCode).toBe(200);
+    expect((await h.release(keyId, h.snp('chip-q'))).json().code).toBe('ERR_KEY_HELD');
+    expect((await kw.request('POST', `/v1/keys/${keyId}/lift-hold`)).json().code).toBe('ERR_TENANT_FORBIDDEN');
+
+    const lift = await alice.request('POST', `/v1/keys/${keyId}/lift-hold`);
+    expect(lift.statusCode, lift.body).toBe(202);
+    expect(lift.json().approval).toMatchObject({ operation: 'key.lift-hold', required: 2, state: 'pending', tenant: 'vault' });
+    expect((await h.release(keyId, h.snp('chip-q'))).json().code).toBe('ERR_KEY_HELD');
+    const applied = await bothApprove(lift.json().approval.id);
+    expect(applied.json().approval.state, applied.body).toBe('applied');
+    expect((await alice.request('GET', `/v1/keys/${keyId}`)).json().held).toBeNull();
+    expect((await h.release(keyId, h.snp('chip-q'))).statusCode).toBe(200);
+  }, 60_000);
 });
