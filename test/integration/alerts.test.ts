@@ -2,13 +2,14 @@
 // a burst over the key's baseline and repeated denials of one TEE identity each raise an audit event
 // `alert.<kind>` and count in keyward_alerts_total; the signed webhook reaches a real local receiver, is
 // retried after a 500, and a dead or hanging receiver never delays a release; a key with alertHold on is
-// held (ERR_KEY_HELD) until an owner lifts the hold.
+// held (ERR_KEY_HELD) until an owner lifts the hold. Two replicas on one Postgres raise each alert once.
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
-import { DB_KINDS } from '../helpers/db.js';
+import { createPostgresSchema, DB_KINDS, POSTGRES_URL, type TestDatabase } from '../helpers/db.js';
+import { openDatabase } from '../../src/store/database.js';
 import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { binding, CHIP_ID, createTestSnpPlatform, snpPolicy, teeKeyPair, type TestSnpPlatform } from '../helpers/tee.js';
 import { approve, enrol, login } from '../helpers/people.js';
@@ -371,4 +372,34 @@ describe('an alert check that fails', () => {
       await kw.close();
     }
   }, 60_000);
+});
+
+describe.skipIf(!POSTGRES_URL)('alerts across two replicas on one Postgres', () => {
+  it('raise each alert once however the concurrent releases spread over the replicas', async () => {
+    const schema = await createPostgresSchema();
+    const replicaDb = async (): Promise<TestDatabase> => {
+      const database = await openDatabase({ kind: 'postgres', url: schema.url, poolSize: 5 });
+      return { database, url: schema.url, drop: () => database.close() };
+    };
+    const env = { KEYWARD_ALERT_BURST_FLOOR: '5' };
+    const clock = new WindowClock();
+    const dbs = [await replicaDb(), await replicaDb()];
+    const replicas: TestKeyward[] = [];
+    try {
+      // The first start migrates the schema; the second finds it migrated.
+      for (const db of dbs) replicas.push(await startTestKeyward('postgres', { env, clock, db }));
+      const [a, b] = [harness(() => replicas[0]!), harness(() => replicas[1]!)];
+      const keyId = await a.key('replicated');
+      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).release(keyId, a.snp('chip-r'))));
+      expect(results.map((r) => r.statusCode)).toEqual(Array(16).fill(200));
+      expect(await a.alerts('new-tee-identity', keyId)).toHaveLength(1);
+      const bursts = await b.alerts('release-burst', keyId);
+      expect(bursts).toHaveLength(1);
+      expect(bursts[0]).toMatchObject({ count: 6, threshold: 5 });
+    } finally {
+      for (const r of replicas) await r.close();
+      for (const db of dbs) await db.drop();
+      await schema.drop();
+    }
+  }, 120_000);
 });
