@@ -195,7 +195,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change description, labels and the key's release budget (`rateLimit`); send `If-Match` with the ETag to avoid lost updates.
+         * Change description, labels, the key's release budget (`rateLimit`) and its anomaly-alert hold (`alertHold`); send `If-Match` with the ETag to avoid lost updates.
          * @description Scope `keys:write`.
          */
         patch: operations["updateKey"];
