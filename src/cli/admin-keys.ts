@@ -1,4 +1,4 @@
-// `keyward key create|list|show|rotate|disable|enable|schedule-destroy`: keys over the admin API.
+// `keyward key create|list|show|rotate|disable|enable|schedule-destroy|lift-hold`: keys over the admin API.
 import { intOption, openAdmin, output, parseCommand, printFields, printTable, required, seg } from './admin-http.js';
 import { UsageError, type CliIo } from './main.js';
 
@@ -16,6 +16,16 @@ interface Key {
   updatedAt: string;
   destroyedAt?: string | null;
   tenant?: string;
+  alertHold?: boolean;
+  held?: { since: string; alert: string } | null;
+}
+
+/** A sensitive change's answer: the key, or the approval it waits for. */
+function printKeyOrApproval(io: CliIo, what: string): (json: Key | { approval?: { id: string } }) => void {
+  return (json) => {
+    if ('approval' in json && json.approval) io.out(`${what} needs approvals: approval ${json.approval.id} (keyward approval show ${json.approval.id})\n`);
+    else printKey(io, json as Key);
+  };
 }
 
 function printKey(io: CliIo, key: Key): void {
@@ -33,6 +43,8 @@ function printKey(io: CliIo, key: Key): void {
     ['created', key.createdAt],
     ['updated', key.updatedAt],
     ...(key.destroyedAt ? [['destroyed', key.destroyedAt] as const] : []),
+    ...(key.alertHold ? [['alert hold', 'on'] as const] : []),
+    ...(key.held ? [['held', `since ${key.held.since} by ${key.held.alert} (keyward key lift-hold ${key.id})`] as const] : []),
   ]);
 }
 
@@ -72,14 +84,15 @@ export async function keyCommand(args: string[], io: CliIo): Promise<number> {
       const { values, positionals } = parseCommand(rest, { 'pending-days': { type: 'string' } }, { min: 1, max: 1, names: 'the key id' });
       const pendingDays = intOption(values, 'pending-days', 7, 30) ?? 7;
       const answer = await admin.request('POST', `/v1/keys/${seg(positionals[0]!)}/schedule-destroy`, { pendingDays });
-      return output(io, values, answer, (json: Key | { approval?: { id: string } }) => {
-        if ('approval' in json && json.approval) io.out(`the destruction needs approvals: approval ${json.approval.id} (keyward approval show ${json.approval.id})\n`);
-        else printKey(io, json as Key);
-      });
+      return output(io, values, answer, printKeyOrApproval(io, 'the destruction'));
+    }
+    case 'lift-hold': {
+      const { values, positionals } = parseCommand(rest, {}, { min: 1, max: 1, names: 'the key id' });
+      return output(io, values, await admin.request('POST', `/v1/keys/${seg(positionals[0]!)}/lift-hold`), printKeyOrApproval(io, 'lifting the hold'));
     }
     default: {
       const action = ACTIONS.find((a) => a === sub);
-      if (!action) throw new UsageError('key needs a subcommand: create, list, show, rotate, disable, enable or schedule-destroy');
+      if (!action) throw new UsageError('key needs a subcommand: create, list, show, rotate, disable, enable, schedule-destroy or lift-hold');
       const { values, positionals } = parseCommand(rest, {}, { min: 1, max: 1, names: 'the key id' });
       return output(io, values, await admin.request('POST', `/v1/keys/${seg(positionals[0]!)}/${action}`), (key: Key) => printKey(io, key));
     }

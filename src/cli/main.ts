@@ -54,7 +54,9 @@ admin side (server KEYWARD_ADDR, default http://127.0.0.1:8750; token KEYWARD_TO
   key list [--kind K] [--state S] [--limit N] [--json]
   key show|rotate|disable|enable ID [--json]
   key schedule-destroy ID [--pending-days 7..30] [--json]
-                            keys: create, list, read, add a version, refuse or allow releases, destroy later
+  key lift-hold ID [--json]
+                            keys: create, list, read, add a version, refuse or allow releases, destroy later,
+                            lift the hold an anomaly alert placed
   policy create --file FILE [--json]
                             store a release policy (YAML or JSON); rules are type-checked when saved
   policy list [--limit N] [--json]

@@ -1,4 +1,4 @@
-// Keys: list and create; one key's versions, state changes, destruction and bound policy.
+// Keys: list and create; one key's versions, state changes, destruction, bound policy and anomaly-alert hold.
 import { useState } from 'preact/hooks';
 import { api, must } from '../../api/client';
 import { has, NEEDS, type Capabilities } from '../../api/capabilities';
@@ -137,6 +137,7 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
           <dt>State</dt>
           <dd>
             <span class={`badge ${k.state}`}>{k.state}</span>
+            {k.held ? <span class="badge disabled">held by {k.held.alert} since {when(k.held.since)}</span> : null}
           </dd>
           <dt>Origin</dt>
           <dd>{k.origin}</dd>
@@ -211,6 +212,33 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
           </table>
         )}
       </Section>
+      {k.state !== 'destroyed' && has(caps, 'alertHold') && (
+        <Section title="Anomaly alerts">
+          <p class="muted">
+            With the hold on, an alert about a release of this key (a TEE never seen for it, a burst over its usual rate) holds the key: releases are
+            refused until an owner lifts the hold (under the tenant's quorum).
+          </p>
+          <div class="row">
+            <label class="check">
+              <input
+                type="checkbox"
+                checked={k.alertHold === true}
+                disabled={busy}
+                onChange={(e) => {
+                  const alertHold = e.currentTarget.checked;
+                  void act(() => must(api.PATCH('/v1/keys/{id}', { ...path, body: { alertHold } })));
+                }}
+              />{' '}
+              Hold the key when a release alert is raised
+            </label>
+            {k.held ? (
+              <button type="button" disabled={busy} onClick={() => act(() => call('POST', `/v1/keys/${encodeURIComponent(id)}/lift-hold`))}>
+                Lift the hold
+              </button>
+            ) : null}
+          </div>
+        </Section>
+      )}
       {k.state !== 'destroyed' && (
         <Section title="Actions">
           <div class="row">
