@@ -232,7 +232,7 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
               Hold the key when a release alert is raised
             </label>
             {k.held ? (
-              <button type="button" disabled={busy} onClick={() => act(() => call('POST', `/v1/keys/${encodeURIComponent(id)}/lift-hold`))}>
+              <button type="button" disabled={busy} onClick={() => act(() => must(api.POST('/v1/keys/{id}/lift-hold', path)))}>
                 Lift the hold
               </button>
             ) : null}
