@@ -24,9 +24,10 @@ export const EXIT_NEEDS_PASSKEY = 3;
 
 const STATES = ['pending', 'applied', 'rejected', 'cancelled', 'failed'];
 
-/** The approval object of an answer that is one, or wraps one in `approval`. */
-function unwrap(json: Approval | { approval: Approval }): Approval {
-  return 'approval' in json ? json.approval : json;
+/** The approval of GET /v1/approvals/{id} (`{"approval", "change"}`), with the change it carries. */
+function unwrap(json: Approval | { approval: Approval; change?: unknown }): Approval {
+  if (!('approval' in json)) return json;
+  return json.change === undefined ? json.approval : { ...json.approval, change: json.change };
 }
 
 /** Whether SHA-256 of the change's canonical JSON (RFC 8785) is the digest the approvers sign. */
@@ -35,9 +36,11 @@ export function digestMatches(approval: Approval): boolean | undefined {
   return createHash('sha256').update(canonicalJson(approval.change)).digest('hex') === approval.digest;
 }
 
-function digestLine(approval: Approval): string {
+/** The digest and whether it is the change's (`change` names where the change is: printed below, or not). */
+function digestLine(approval: Approval, change = 'the change below'): string {
   const matches = digestMatches(approval);
-  return `${approval.digest}${matches === undefined ? '' : matches ? ' (matches the change below)' : ' (DOES NOT MATCH the change below: do not approve)'}`;
+  if (matches === undefined) return `${approval.digest} (the server sent no change to check it against)`;
+  return `${approval.digest}${matches ? ` (matches ${change})` : ` (DOES NOT MATCH ${change}: do not approve)`}`;
 }
 
 function consoleUrl(admin: Admin, id: string): string {
@@ -88,7 +91,7 @@ const show: Subcommand = async (args, io, admin) => {
 const reject: Subcommand = async (args, io, admin) => {
   const { values, approval } = await readApproval(admin, args);
   // Rejecting is safe whatever the digest says (nothing applies); the check is shown first all the same.
-  if (!values['json']) io.out(`digest: ${digestLine(approval)}\n`);
+  if (!values['json']) io.out(`digest: ${digestLine(approval, 'its change')}\n`);
   const answer = await admin.request('POST', `/v1/approvals/${seg(approval.id)}/reject`);
   return output(io, values, answer, (json: { approval: Approval }) => io.out(`approval ${json.approval.id} (${json.approval.operation}) is ${json.approval.state}\n`));
 };
