@@ -70,6 +70,11 @@ export interface Config {
    * `optional` accepts it with `revocationChecked: false` in the claims (logged at start, audited).
    */
   readonly revocation: 'required' | 'optional';
+  /**
+   * KEYWARD_PLATFORM_QUORUM (default 1): how many distinct platform admins approve a platform change (KEK
+   * rotation, trusting an uploaded signer) with their passkeys (docs/governance.md).
+   */
+  readonly platformQuorum: number;
   /** KEYWARD_RP_ID: the WebAuthn relying party id (a registrable domain; default `localhost`). */
   readonly rpId: string;
   /**
@@ -235,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
     policyMaxCost: intSetting(env, 'KEYWARD_POLICY_MAX_COST', 1_000_000, 1_000, Number.MAX_SAFE_INTEGER),
     policyTimeoutMs: intSetting(env, 'KEYWARD_POLICY_TIMEOUT_MS', 1000, 10, 60_000),
     revocation: revocationSetting(env['KEYWARD_REVOCATION']),
+    platformQuorum: intSetting(env, 'KEYWARD_PLATFORM_QUORUM', 1, 1, 16),
   };
 }
 

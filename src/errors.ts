@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   // The quorum would exceed the number of owners holding a passkey.
   ERR_TENANT_QUORUM_UNREACHABLE: 409,
   ERR_MEMBER_NOT_FOUND: 404,
+  // KEYWARD_PLATFORM_QUORUM exceeds the number of platform admins holding a passkey.
+  ERR_PLATFORM_QUORUM_UNREACHABLE: 409,
 
   // --- passkeys and sessions --------------------------------------------------------------------
   // A cookie-authenticated write without the session's CSRF token, or from another origin.

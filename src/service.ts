@@ -11,7 +11,8 @@ import { createLogger, type Logger } from './log.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { openKek, type Kek, type KekConfig, type KekRing } from './keys/kek.js';
-import { initKeks, kekStatus, nextKekUri, rotateKek } from './broker/kek-admin.js';
+import { initKeks, kekStatus, nextKekUri } from './broker/kek-admin.js';
+import { KekRotation, type KekTargets } from './broker/kek-rotation.js';
 import { Vault } from './broker/vault.js';
 import { Tokens } from './broker/api-tokens.js';
 import { ImportKeys } from './broker/import-keys.js';
@@ -122,6 +123,18 @@ export function rotationTarget(config: Config, active: Kek, name: string | undef
     throw new RequestError('ERR_KEK_TARGET_UNKNOWN', `No KEK rotation target is named "${name}"${known.length > 0 ? ` (configured: ${known.join(', ')})` : ' (KEYWARD_KEK_TARGETS is empty)'}.`);
   }
   return target;
+}
+
+function kekSettingUri(setting: KekSetting): string {
+  return setting.provider === 'file' ? `file:${setting.path}` : setting.uri;
+}
+
+/** Rotation targets from the configuration, for KEK rotations approved under the platform quorum. */
+export function kekTargetsOf(config: Config): KekTargets {
+  return {
+    uriOf: (target, active, at) => kekSettingUri(rotationTarget(config, active, target, at)),
+    open: (target, active, at) => openKek(kekConfigFor(rotationTarget(config, active, target, at), true)),
+  };
 }
 
 /** A JWK set (`{"keys": [...]}`) in KEYWARD_EXTRA_ANCHORS, or undefined when the file is not JSON of that shape. */
@@ -251,7 +264,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const tokens = new Tokens(database.db, clock);
     const importKeys = new ImportKeys(database.db, keks, clock);
-    const approvals = new Approvals(database.db, clock);
+    const approvals = new Approvals(database.db, clock, config.platformQuorum);
     const vault = new Vault(database.db, keks, clock, importKeys, approvals);
     const auditLog = new AuditLog(database.db);
     const health = new Health(database, keks);
@@ -316,14 +329,12 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerEvidenceRoutes(http, { verification, clock });
     registerCollateralRoutes(http, collateral, openapi);
     registerConsoleRoutes(http, loadConsoleAssets());
-    const ring0 = keks;
+    collateral.registerOperations(approvals);
+    const kekRotation = new KekRotation(database.db, keks, clock, kekTargetsOf(config), approvals);
     registerKekRoutes(http, {
       status: () => kekStatus(database.db),
-      targets: () => [...config.kekTargets].map(([name, setting]) => ({ name, uri: setting.provider === 'file' ? `file:${setting.path}` : setting.uri })),
-      rotate: async (target, actor) => {
-        const next = await openKek(kekConfigFor(rotationTarget(config, ring0.active, target, clock.now()), true));
-        return rotateKek(database.db, ring0, next, clock, actor);
-      },
+      targets: () => [...config.kekTargets].map(([name, setting]) => ({ name, uri: kekSettingUri(setting) })),
+      rotate: (ctx, target) => kekRotation.rotate(ctx, target),
     });
     await http.app.ready();
     const sweeper = setInterval(() => {
