@@ -218,6 +218,10 @@ export const ERROR_STATUS = {
   ERR_POLICY_LIMIT_EXCEEDED: 422,
   // The workload's only answer when a policy does not allow a release; reasons go to the audit log.
   ERR_POLICY_DENIED: 403,
+  // Outside tenant `default`: evidence chained to a non-vendor anchor the key's policy does not name in refs.anchors.
+  ERR_POLICY_ANCHOR_NOT_ALLOWED: 403,
+  // Outside tenant `default`: unchecked revocation (KEYWARD_REVOCATION=optional) without refs.allowUncheckedRevocation.
+  ERR_POLICY_REVOCATION_UNCHECKED: 403,
 
   // --- sealed files (agent/sealed: keyward's sealed model-file format) -----------------------------
   // 400: the input or the options cannot be used as given; 422: a verdict on a sealed file's integrity

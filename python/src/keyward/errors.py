@@ -173,6 +173,8 @@ ERROR_STATUS: Final[dict[str, int]] = {
     "ERR_POLICY_TOO_COSTLY": 422,
     "ERR_POLICY_LIMIT_EXCEEDED": 422,
     "ERR_POLICY_DENIED": 403,
+    "ERR_POLICY_ANCHOR_NOT_ALLOWED": 403,
+    "ERR_POLICY_REVOCATION_UNCHECKED": 403,
     # sealed files (agent/sealed: keyward's sealed model-file format)
     "ERR_SEALED_OPTIONS_INVALID": 400,
     "ERR_SEALED_NOT_SEALED": 400,
