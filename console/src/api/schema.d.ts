@@ -784,7 +784,8 @@ export interface paths {
         /**
          * Verify a login assertion; sets the `keyward_session` cookie and answers the CSRF token.
          * @description The cookie is HttpOnly, SameSite=Strict, Secure unless `KEYWARD_ORIGIN` is plain http on a loopback
-         *     name, and signed; the session ends after 12 h without use. Every cookie-authenticated write must
+         *     name, and signed; the session ends after 12 h without use and, however busy, 12 h after its login
+         *     (absolute lifetime; then 401 `ERR_AUTH_INVALID` and a new login). Every cookie-authenticated write must
          *     send `Origin: <KEYWARD_ORIGIN>` (else 403 `ERR_AUTH_ORIGIN_MISMATCH`) and the CSRF token in
          *     `x-keyward-csrf` (else 403 `ERR_AUTH_CSRF_INVALID`). A sign counter that does not advance is 401
          *     `ERR_WEBAUTHN_COUNTER_REGRESSED`.
