@@ -82,6 +82,8 @@ export const ERROR_STATUS = {
   ERR_IMPORT_MATERIAL_INVALID: 400,
   // The shared import key serves tenant `default` only.
   ERR_IMPORT_TENANT_UNSUPPORTED: 400,
+  // An import JWE whose importToken is missing, unknown, used, expired or issued for another key.
+  ERR_IMPORT_TOKEN_INVALID: 400,
   ERR_KEK_UNAVAILABLE: 503,
   ERR_KEK_UNKNOWN: 500,
   ERR_KEK_CONFIG_INVALID: 500,

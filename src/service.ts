@@ -16,6 +16,7 @@ import { KekRotation, type KekTargets } from './broker/kek-rotation.js';
 import { Vault } from './broker/vault.js';
 import { Tokens } from './broker/api-tokens.js';
 import { ImportKeys } from './broker/import-keys.js';
+import { KeyImports } from './broker/key-imports.js';
 import { AuditLog } from './broker/audit-log.js';
 import { Health } from './broker/health.js';
 import { CollateralBroker } from './broker/collateral.js';
@@ -317,7 +318,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const sessionSecret = await Sessions.signingSecret(database.db, keks, clock);
     const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit, sessions, sessionSecret, origin: config.origin });
     registerSystemRoutes(http, health, http.metrics, openapi);
-    registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault));
+    registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault), new KeyImports(database.db, clock, vault, importKeys));
     registerAdminRoutes(http, tokens, auditLog);
     const tenants = new Tenants(database.db, clock, tokens, approvals);
     registerTenantRoutes(http, tenants);

@@ -71,6 +71,17 @@ export interface ImportKeysTable {
   expiresAt: Timestamp;
 }
 
+export interface ImportTokensTable {
+  tokenHash: Uint8Array;
+  keyId: string;
+  tenant: string;
+  kid: string;
+  createdAt: Timestamp;
+  createdBy: string;
+  expiresAt: Timestamp;
+  usedAt: Timestamp | null;
+}
+
 export interface AuditEventsTable {
   seq: number;
   id: string;
@@ -303,6 +314,7 @@ export interface Schema {
   keyVersions: KeyVersionsTable;
   apiTokens: ApiTokensTable;
   importKeys: ImportKeysTable;
+  importTokens: ImportTokensTable;
   auditEvents: AuditEventsTable;
   auditHead: AuditHeadTable;
   nonces: NoncesTable;
