@@ -17,6 +17,7 @@ import { Vault } from './broker/vault.js';
 import { Tokens } from './broker/api-tokens.js';
 import { ImportKeys } from './broker/import-keys.js';
 import { KeyImports } from './broker/key-imports.js';
+import { MemberChanges } from './broker/member-changes.js';
 import { AuditLog } from './broker/audit-log.js';
 import { Health } from './broker/health.js';
 import { CollateralBroker } from './broker/collateral.js';
@@ -321,7 +322,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault), new KeyImports(database.db, clock, vault, importKeys));
     registerAdminRoutes(http, tokens, auditLog);
     const tenants = new Tenants(database.db, clock, tokens, approvals);
-    registerTenantRoutes(http, tenants);
+    registerTenantRoutes(http, tenants, new MemberChanges(clock, tokens, approvals));
     const passkeys = new Passkeys(database.db, clock, { rpId: config.rpId, origin: config.origin, name: 'keyward' }, sessions, tokens);
     registerAuthRoutes(http, { passkeys, sessions, tenants, origin: config.origin });
     registerApprovalRoutes(http, approvals, new ApprovalSigning(database.db, approvals, passkeys));

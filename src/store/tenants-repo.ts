@@ -164,3 +164,7 @@ export async function findEnrolmentCode(db: Db, codeHash: Uint8Array): Promise<E
 export async function updateTenantQuorum(db: Db, name: string, quorum: number): Promise<TenantRow> {
   return db.updateTable('tenants').set({ quorum }).where('name', '=', name).returningAll().executeTakeFirstOrThrow();
 }
+
+export async function updateTenantMemberRole(db: Db, tenant: string, userId: string, role: 'owner' | 'auditor'): Promise<TenantMemberRow | undefined> {
+  return db.updateTable('tenantMembers').set({ role }).where('tenant', '=', tenant).where('userId', '=', userId).returningAll().executeTakeFirst();
+}

@@ -1108,6 +1108,40 @@ export interface paths {
         delete: operations["removeMember"];
         options?: never;
         head?: never;
+        /**
+         * Change a member's role (owner ⇄ auditor), under the tenant's quorum.
+         * @description An owner of the tenant (scope `members:write`); a platform admin is 403 `ERR_TENANT_FORBIDDEN`.
+         *     The same role is 400 `ERR_REQUEST_INVALID`. Demoting an owner that would leave fewer owners with a
+         *     passkey than the quorum is 409 `ERR_TENANT_QUORUM_UNREACHABLE`. A member change: it cancels the
+         *     tenant's other pending approvals; the member's tokens act with the new role from then on (a token's
+         *     authority is its scopes ∩ its minter's current roles).
+         */
+        patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/members/{userId}/enrolment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-enrol an existing member (a new single-use enrolment code, 24 h), under the tenant's quorum.
+         * @description For a member who lost their passkeys, or whose invite expired. An owner of the tenant (or a platform
+         *     admin, for an owner, while no owner holds a passkey: at once). The member's open codes are revoked;
+         *     the new code registers one more passkey for the same user and works once the change applies (with
+         *     a quorum above 1 the 202 carries it). A member change: it cancels the tenant's other pending approvals.
+         */
+        post: operations["reenrolMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -3551,6 +3585,92 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    updateMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    role: "owner" | "auditor";
+                };
+            };
+        };
+        responses: {
+            /** @description The role changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        userId: string;
+                        /** @enum {string} */
+                        role: "owner" | "auditor";
+                    };
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    reenrolMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new enrolment code (shown once). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invite"];
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
             };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
