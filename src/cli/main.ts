@@ -77,6 +77,13 @@ admin side (server KEYWARD_ADDR, default http://127.0.0.1:8750; token KEYWARD_TO
   tenant list [--json]
   tenant invite TENANT --name N --role owner|auditor [--json]
                             tenants, and an enrolment code for a new member's passkey
+  member role TENANT USER_ID owner|auditor [--json]
+  member reenrol TENANT USER_ID [--json]
+                            change a member's role, or issue a new enrolment code to an existing member
+                            (both under the tenant's quorum: a pending change names its approval)
+  import KEY_ID --file FILE [--alg RSA-OAEP-256|ECDH-ES+A256KW] [--json]
+                            BYOK: import 16-64 bytes as the key's new version with single-use per-key
+                            import parameters (any tenant)
 
 workload side (inside the TEE, or with --simulate for development):
   agent release --server URL --key ID [--out FILE|-] [--force] [--format raw|hex|base64]
@@ -131,6 +138,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   approval: async () => (await import('./admin-approvals.js')).approvalCommand,
   audit: async () => (await import('./admin-audit.js')).auditCommand,
   tenant: async () => (await import('./admin-tenants.js')).tenantCommand,
+  member: async () => (await import('./admin-platform.js')).memberCommand,
+  import: async () => (await import('./admin-platform.js')).importCommand,
 };
 
 /** The usage of one command: the lines of USAGE that belong to it (plus the EVIDENCE options it takes). */
