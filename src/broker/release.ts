@@ -311,7 +311,8 @@ export class ReleaseService {
       throw await refuse(refusal, 'denied', { ...policyRef, reasons: err.extra?.['problems'] ?? [{ message: err.message }] });
     }
     // Outside tenant `default`, non-vendor anchors and unchecked revocation are the owners' choice, in the policy.
-    if (missing.length > 0 || !decision) throw await refuse(trustInputRefusal(missing), 'denied', { ...policyRef, reasons: missing });
+    if (missing.length > 0) throw await refuse(trustInputRefusal(missing), 'denied', { ...policyRef, reasons: missing });
+    if (!decision) throw new KeywardError('ERR_INTERNAL', 'The release policy was not evaluated.');
     if (!decision.allowed) {
       // The workload learns only the code; the reasons go to the audit log for the owner.
       throw await refuse(new RequestError('ERR_POLICY_DENIED', 'The release policy does not allow this workload.'), 'denied', {
