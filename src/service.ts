@@ -8,7 +8,8 @@ import { systemClock, type Clock } from './clock.js';
 import { parseKekUri, type Config, type KekSetting } from './config.js';
 import { RequestError, ServiceError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { openDatabase, type Database } from './store/database.js';
+import { openDatabase, type Database, type Db } from './store/database.js';
+import { countPlatformAdminsWithPasskey } from './store/tenants-repo.js';
 import { migrate } from './store/migrate.js';
 import { openKek, type Kek, type KekConfig, type KekRing } from './keys/kek.js';
 import { initKeks, kekStatus, nextKekUri } from './broker/kek-admin.js';
@@ -242,6 +243,15 @@ export async function loadCollateralDirectory(collateral: CollateralBroker, dir:
   );
 }
 
+/** Says at start when KEYWARD_PLATFORM_QUORUM cannot be met yet: platform changes are refused until it can. */
+async function logPlatformQuorum(db: Db, quorum: number, logger: Logger): Promise<void> {
+  if (quorum <= 1) return;
+  const admins = await countPlatformAdminsWithPasskey(db);
+  const fields = { platformQuorum: quorum, platformAdminsWithPasskey: admins };
+  if (admins < quorum) logger.warn(fields, 'KEYWARD_PLATFORM_QUORUM exceeds the platform admins holding a passkey: KEK rotation and trusting signers are refused (ERR_PLATFORM_QUORUM_UNREACHABLE) until more enrol');
+  else logger.info(fields, 'platform changes need the platform quorum');
+}
+
 export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
@@ -267,6 +277,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const tokens = new Tokens(database.db, clock);
     const importKeys = new ImportKeys(database.db, keks, clock);
     const approvals = new Approvals(database.db, clock, config.platformQuorum);
+    await logPlatformQuorum(database.db, config.platformQuorum, logger);
     const vault = new Vault(database.db, keks, clock, importKeys, approvals);
     const auditLog = new AuditLog(database.db);
     const health = new Health(database, keks);

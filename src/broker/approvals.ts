@@ -145,11 +145,6 @@ export class Approvals {
     return this.platformQuorum;
   }
 
-  /** How many distinct platform admins approve a platform change. */
-  get platformQuorumSetting(): number {
-    return this.platformQuorum;
-  }
-
   /** Applies a sensitive change at once (quorum 1) or records it as a pending approval. */
   async perform<I, R>(ctx: RequestContext, name: string, input: I): Promise<Performed<R>> {
     const op = this.op(name) as unknown as SensitiveOperation<I, R>;

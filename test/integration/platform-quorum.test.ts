@@ -20,6 +20,7 @@ describe.each(DB_KINDS)('platform quorum on %s', (kind) => {
     kw = await startTestKeyward(kind, { env: { KEYWARD_PLATFORM_QUORUM: '2' } });
     expect((await kw.request('POST', '/v1/keys', { body: { name: 'weights', kind: 'model' } })).statusCode).toBe(201);
     // No platform admin holds a passkey yet: a quorum of 2 cannot be met, so the request is refused.
+    expect(kw.logs.some((l) => l.includes('"level":40') && l.includes('KEYWARD_PLATFORM_QUORUM exceeds'))).toBe(true);
     const early = await kw.request('POST', '/v1/kek/rotate');
     expect([early.statusCode, early.json().code]).toEqual([409, 'ERR_PLATFORM_QUORUM_UNREACHABLE']);
     const a = await kw.request('POST', '/v1/platform/members', { body: { name: 'root', role: 'admin' } });
@@ -92,5 +93,18 @@ describe.each(DB_KINDS)('platform quorum on %s', (kind) => {
     expect(done.json().approval.state, done.body).toBe('applied');
     expect(done.json().applied).toMatchObject({ id, trustedBy: `user:${second.person.userId}` });
     expect((await item()).trustedBy).toBe(`user:${second.person.userId}`);
+  });
+
+  it('fails a trust whose item changed before the quorum was reached, trusting nothing', async () => {
+    const signer = await createDevNrasKey({ kid: 'platform-quorum-stale' });
+    const operator = (await root.session.request('POST', '/v1/tokens', { name: 'uploader-2', role: 'operator' })).json().token as string;
+    const upload = await uploadRaw(kw, JSON.stringify({ keys: [signer.jwk] }), { contentType: 'application/jwk-set+json', token: operator });
+    const id = upload.json().items[0].id as string;
+    const approval = (await root.session.request('POST', `/v1/collateral/${id}/trust`)).json().approval;
+    expect((await approve(root.person, root.session, approval.id)).json().approval.state).toBe('pending');
+    expect((await root.session.request('DELETE', `/v1/collateral/${id}`)).statusCode).toBe(200);
+    const late = await approve(second.person, second.session, approval.id);
+    expect([late.statusCode, late.json().code]).toEqual([409, 'ERR_APPROVAL_STALE']);
+    expect((await root.session.request('GET', `/v1/approvals/${approval.id}`)).json().approval.state).toBe('failed');
   });
 });
