@@ -62,8 +62,17 @@ describe.each(DB_KINDS)('trust inputs are the owners\' choice on %s', (kind) => 
       const still = await kw.request('POST', `/v1/keys/${keyId}/release`, { token: (await attest(kw, snp)).token });
       expect(still.json().code).toBe('ERR_POLICY_ANCHOR_NOT_ALLOWED');
 
+      // The dry run explains the same refusal.
+      const dryRun = async () => (await alice.request('POST', `/v1/policies/${policyId}/evaluate`, { evidence: [await snp.evidence(new Uint8Array(64))] })).json();
+      const before = await dryRun();
+      expect(before).toMatchObject({ allowed: false, trustInputs: [{ tee: 'snp', rule: 'refs.anchors', anchor: { source: 'extra', spki } }] });
+      expect(before.rules.every((r: { outcome: string }) => r.outcome === 'pass')).toBe(true);
+
       const v3 = await alice.request('PUT', `/v1/policies/${policyId}`, { ...wrong, refs: { ...wrong.refs, anchors: [spki] } });
       expect(v3.statusCode, v3.body).toBe(200);
+      const after = await dryRun();
+      expect(after.allowed).toBe(true);
+      expect(after.trustInputs).toBeUndefined();
       const released = await kw.request('POST', `/v1/keys/${keyId}/release`, { token: (await attest(kw, snp)).token });
       expect(released.statusCode, released.body).toBe(200);
     });

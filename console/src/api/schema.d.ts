@@ -1542,6 +1542,17 @@ export interface components {
                 reads: Record<string, unknown>;
                 message?: string;
             }[];
+            /** @description Outside tenant `default` (dry runs): the pieces whose non-vendor anchor the policy does not name in `refs.anchors`, or whose unchecked revocation it does not allow (`refs.allowUncheckedRevocation`); a release would be refused (`allowed` is then false). */
+            trustInputs?: {
+                tee: string;
+                /** @enum {string} */
+                rule: "refs.anchors" | "refs.allowUncheckedRevocation";
+                anchor?: {
+                    source?: string;
+                    spki?: string;
+                    name?: string;
+                };
+            }[];
         };
         AuditEvent: {
             seq: number;
