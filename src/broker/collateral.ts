@@ -111,6 +111,8 @@ export class CollateralBroker {
   private readonly memo = new LruMemo(2_000);
   /** Collateral floors as last read (every refresh) or raised here. */
   private floors = new Map<string, number>();
+  /** Where trusting an item waits for the platform quorum (registerOperations). */
+  private approvalsRef: Approvals | undefined;
 
   constructor(
     private readonly db: Db,
@@ -200,8 +202,6 @@ export class CollateralBroker {
       return toInfo(row, at);
     }));
   }
-
-  private approvalsRef: Approvals | undefined;
 
   private get approvals(): Approvals {
     if (!this.approvalsRef) throw new KeywardError('ERR_INTERNAL', 'Collateral trust needs the approvals (registerOperations).');
