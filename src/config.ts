@@ -70,6 +70,11 @@ export interface Config {
    * `optional` accepts it with `revocationChecked: false` in the claims (logged at start, audited).
    */
   readonly revocation: 'required' | 'optional';
+  /**
+   * KEYWARD_PLATFORM_QUORUM (default 1): how many distinct platform admins approve a platform change (KEK
+   * rotation, trusting an uploaded signer) with their passkeys (docs/governance.md).
+   */
+  readonly platformQuorum: number;
   /** KEYWARD_RP_ID: the WebAuthn relying party id (a registrable domain; default `localhost`). */
   readonly rpId: string;
   /**
@@ -317,6 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
     policyTimeoutMs: intSetting(env, 'KEYWARD_POLICY_TIMEOUT_MS', 1000, 10, 60_000),
     revocation: revocationSetting(env['KEYWARD_REVOCATION']),
     alerts: alertSettings(env),
+    platformQuorum: intSetting(env, 'KEYWARD_PLATFORM_QUORUM', 1, 1, 16),
   };
 }
 
@@ -344,6 +350,8 @@ export interface AdminSettings {
   readonly token: string | undefined;
   /** $XDG_CONFIG_HOME/keyward/credentials.json (default ~/.config/keyward/credentials.json). */
   readonly credentialsFile: string;
+  /** KEYWARD_ORIGIN, when set: where people open the console (the relying party's origin). */
+  readonly consoleOrigin?: string | undefined;
 }
 
 /** Reads the admin commands' settings; like loadAgentSettings it ignores the server's settings. */
@@ -353,6 +361,7 @@ export function loadAdminSettings(env: Env = process.env): AdminSettings {
     address: env['KEYWARD_ADDR'] || DEFAULT_ADDRESS,
     token: env['KEYWARD_TOKEN'] || undefined,
     credentialsFile: join(resolve(configHome), 'keyward', 'credentials.json'),
+    consoleOrigin: env['KEYWARD_ORIGIN'] || undefined,
   };
 }
 
