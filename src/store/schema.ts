@@ -95,7 +95,7 @@ export interface NoncesTable {
   nonceHash: Uint8Array;
   createdAt: Timestamp;
   expiresAt: Timestamp;
-  consumedAt: Timestamp | null;
+  consumedAt: Timestamp;
   client: string | null;
 }
 
@@ -280,7 +280,7 @@ export interface SessionsTable {
 }
 
 export interface ServiceKeysTable {
-  purpose: 'session';
+  purpose: 'session' | 'nonce';
   kekId: string;
   sealed: Uint8Array;
   createdAt: Timestamp;
