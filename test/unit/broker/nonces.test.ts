@@ -20,7 +20,7 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('StatelessNonces', () => {
   const nonces = new StatelessNonces(secret, clock, 300);
 
-  it('issues 72-byte base64url nonces that carry their expiry, and opens them', () => {
+  it('hands out nonces of 72 bytes (base64url) that carry their expiry, and opens them', () => {
     const issued = nonces.issue();
     expect(issued.expiresAt).toBe('2026-12-07T00:05:00.000Z');
     expect(issued.nonce).toMatch(/^[A-Za-z0-9_-]{96}$/);
