@@ -211,4 +211,13 @@ describe.each(DB_KINDS)('one-shot release on %s', (kind) => {
     expect(delta('keyward_denials_total', { code: 'ERR_POLICY_DENIED' })).toBe(1);
     expect(delta('keyward_release_duration_seconds_count', { flow: 'one-shot' })).toBe(2);
   });
+  it('forgets a consumed nonce only after its expiry plus the allowed skew, by the database clock', async () => {
+    const db = kw.db.database.db;
+    const hash = (fill: number) => new Uint8Array(32).fill(fill);
+    const row = (fill: number, expiredAgoMs: number) => ({ nonceHash: hash(fill), createdAt: new Date(0), expiresAt: new Date(Date.now() - expiredAgoMs), consumedAt: new Date(0), client: null });
+    await db.insertInto('nonces').values([row(0xa1, 400_000), row(0xa2, 200_000)]).execute();
+    expect(await kw.keyward.release.sweepNonces()).toBe(1);
+    const left = await db.selectFrom('nonces').select('nonceHash').where('nonceHash', 'in', [hash(0xa1), hash(0xa2)]).execute();
+    expect(left.map((r) => Buffer.from(r.nonceHash).toString('hex'))).toEqual([Buffer.from(hash(0xa2)).toString('hex')]);
+  });
 });
