@@ -11,13 +11,14 @@ import type { EvidenceItem, VerifiedEvidence } from '../evidence/types.js';
 import type { CpuClaims } from '../evidence/claims.js';
 import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
 import { decodeEvidenceItem, evidenceBytes } from '../evidence/wire.js';
-import { verifyEvidenceSet, MAX_EVIDENCE_ITEMS } from '../evidence/verify.js';
+import { MAX_EVIDENCE_ITEMS } from '../evidence/verify.js';
 import { expandNvidiaClaims, summarizeGpus } from '../evidence/nvidia/topology.js';
 import { policyInputFromClaims } from '../policy/evaluate.js';
 import { parseTeePublicKey, type TeeKey } from '../keys/jwe.js';
 import type { AttestationTokens } from './attestation-tokens.js';
 import type { OpenedNonce, StatelessNonces } from './nonces.js';
 import type { VerificationSource } from './verification.js';
+import { verifyEvidenceRequest } from './evidence-request.js';
 import type { WorkloadClaims } from './release-keys.js';
 
 export const WORKLOAD_ACTOR_PREFIX = 'workload:';
@@ -106,28 +107,6 @@ export async function consumeNonce(db: Db, nonce: OpenedNonce, client: string | 
   if (await releaseRepo.consumeNonce(db, use)) return;
   const state = await releaseRepo.nonceState(db, use);
   throw state.consumed || !state.expired ? replayedNonce() : expiredNonce();
-}
-
-/**
- * The one verification of a request's evidence (attest, one-shot release, policy dry run): its collateral,
- * anchors and floors at `now`, and, with `binding`, every piece bound to it. A piece bound to something
- * else was made for another nonce or another TEE key: ERR_EVIDENCE_BINDING_MISMATCH.
- */
-export async function verifyEvidenceRequest(
-  verification: VerificationSource,
-  items: readonly EvidenceItem[],
-  at: { now: Date; historical?: boolean },
-  binding?: Uint8Array,
-): Promise<VerifiedEvidence[]> {
-  const ctx = await verification.contextFor(items, at.now, { historical: at.historical === true });
-  try {
-    return await verifyEvidenceSet(items, ctx, binding);
-  } catch (err) {
-    if (binding && err instanceof KeywardError && err.code === 'ERR_EVIDENCE_NONCE_MISMATCH') {
-      throw new EvidenceError('ERR_EVIDENCE_BINDING_MISMATCH', 'The evidence is not bound to this nonce and teePublicKey.', { cause: err });
-    }
-    throw err;
-  }
 }
 
 /** Verifies a parsed request's evidence; a verdict against it is returned (the nonce is burnt either way), other errors thrown. */

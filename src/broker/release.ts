@@ -28,7 +28,6 @@ import {
   parseAttestation,
   signAttestationToken,
   verifyAttestation,
-  verifyEvidenceRequest,
   WORKLOAD_ACTOR_PREFIX,
   type AttestedClaims,
   type AttestRequest,
@@ -36,6 +35,7 @@ import {
 } from './release-attestation.js';
 import { auditBase, claimsDigest, findTarget, judgeKey, revocationNote, sealForTee, type KeyAsk, type Workload, type WorkloadClaims } from './release-keys.js';
 import { releaseOneShot, type OneShotRequest, type OneShotResult } from './release-one-shot.js';
+import { verifyEvidenceRequest } from './evidence-request.js';
 
 export { bindingFor, WORKLOAD_ACTOR_PREFIX, type AttestRequest } from './release-attestation.js';
 export { workloadSummary } from './release-keys.js';
