@@ -5,6 +5,8 @@
 //   with the dev CA's simulated evidence: server CPU seconds per release next to CPU seconds of the raw
 //   P-384 verifies the evidence needs, measured in this run (ratio = verify ÷ release cost), the
 //   throughput at saturation and p50/p99 latency at half that rate.
+// - one-shot release: the same figures for challenge + POST /v1/release (`<case>_oneshot_*`), and for a
+//   one-shot release of two keys (`snp_oneshot_two_keys_*`).
 // Database: Postgres when KEYWARD_BENCH_DATABASE_URL is set, else PGlite.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -184,15 +186,25 @@ const RELEASE_CASES = [
   { name: 'snp_8gpu', tee: 'snp', gpus: 8, rules: [{ name: 'image', expr: 'cpu.measurement in refs.images' }, { name: 'gpus', expr: 'gpus.size() == 8 && gpus.all(g, g.measurements.matched == g.measurements.total)' }] },
 ];
 
-async function benchRelease(world, c, quick, verifyCost) {
+/** The release flows measured: the three calls, the one-shot call, the one-shot call for two keys. */
+const FLOWS = {
+  token: { suffix: '', keys: 1 },
+  oneShot: { suffix: '_oneshot', keys: 1 },
+  oneShotTwoKeys: { suffix: '_oneshot_two_keys', keys: 2 },
+};
+
+async function benchRelease(world, c, quick, verifyCost, flow = FLOWS.token) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kw-bench-'));
   const db = await dbEnv(dataDir);
   const kw = await startKeyward({ ...db.env, KEYWARD_EXTRA_ANCHORS: world.bundle.anchorsDir, KEYWARD_COLLATERAL_DIR: world.bundle.collateralDir });
   try {
     const key = await call(kw.url, 'POST', '/v1/keys', TOKEN, { name: 'bench-model', kind: 'model' });
+    const second = await call(kw.url, 'POST', '/v1/keys', TOKEN, { name: 'bench-tokenizer', kind: 'model' });
     const refs = { images: [Buffer.from(SIMULATED_DEFAULTS.snpMeasurement).toString('hex')], mrTd: [Buffer.from(SIMULATED_DEFAULTS.tdxMrTd).toString('hex')] };
     const policy = await call(kw.url, 'POST', '/v1/policies', TOKEN, { name: `bench-${c.name}`, rules: c.rules, refs });
     await call(kw.url, 'PUT', `/v1/keys/${key.id}/policy`, TOKEN, { policyId: policy.id });
+    await call(kw.url, 'PUT', `/v1/keys/${second.id}/policy`, TOKEN, { policyId: policy.id });
+    const keys = [{ keyId: key.id }, { keyId: second.id }].slice(0, flow.keys);
     const provider = createSimulatorProvider({ tee: c.tee, gpus: c.gpus, ca: world.ca });
     // One X25519 TEE key for the run (the cheapest ECDH for the release JWE); every release gets fresh evidence.
     const tee = generateKeyPairSync('x25519');
@@ -202,6 +214,11 @@ async function benchRelease(world, c, quick, verifyCost) {
       const { nonce } = await call(kw.url, 'POST', '/v1/challenge');
       const bind = createHash('sha512').update(Buffer.from(nonce, 'base64url')).update(thumb).digest();
       const evidence = await provider.collect(new Uint8Array(bind));
+      if (flow !== FLOWS.token) {
+        const { releases } = await call(kw.url, 'POST', '/v1/release', undefined, { nonce, teePublicKey, evidence, keys });
+        if (releases.length !== keys.length) throw new Error('the one-shot release answered the wrong number of keys');
+        return;
+      }
       const { token } = await call(kw.url, 'POST', '/v1/attest', undefined, { nonce, teePublicKey, evidence });
       await call(kw.url, 'POST', `/v1/keys/${key.id}/release`, token);
     };
@@ -212,16 +229,18 @@ async function benchRelease(world, c, quick, verifyCost) {
     const serverCpuPerRelease = (procCpuSeconds(kw.child.pid) - cpu0) / sat.latencies.length;
     const verifies = 1 + c.gpus;
     const dbName = process.env.KEYWARD_BENCH_DATABASE_URL ? 'postgres' : 'pglite';
-    report(`${c.name}_release_server_cpu_per_release`, serverCpuPerRelease * 1000, 'ms', {
+    const name = `${c.name}${flow.suffix}`;
+    report(`${name}_release_server_cpu_per_release`, serverCpuPerRelease * 1000, 'ms', {
       ceiling: verifyCost * verifies * 1000,
       ceilingName: `${verifies} raw P-384 crypto.verify (this process)`,
       ratio: (verifyCost * verifies) / serverCpuPerRelease,
       database: dbName,
+      keys: flow.keys,
     });
-    report(`${c.name}_release_throughput_saturation`, sat.rate, 'releases/s', { database: dbName, generator: 'same machine: the simulator signs fresh evidence per release; 6 concurrent flows' });
+    report(`${name}_release_throughput_saturation`, sat.rate, 'releases/s', { database: dbName, generator: 'same machine: the simulator signs fresh evidence per release; 6 concurrent flows' });
     const half = await openLoop(releaseOnce, { rate: Math.max(1, sat.rate / 2), seconds: quick ? 1.5 : 10 });
-    report(`${c.name}_release_latency_p50_at_half_rate`, percentile(half, 50), 'ms', { rate: Math.round(sat.rate / 2) });
-    report(`${c.name}_release_latency_p99_at_half_rate`, percentile(half, 99), 'ms', { rate: Math.round(sat.rate / 2) });
+    report(`${name}_release_latency_p50_at_half_rate`, percentile(half, 50), 'ms', { rate: Math.round(sat.rate / 2) });
+    report(`${name}_release_latency_p99_at_half_rate`, percentile(half, 99), 'ms', { rate: Math.round(sat.rate / 2) });
   } finally {
     await kw.stop();
     await db.drop();
@@ -234,7 +253,10 @@ export async function run({ quick }) {
   const world = await devWorld();
   try {
     const verifyCost = rawP384CpuSeconds(quick ? 1 : 3);
-    for (const c of quick ? RELEASE_CASES.filter((x) => x.name !== 'tdx') : RELEASE_CASES) await benchRelease(world, c, quick, verifyCost);
+    const cases = quick ? RELEASE_CASES.filter((x) => x.name !== 'tdx') : RELEASE_CASES;
+    for (const c of cases) await benchRelease(world, c, quick, verifyCost, FLOWS.token);
+    for (const c of cases) await benchRelease(world, c, quick, verifyCost, FLOWS.oneShot);
+    await benchRelease(world, RELEASE_CASES[0], quick, verifyCost, FLOWS.oneShotTwoKeys);
   } finally {
     world.cleanup();
   }

@@ -104,6 +104,9 @@ export const ERROR_STATUS = {
   ERR_ATTEST_TOKEN_REQUIRED: 401,
   ERR_ATTEST_TOKEN_INVALID: 401,
   ERR_ATTEST_TOKEN_EXPIRED: 401,
+  // Audit rows only: a one-shot release's key its policy allowed, not released because another key of
+  // the same request was refused (all keys or none).
+  ERR_RELEASE_ALL_OR_NONE: 403,
   ERR_POLICY_NOT_BOUND: 403,
   ERR_POLICY_NOT_FOUND: 404,
   ERR_POLICY_NAME_TAKEN: 409,

@@ -42,6 +42,7 @@ import { AttestationTokens } from './broker/attestation-tokens.js';
 import { Policies } from './broker/policies.js';
 import { PolicySandbox } from './broker/policy-sandbox.js';
 import { ReleaseService } from './broker/release.js';
+import { loadNonceSecret, StatelessNonces } from './broker/nonces.js';
 import { createVerificationSource } from './broker/verification.js';
 import { RateLimits } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
@@ -93,6 +94,12 @@ export interface Keyward {
 export function kekConfigFor(setting: KekSetting, create: boolean): KekConfig {
   return { ...setting, create };
 }
+
+/**
+ * Consumed nonces are kept this long past their expiry before the sweep forgets them (the clock skew
+ * allowed around the database's clock, e.g. across a failover to a standby).
+ */
+const NONCE_PURGE_SKEW_SECONDS = 300;
 
 /** PKCS#11 modules the configuration names (KEYWARD_KEK and KEYWARD_KEK_TARGETS): the only ones ever loaded. */
 function configuredModules(config: Config): Set<string> {
@@ -320,7 +327,8 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       tokens: attestationTokens,
       policies,
       vault,
-      nonceTtlSeconds: config.nonceTtlSeconds,
+      nonces: new StatelessNonces(await loadNonceSecret(database.db, keks, clock), clock, config.nonceTtlSeconds),
+      nonceSkewSeconds: NONCE_PURGE_SKEW_SECONDS,
       rateLimits: { limits: rateLimits, defaults: config.releaseLimits },
       alerts,
       onExtraAnchor: throttled(60_000, clock, (names: string[]) =>

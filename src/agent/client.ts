@@ -1,7 +1,7 @@
-// The TypeScript client of keyward (`import { KeywardClient } from 'keyward/client'`;
-// docs/design.md "Release protocol"): challenge, attest, release and datakey calls with typed errors, safe
-// retries and timeouts, and `releaseKey`, the whole protocol from inside a TEE with an ephemeral key that
-// never leaves memory.
+// The TypeScript client of keyward (`import { KeywardClient } from 'keyward/client'`; docs/release.md):
+// challenge, attest, release, the one-shot release and datakey calls with typed errors, safe retries and
+// timeouts, and `releaseKey`, the whole protocol from inside a TEE with an ephemeral key that never leaves
+// memory (one-shot by default, attest + release against a keyward without POST /v1/release).
 import { fromBase64 } from '../encoding.js';
 import type { TeePublicJwk } from '../keys/jwe.js';
 import { KeywardError } from '../errors.js';
@@ -49,7 +49,7 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** `POST /v1/challenge`: a single-use nonce (base64url of 32 bytes) and when it expires. */
+/** `POST /v1/challenge`: a single-use nonce (opaque base64url, 32 to 128 bytes; 72 today) and when it expires. */
 export interface Challenge {
   readonly nonce: string;
   readonly expiresAt: string;
@@ -70,6 +70,25 @@ export interface Attestation {
     readonly gpus: readonly Readonly<Record<string, unknown>>[];
     readonly gpuTopology: unknown;
   };
+}
+
+/** One key of a one-shot release: the key itself, a version of it, or a data key wrapped under it. */
+export interface KeyRequest {
+  readonly keyId: string;
+  readonly version?: number;
+  readonly wrappedDataKey?: string;
+}
+
+export interface OneShotInput extends AttestInput {
+  readonly keys: readonly KeyRequest[];
+  /** Also ask for keyward's attestation token (its claims are what `releaseKey` reports). */
+  readonly token?: boolean;
+}
+
+/** `POST /v1/release`: every key asked for, in order, as JWEs to the TEE key; the token when asked for. */
+export interface OneShotRelease {
+  readonly releases: readonly ReleasedJwe[];
+  readonly token?: string;
 }
 
 export interface ReleaseOptions extends CallOptions {
@@ -104,8 +123,13 @@ export interface ReleaseKeyOptions extends ReleaseOptions {
    * challenge and a new key pair; a nonce is never sent twice.
    */
   readonly attempts?: number;
-  /** Told each step as it starts (for progress messages). */
+  /** Told each step as it starts (for progress messages). The one-shot flow has no 'attest' step. */
   readonly onStep?: (step: 'challenge' | 'evidence' | 'attest' | 'release' | 'decrypt', attempt: number) => void;
+  /**
+   * `true`: the one-shot `POST /v1/release` only; `false`: attest + release only; undefined (default):
+   * one-shot, falling back to attest + release when the server has no one-shot route (an older keyward).
+   */
+  readonly oneShot?: boolean;
 }
 
 /** The released secret (key material or data key) in plaintext, in memory. The caller zeroes `plaintext`. */
@@ -118,6 +142,7 @@ export interface ReleasedKey {
   readonly claims: Attestation['claims'];
   /** The evidence provider's name ("configfs-tsm", "simulator:snp", ...). */
   readonly evidenceSource: string;
+  readonly flow: 'one-shot' | 'attest+release';
 }
 
 const DEFAULTS = { timeoutMs: 30_000, retries: 3, backoffMs: 250, maxBackoffMs: 8_000, maxRetryAfterMs: 30_000, maxResponseBytes: 8 * 1024 * 1024 };
@@ -167,6 +192,8 @@ export class KeywardClient {
   // A JS private field: the token never shows in console.log, util.inspect or JSON.stringify of a client.
   readonly #token: string | undefined;
   private readonly allowInsecureHttp: boolean;
+  /** Whether the server offers POST /v1/release: undefined until it has answered it once. */
+  private oneShotOffered: boolean | undefined;
 
   constructor(options: KeywardClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
@@ -189,7 +216,7 @@ export class KeywardClient {
     const operation = 'POST /v1/challenge';
     const body = await callJson(this.http, { method: 'POST', path: '/v1/challenge', retry: 'safe', signal: options.signal });
     const nonce = str(body, 'nonce', operation);
-    if (!/^[A-Za-z0-9_-]{43}$/.test(nonce)) throw invalidAnswer(operation, 'has a nonce that is not 32 bytes of base64url');
+    if (!/^[A-Za-z0-9_-]{43,171}$/.test(nonce)) throw invalidAnswer(operation, 'has a nonce that is not 32 to 128 bytes of base64url');
     return { nonce, expiresAt: str(body, 'expiresAt', operation) };
   }
 
@@ -231,6 +258,33 @@ export class KeywardClient {
   }
 
   /**
+   * `POST /v1/release` — evidence and every key in one call, all released or none. Like attest it consumes
+   * the nonce whatever the verdict: only a connection that was never made is retried.
+   */
+  async releaseOneShot(input: OneShotInput, options: CallOptions = {}): Promise<OneShotRelease> {
+    const operation = 'POST /v1/release';
+    if (input.keys.length === 0) throw new KeywardClientError('ERR_CLIENT_OPTIONS_INVALID', 'a one-shot release needs at least one key', { operation });
+    const keys = input.keys.map((k) => ({
+      keyId: k.keyId,
+      ...(k.version !== undefined ? { version: checkCount('version', k.version, 1) } : {}),
+      ...(k.wrappedDataKey !== undefined ? { wrappedDataKey: k.wrappedDataKey } : {}),
+    }));
+    const body = { nonce: input.nonce, teePublicKey: input.teePublicKey, evidence: input.evidence, keys, ...(input.token ? { token: true } : {}) };
+    const answer = await callJson(this.http, { method: 'POST', path: '/v1/release', body, retry: 'unsent-only', signal: options.signal });
+    const releases = answer['releases'];
+    if (!Array.isArray(releases) || releases.length !== keys.length || !releases.every((r) => typeof r === 'object' && r !== null)) {
+      throw invalidAnswer(operation, 'does not hold one release per key asked for');
+    }
+    const out = (releases as Record<string, unknown>[]).map((r) => ({
+      keyId: str(r, 'keyId', operation),
+      version: positiveInt(r, 'version', operation),
+      jwe: str(r, 'jwe', operation),
+      releaseId: str(r, 'releaseId', operation),
+    }));
+    return input.token ? { releases: out, token: str(answer, 'token', operation) } : { releases: out };
+  }
+
+  /**
    * `POST /v1/keys/{keyId}/datakey` (API token with scope keys:datakey) — a fresh 32-byte data key in
    * plaintext and wrapped. Zero `plaintext` after use. Refused over plain http to another machine unless
    * `allowInsecureHttp`.
@@ -260,7 +314,8 @@ export class KeywardClient {
 
   /**
    * The whole release protocol from inside a TEE: challenge → ephemeral key pair in memory → bind =
-   * SHA-512(nonce ‖ thumbprint) → evidence from `provider` → attest → release → decrypt. Returns the
+   * SHA-512(nonce ‖ thumbprint) → evidence from `provider` → one-shot release (or attest → release, see
+   * `oneShot`) → decrypt. Returns the
    * plaintext key (or data key, with `wrappedDataKey`); the private key is never exported or written.
    */
   async releaseKey(keyId: string, provider: EvidenceProvider, options: ReleaseKeyOptions = {}): Promise<ReleasedKey> {
@@ -290,17 +345,64 @@ export class KeywardClient {
       options.onStep?.('evidence', run);
       const evidence = await provider.collect(releaseBinding(nonce, tee.thumbprint));
       if (signal?.aborted) throw new KeywardClientError('ERR_CLIENT_ABORTED', 'the release protocol was aborted');
-      options.onStep?.('attest', run);
-      const attestation = await this.attest({ nonce, teePublicKey: tee.publicJwk, evidence }, { ...(signal ? { signal } : {}) });
-      options.onStep?.('release', run);
-      const released = await this.release(keyId, attestation.token, options);
+      const delivered = await this.deliver(keyId, { nonce, teePublicKey: tee.publicJwk, evidence }, options, run);
       options.onStep?.('decrypt', run);
-      const plaintext = await tee.decrypt(released.jwe);
-      return { keyId: released.keyId, version: released.version, releaseId: released.releaseId, plaintext, claims: attestation.claims, evidenceSource: provider.name };
+      const plaintext = await tee.decrypt(delivered.released.jwe);
+      const { released, claims, flow } = delivered;
+      return { keyId: released.keyId, version: released.version, releaseId: released.releaseId, plaintext, claims, evidenceSource: provider.name, flow };
     } catch (err) {
       throw new RunFailure(err);
     }
   }
+
+  /** The one-shot release when the server offers it (asking for the token, whose claims are reported), else attest + release. */
+  private async deliver(keyId: string, input: AttestInput, options: ReleaseKeyOptions, run: number): Promise<{ released: ReleasedJwe; claims: Attestation['claims']; flow: ReleasedKey['flow'] }> {
+    const call = options.signal ? { signal: options.signal } : {};
+    if (options.oneShot !== false && this.oneShotOffered !== false) {
+      options.onStep?.('release', run);
+      const ask: KeyRequest = {
+        keyId,
+        ...(options.version !== undefined ? { version: options.version } : {}),
+        ...(options.wrappedDataKey !== undefined ? { wrappedDataKey: options.wrappedDataKey } : {}),
+      };
+      try {
+        const answer = await this.releaseOneShot({ ...input, keys: [ask], token: true }, call);
+        this.oneShotOffered = true;
+        return { released: answer.releases[0] as ReleasedJwe, claims: claimsOfToken(answer.token), flow: 'one-shot' };
+      } catch (err) {
+        // A missing route consumed nothing: the same nonce and evidence go to attest.
+        if (options.oneShot === true || this.oneShotOffered === true || !isRouteMissing(err)) throw err;
+        this.oneShotOffered = false;
+      }
+    }
+    options.onStep?.('attest', run);
+    const attestation = await this.attest(input, call);
+    options.onStep?.('release', run);
+    const released = await this.release(keyId, attestation.token, options);
+    return { released, claims: attestation.claims, flow: 'attest+release' };
+  }
+}
+
+/** The server has no one-shot route (a keyward older than POST /v1/release). */
+function isRouteMissing(err: unknown): boolean {
+  if (!(err instanceof KeywardClientError)) return false;
+  return err.code === 'ERR_ROUTE_NOT_FOUND' || (err.code === 'ERR_CLIENT_HTTP_ERROR' && (err.httpStatus === 404 || err.httpStatus === 405));
+}
+
+/**
+ * The claims an attestation token carries (its payload, not verified here: the token came over the same
+ * channel as the JWE, and the claims are reported, never trusted for a decision).
+ */
+function claimsOfToken(token: string | undefined): Attestation['claims'] {
+  const operation = 'POST /v1/release';
+  let payload: Record<string, unknown> | undefined;
+  try {
+    payload = JSON.parse(Buffer.from(token?.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    payload = undefined;
+  }
+  if (typeof payload !== 'object' || payload === null || !Array.isArray(payload['gpus'])) throw invalidAnswer(operation, 'has no valid token');
+  return { cpu: (payload['cpu'] ?? null) as Attestation['claims']['cpu'], gpus: payload['gpus'] as Attestation['claims']['gpus'], gpuTopology: payload['gpuTopology'] ?? null };
 }
 
 /** Marks a failure after the challenge succeeded (only those can be worth a new run). */

@@ -13,7 +13,12 @@ export const TEE_KEY_TYPES: readonly TeeKeyType[] = ['x25519', 'p384', 'rsa'];
 
 /** RSA keys are at least 3072 bits (the server refuses smaller ones). */
 const RSA_BITS = 3072;
-const NONCE_BYTES = 32;
+/**
+ * A nonce is opaque to the client: 32 random bytes at least (the stateless nonces keyward issues are 72:
+ * randomness, expiry and an HMAC), at most 128. The binding hashes all of its decoded bytes.
+ */
+const MIN_NONCE_BYTES = 32;
+const MAX_NONCE_BYTES = 128;
 
 /**
  * An ephemeral key pair whose private half never leaves this object: it cannot be exported through
@@ -80,8 +85,8 @@ export function createTeeKeyPair(type: TeeKeyType = 'x25519'): TeeKeyPair {
 /** bind = SHA-512(nonceBytes ‖ thumbprint): REPORT_DATA for CPU TEEs, bind[0..32) the GPU SPDM nonce. */
 export function releaseBinding(nonce: string, thumbprint: Uint8Array): Uint8Array {
   const bytes = fromBase64Url(nonce);
-  if (!bytes || bytes.length !== NONCE_BYTES) {
-    throw new KeywardClientError('ERR_CLIENT_RESPONSE_INVALID', 'the challenge nonce is not 32 bytes of base64url', { operation: 'POST /v1/challenge' });
+  if (!bytes || bytes.length < MIN_NONCE_BYTES || bytes.length > MAX_NONCE_BYTES) {
+    throw new KeywardClientError('ERR_CLIENT_RESPONSE_INVALID', 'the challenge nonce is not 32 to 128 bytes of base64url', { operation: 'POST /v1/challenge' });
   }
   return new Uint8Array(createHash('sha512').update(bytes).update(thumbprint).digest());
 }

@@ -3,7 +3,7 @@
 // one statement), never holding key material.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../store/database.js';
-import { appendAuditRow, type AuditRow, type NonceConsumption } from '../store/audit-repo.js';
+import { appendAuditRow, type AuditRow } from '../store/audit-repo.js';
 import { toHex } from '../encoding.js';
 
 export interface Actor {
@@ -58,9 +58,9 @@ function eventBody(event: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): string
 
 /**
  * Appends one event (in the caller's transaction when `db` is one; on its own, the single statement is
- * atomic). With `consume`, the nonce is consumed in the same statement; returns false when it could not be.
+ * atomic).
  */
-export async function appendAudit(db: Db, event: AuditEvent, at: Date, consume?: NonceConsumption): Promise<boolean> {
+export async function appendAudit(db: Db, event: AuditEvent, at: Date): Promise<void> {
   const entry = {
     id: randomUUID(),
     at: at.toISOString(),
@@ -71,8 +71,7 @@ export async function appendAudit(db: Db, event: AuditEvent, at: Date, consume?:
     requestId: event.requestId,
     details: { actorName: event.actor.name, ...(event.details ?? {}) },
   };
-  const appended = await appendAuditRow(db, { ...entry, at, body: eventBody(entry) }, consume);
-  return appended !== undefined;
+  await appendAuditRow(db, { ...entry, at, body: eventBody(entry) });
 }
 
 export function toAuditEntry(row: AuditRow): AuditEntry {

@@ -18,28 +18,14 @@ export interface NewAuditRow {
   readonly body: string;
 }
 
-/** A nonce to consume in the same statement as the audit append (release protocol, attest). */
-export interface NonceConsumption {
-  readonly nonceHash: Uint8Array;
-  readonly now: Date;
-}
-
 /**
  * Appends one event in ONE statement: takes the chain head (row lock, serializing appends until the
  * enclosing transaction ends), computes hash = SHA-256(prevHash ‖ seq as 8-byte big-endian ‖ body) in SQL,
- * inserts the event and advances the head. With `consume`, the nonce is consumed in the same statement and
- * nothing is appended when it cannot be (unknown, used or expired): the result is then undefined.
+ * inserts the event and advances the head.
  */
-export async function appendAuditRow(db: Db, row: NewAuditRow, consume?: NonceConsumption): Promise<{ seq: number } | undefined> {
-  const gate = consume
-    ? sql`consumed AS (
-        UPDATE nonces SET consumed_at = ${consume.now}
-        WHERE nonce_hash = ${consume.nonceHash} AND consumed_at IS NULL AND expires_at > ${consume.now}
-        RETURNING 1),`
-    : sql``;
-  const guard = consume ? sql`AND EXISTS (SELECT 1 FROM consumed)` : sql``;
-  const result = await sql<{ seq: number }>`WITH ${gate}
-    old AS (SELECT seq, hash FROM audit_head WHERE singleton ${guard} FOR UPDATE),
+export async function appendAuditRow(db: Db, row: NewAuditRow): Promise<{ seq: number }> {
+  const result = await sql<{ seq: number }>`WITH
+    old AS (SELECT seq, hash FROM audit_head WHERE singleton FOR UPDATE),
     head AS (
       UPDATE audit_head AS h
       SET seq = old.seq + 1, hash = sha256(old.hash || int8send(old.seq + 1) || convert_to(${row.body}, 'UTF8'))
@@ -51,7 +37,8 @@ export async function appendAuditRow(db: Db, row: NewAuditRow, consume?: NonceCo
     FROM head
     RETURNING seq`.execute(db);
   const first = result.rows[0];
-  return first ? { seq: Number(first.seq) } : undefined;
+  if (!first) throw new Error('the audit head row is missing');
+  return { seq: Number(first.seq) };
 }
 
 export interface AuditFilter {

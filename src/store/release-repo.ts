@@ -1,22 +1,56 @@
-// Challenges (nonces) and attestation-token signing keys.
-import type { Selectable } from 'kysely';
+// The consumed set of stateless challenges (nonces) and attestation-token signing keys.
+import { sql, type Selectable } from 'kysely';
 import type { Db } from './database.js';
 import type { NoncesTable, SigningKeysTable } from './schema.js';
 
 export type NonceRow = Selectable<NoncesTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 
-export async function insertNonce(db: Db, row: { nonceHash: Uint8Array; createdAt: Date; expiresAt: Date; client: string | null }): Promise<void> {
-  await db.insertInto('nonces').values({ ...row, consumedAt: null }).execute();
+/** A nonce to consume: SHA-256 of its decoded bytes and the expiry it carries. */
+export interface NonceUse {
+  readonly nonceHash: Uint8Array;
+  readonly expiresAt: Date;
+  readonly client: string | null;
 }
 
-export async function findNonce(db: Db, nonceHash: Uint8Array): Promise<NonceRow | undefined> {
-  return db.selectFrom('nonces').selectAll().where('nonceHash', '=', nonceHash).executeTakeFirst();
+/**
+ * Consumes a stateless nonce: inserts it into the consumed set unless it is there already or its expiry
+ * has passed by the DATABASE's clock (one clock for every replica). Returns false when it could not be
+ * consumed; in a transaction, a concurrent consumer of the same nonce waits for this one to end.
+ */
+export async function consumeNonce(db: Db, use: NonceUse): Promise<boolean> {
+  const result = await sql<{ one: number }>`INSERT INTO nonces (nonce_hash, created_at, expires_at, consumed_at, client)
+    SELECT ${use.nonceHash}, now(), ${use.expiresAt}, now(), ${use.client}
+    WHERE ${use.expiresAt}::timestamptz > now()
+    ON CONFLICT (nonce_hash) DO NOTHING
+    RETURNING 1 AS one`.execute(db);
+  return result.rows.length === 1;
 }
 
-/** Drops nonces that expired before `before` (they can no longer be consumed or replayed). */
-export async function deleteExpiredNonces(db: Db, before: Date): Promise<number> {
-  const r = await db.deleteFrom('nonces').where('expiresAt', '<', before).executeTakeFirst();
+/** Why a nonce could not be consumed: already used, or expired by the database's clock. */
+export async function nonceState(db: Db, use: NonceUse): Promise<{ consumed: boolean; expired: boolean }> {
+  const result = await sql<{ consumed: boolean; expired: boolean }>`SELECT
+    EXISTS (SELECT 1 FROM nonces WHERE nonce_hash = ${use.nonceHash}) AS consumed,
+    ${use.expiresAt}::timestamptz <= now() AS expired`.execute(db);
+  const row = result.rows[0];
+  return { consumed: row?.consumed === true, expired: row?.expired === true };
+}
+
+/** Whether a nonce was consumed already (a cheap look before the signature work). */
+export async function isNonceConsumed(db: Db, nonceHash: Uint8Array): Promise<boolean> {
+  const row = await db.selectFrom('nonces').select('nonceHash').where('nonceHash', '=', nonceHash).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Drops consumed nonces whose expiry is more than `skewSeconds` in the past by the database's clock: by
+ * then every replica refuses them as expired, so forgetting them cannot let one be used twice.
+ */
+export async function deleteExpiredNonces(db: Db, skewSeconds: number): Promise<number> {
+  const r = await db
+    .deleteFrom('nonces')
+    .where('expiresAt', '<', sql<Date>`now() - make_interval(secs => ${skewSeconds})`)
+    .executeTakeFirst();
   return Number(r.numDeletedRows);
 }
 

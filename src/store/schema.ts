@@ -111,7 +111,7 @@ export interface NoncesTable {
   nonceHash: Uint8Array;
   createdAt: Timestamp;
   expiresAt: Timestamp;
-  consumedAt: Timestamp | null;
+  consumedAt: Timestamp;
   client: string | null;
 }
 
@@ -310,7 +310,7 @@ export interface SessionsTable {
 }
 
 export interface ServiceKeysTable {
-  purpose: 'session';
+  purpose: 'session' | 'nonce';
   kekId: string;
   sealed: Uint8Array;
   createdAt: Timestamp;

@@ -183,7 +183,7 @@ describe('the package exports keyward/client', () => {
     );
     const exec = promisify(execFile);
     const { stdout } = await exec(process.execPath, ['check.mjs', world.url], { cwd: project });
-    expect(JSON.parse(stdout)).toEqual({ base: world.url, nonce: 43, jwk: 'OKP', error: 'function', blocked: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+    expect(JSON.parse(stdout)).toEqual({ base: world.url, nonce: 96, jwk: 'OKP', error: 'function', blocked: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
     writeFileSync(
       join(project, 'check.ts'),
       [

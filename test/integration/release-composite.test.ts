@@ -10,6 +10,7 @@ import { CompactEncrypt, importJWK, type JWK } from 'jose';
 import { DB_KINDS } from '../helpers/db.js';
 import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { binding, openJwe, teeKeyPair } from '../helpers/tee.js';
+import { releaseThrough } from '../helpers/release-flows.js';
 import { openDevCa, type DevCa } from '../../src/dev/ca.js';
 import { writeDevCaBundle } from '../../src/dev/ca-collateral.js';
 import { createSimulatorProvider, SIMULATED_DEFAULTS } from '../../src/dev/simulator-provider.js';
@@ -119,5 +120,28 @@ describe.each(DB_KINDS)('TDX and CPU + GPU release on %s', (kind) => {
     const res = await kw.request('POST', '/v1/attest', { token: null, body: { nonce, teePublicKey: tee.publicJwk, evidence } });
     expect(res.statusCode).toBe(422);
     expect(res.json().code).toBe('ERR_EVIDENCE_BINDING_MISMATCH');
+  });
+  it('the one-shot release judges TDX and CPU + GPU evidence the same way, and wants exactly one CPU piece', async () => {
+    const oneShot = (provider: EvidenceProvider, keyId: string, tee = teeKeyPair()) => releaseThrough(kw, 'one-shot', tee, (bind) => provider.collect(bind), keyId);
+    const tdxTee = teeKeyPair();
+    const tdx = await oneShot(createSimulatorProvider({ tee: 'tdx', ca }), keys['tdx'] as string, tdxTee);
+    expect(tdx.statusCode, tdx.body).toBe(200);
+    expect(await openJwe(tdx.json().jwe, tdxTee)).toEqual(material);
+    const gpuTee = teeKeyPair();
+    const composite = await oneShot(createSimulatorProvider({ tee: 'snp', gpus: 2, ca }), keys['composite'] as string, gpuTee);
+    expect(composite.statusCode, composite.body).toBe(200);
+    expect(await openJwe(composite.json().jwe, gpuTee)).toEqual(material);
+    expect((await oneShot(createSimulatorProvider({ tee: 'snp', gpus: 2, ca }), keys['eight'] as string)).json().code).toBe('ERR_POLICY_DENIED');
+
+    const tee = teeKeyPair();
+    const { nonce } = (await kw.request('POST', '/v1/challenge', { token: null })).json();
+    const [cpu, gpu] = await createSimulatorProvider({ tee: 'snp', gpus: 1, ca }).collect(binding(nonce, tee));
+    const send = (evidence: unknown[]) => kw.request('POST', '/v1/release', { token: null, body: { nonce, teePublicKey: tee.publicJwk, evidence, keys: [{ keyId: keys['distinct'] }] } });
+    const gpuOnly = await send([gpu]);
+    expect(gpuOnly.statusCode).toBe(400);
+    expect(gpuOnly.json().code).toBe('ERR_EVIDENCE_SET_INVALID');
+    const duplicated = await send([cpu, ...Array.from({ length: 8 }, () => gpu)]);
+    expect(duplicated.statusCode).toBe(422);
+    expect(duplicated.json().code).toBe('ERR_EVIDENCE_DUPLICATE_DEVICE');
   });
 });

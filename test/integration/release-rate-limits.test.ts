@@ -99,7 +99,7 @@ describe('release budgets per TEE identity', () => {
     }
     const tokenFor = async (deviceId: string) => {
       const tee = teeKeyPair();
-      return (await kw.keyward.attestationTokens.sign({ cnf: { jkt: Buffer.from(tee.thumbprint).toString('base64url'), jwk: tee.publicJwk }, cpu: null, gpus: [{ deviceId }] })).token;
+      return (await kw.keyward.attestationTokens.sign({ cnf: { jkt: Buffer.from(tee.thumbprint).toString('base64url'), jwk: tee.publicJwk }, cpu: null, gpus: [{ tee: 'nvidia-gpu', deviceId }] })).token;
     };
     const release = async (keyId: string, deviceId: string) =>
       (await kw.keyward.app.inject({ method: 'POST', url: `/v1/keys/${keyId}/release`, headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(deviceId)}` }, payload: '{}' })).statusCode;

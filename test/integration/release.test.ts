@@ -9,6 +9,7 @@ import { DB_KINDS } from '../helpers/db.js';
 import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { binding, createTestSnpPlatform, openJwe, snpPolicy, teeKeyPair, MEASUREMENT, type TestSnpPlatform, type TeeKeyPair } from '../helpers/tee.js';
 import type { Clock } from '../../src/clock.js';
+import { RELEASE_FLOWS, releaseThrough, type ReleaseAsk } from '../helpers/release-flows.js';
 
 class TestClock implements Clock {
   offsetMs = 0;
@@ -39,6 +40,11 @@ describe.each(DB_KINDS)('release protocol on %s', (kind) => {
     return res.json().token;
   }
 
+  /** Releases `id` to `tee` through `flow` with fresh evidence (options of the simulated SNP report). */
+  function releaseVia(flow: (typeof RELEASE_FLOWS)[number], tee: TeeKeyPair, id: string, ask: ReleaseAsk = {}, opts: Parameters<TestSnpPlatform['evidence']>[1] = {}) {
+    return releaseThrough(kw, flow, tee, async (bind) => [await snp.evidence(bind, opts)], id, ask);
+  }
+
   function release(token: string | null, id: string, body?: unknown) {
     return kw.request('POST', `/v1/keys/${id}/release`, { token, ...(body !== undefined ? { body } : {}) });
   }
@@ -57,15 +63,17 @@ describe.each(DB_KINDS)('release protocol on %s', (kind) => {
   }, 120_000);
   afterAll(async () => kw?.close());
 
-  it('releases the exact key material as a JWE that only the TEE key opens', async () => {
+  it('answers attest with the normalized claims the token carries', async () => {
+    const { res } = await attest(teeKeyPair());
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().claims.cpu).toMatchObject({ tee: 'snp', measurement: MEASUREMENT, debug: false, anchor: { source: 'extra' } });
+    expect(res.json().claims.gpus).toEqual([]);
+  });
+
+  it.each(RELEASE_FLOWS)('releases the exact key material as a JWE that only the TEE key opens (%s)', async (flow) => {
     for (const keyKind of ['x25519', 'p384', 'rsa'] as const) {
       const tee = teeKeyPair(keyKind);
-      const { res } = await attest(tee);
-      expect(res.statusCode, res.body).toBe(200);
-      const body = res.json();
-      expect(body.claims.cpu).toMatchObject({ tee: 'snp', measurement: MEASUREMENT, debug: false, anchor: { source: 'extra' } });
-      expect(body.claims.gpus).toEqual([]);
-      const released = await release(body.token, keyId);
+      const released = await releaseVia(flow, tee, keyId);
       expect(released.statusCode, released.body).toBe(200);
       expect(released.json()).toMatchObject({ keyId, version: 1, releaseId: expect.any(String) });
       const header = decodeProtectedHeader(released.json().jwe);
@@ -75,18 +83,18 @@ describe.each(DB_KINDS)('release protocol on %s', (kind) => {
     }
   });
 
-  it('releases a data key (wrappedDataKey) instead of the key, to the exact data key', async () => {
+  it.each(RELEASE_FLOWS)('releases a data key (wrappedDataKey) instead of the key, to the exact data key (%s)', async (flow) => {
     const dk = (await kw.request('POST', `/v1/keys/${keyId}/datakey`)).json();
     const tee = teeKeyPair();
-    const released = await release(await tokenFor(tee), keyId, { wrappedDataKey: dk.wrapped });
+    const released = await releaseVia(flow, tee, keyId, { wrappedDataKey: dk.wrapped });
     expect(released.statusCode, released.body).toBe(200);
     expect(Buffer.from(await openJwe(released.json().jwe, tee)).toString('base64')).toBe(dk.plaintext);
-    const other = (await kw.request('POST', '/v1/keys', { body: { name: 'other-key', kind: 'model' } })).json();
+    const other = (await kw.request('POST', '/v1/keys', { body: { name: `other-key-${flow}`, kind: 'model' } })).json();
     const otherDk = (await kw.request('POST', `/v1/keys/${other.id}/datakey`)).json();
-    const mismatched = await release(await tokenFor(tee), keyId, { wrappedDataKey: otherDk.wrapped });
+    const mismatched = await releaseVia(flow, tee, keyId, { wrappedDataKey: otherDk.wrapped });
     expect(mismatched.json().code).toBe('ERR_DATAKEY_INVALID');
     const flipped = dk.wrapped.slice(0, -3) + (dk.wrapped.endsWith('A') ? 'BAA' : 'AAA');
-    expect((await release(await tokenFor(tee), keyId, { wrappedDataKey: flipped })).json().code).toBe('ERR_DATAKEY_INVALID');
+    expect((await releaseVia(flow, tee, keyId, { wrappedDataKey: flipped })).json().code).toBe('ERR_DATAKEY_INVALID');
   });
 
   it('publishes the signing key of its tokens in the JWKS', async () => {
@@ -97,7 +105,7 @@ describe.each(DB_KINDS)('release protocol on %s', (kind) => {
     expect(jwks.keys.every((k: Record<string, unknown>) => !('d' in k))).toBe(true);
   });
 
-  it('denies with ERR_POLICY_DENIED only, and audits the reasons: wrong measurement, debug, low TCB', async () => {
+  it.each(RELEASE_FLOWS)('denies with ERR_POLICY_DENIED only, and audits the reasons: wrong measurement, debug, low TCB (%s)', async (flow) => {
     const cases: [string, Parameters<TestSnpPlatform['evidence']>[1]][] = [
       ['image', { measurement: 'b2'.repeat(48) }],
       ['no-debug', { debug: true }],
@@ -105,7 +113,7 @@ describe.each(DB_KINDS)('release protocol on %s', (kind) => {
       ['vmpl0', { vmpl: 2 }],
     ];
     for (const [rule, opts] of cases) {
-      const res = await release(await tokenFor(teeKeyPair(), opts), keyId);
+      const res = await releaseVia(flow, teeKeyPair(), keyId, {}, opts);
       expect(res.statusCode).toBe(403);
       expect(res.json()).toMatchObject({ code: 'ERR_POLICY_DENIED', detail: 'The release policy does not allow this workload.' });
       expect(res.body).not.toContain(rule);
@@ -179,21 +187,21 @@ describe.each(DB_KINDS)('release protocol on %s', (kind) => {
     expect(untrusted.json().code).toBe('ERR_CHAIN_UNTRUSTED_ROOT');
   });
 
-  it('never releases a key without a policy, a disabled key or a destroyed key', async () => {
+  it.each(RELEASE_FLOWS)('never releases a key without a policy, a disabled key or a destroyed key (%s)', async (flow) => {
     const tee = teeKeyPair();
-    const bare = (await kw.request('POST', '/v1/keys', { body: { name: 'no-policy', kind: 'dataset' } })).json();
-    const noPolicy = await release(await tokenFor(tee), bare.id);
+    const bare = (await kw.request('POST', '/v1/keys', { body: { name: `no-policy-${flow}`, kind: 'dataset' } })).json();
+    const noPolicy = await releaseVia(flow, tee, bare.id);
     expect(noPolicy.statusCode).toBe(403);
     expect(noPolicy.json().code).toBe('ERR_POLICY_NOT_BOUND');
-    const k = (await kw.request('POST', '/v1/keys', { body: { name: 'to-disable', kind: 'dataset' } })).json();
+    const k = (await kw.request('POST', '/v1/keys', { body: { name: `to-disable-${flow}`, kind: 'dataset' } })).json();
     await kw.request('PUT', `/v1/keys/${k.id}/policy`, { body: { policyId } });
     await kw.request('POST', `/v1/keys/${k.id}/disable`);
-    expect((await release(await tokenFor(tee), k.id)).json().code).toBe('ERR_KEY_DISABLED');
+    expect((await releaseVia(flow, tee, k.id)).json().code).toBe('ERR_KEY_DISABLED');
     await kw.request('DELETE', `/v1/keys/${k.id}`);
-    const destroyed = await release(await tokenFor(tee), k.id);
+    const destroyed = await releaseVia(flow, tee, k.id);
     expect(destroyed.statusCode).toBe(410);
     expect(destroyed.json().code).toBe('ERR_KEY_DESTROYED');
-    expect((await release(await tokenFor(tee), '00000000-0000-4000-8000-000000000000')).json().code).toBe('ERR_KEY_NOT_FOUND');
+    expect((await releaseVia(flow, tee, '00000000-0000-4000-8000-000000000000')).json().code).toBe('ERR_KEY_NOT_FOUND');
   });
 
   it('type-checks policies when saved, keeps versions, and records which version decided', async () => {

@@ -1,6 +1,6 @@
 // Three `keyward serve` replicas on one Postgres behave as one keyward: a release budget holds in total
 // (not three times), the failed-attempt budget of an address too, a nonce raced at all three is consumed
-// exactly once, and a revoked API token or a re-bound policy takes effect on every replica within 1 s.
+// exactly once (at attest and at the one-shot release), and a revoked API token or a re-bound policy takes effect on every replica within 1 s.
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,6 +90,22 @@ describe.skipIf(!POSTGRES.available)(titleNeeding(POSTGRES, 'three keyward repli
       expect(r.status).toBe(409);
       expect(r.json.code).toBe('ERR_ATTEST_NONCE_REPLAYED');
     }
+  }, 60_000);
+
+  it('a one-shot release raced at all three replicas releases once; every other answer is ERR_ATTEST_NONCE_REPLAYED', async () => {
+    const { nonce } = (await api(replicas[b]!.url, '', 'POST', '/v1/challenge')).json;
+    const tee = teeKeyPair();
+    const body = { nonce, teePublicKey: tee.publicJwk, evidence: [await snp.evidence(binding(nonce, tee))], keys: [{ keyId }] };
+    const results = await Promise.all(replicas.flatMap((s) => [0, 1].map(() => api(s.url, '', 'POST', '/v1/release', body))));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of results.filter((x) => x.status !== 200)) {
+      expect(r.status).toBe(409);
+      expect(r.json.code).toBe('ERR_ATTEST_NONCE_REPLAYED');
+    }
+    const audit = (await api(replicas[c]!.url, BOOTSTRAP_TOKEN, 'GET', `/v1/audit?target=${keyId}&action=key.release&limit=1000`)).json.items;
+    const jkt = Buffer.from(tee.thumbprint).toString('base64url');
+    const mine = audit.filter((e: { details: { jkt?: string } }) => e.details.jkt === jkt);
+    expect(mine.map((e: { outcome: string; details: { flow?: string } }) => [e.outcome, e.details.flow])).toEqual([['success', 'one-shot']]);
   }, 60_000);
 
   it("holds a key's release budget in total across the replicas, not once per replica", async () => {

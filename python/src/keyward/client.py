@@ -20,7 +20,7 @@ from .jwe import TEE_KEY_TYPES, TeeKeyPair, TeeKeyType, release_binding
 
 __all__ = ["Attestation", "Challenge", "Client", "DataKey", "KeyRequest", "ReleasedJwe", "ReleasedKey"]
 
-_NONCE = re.compile(r"[A-Za-z0-9_-]{43}")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{43,171}")
 #: Codes after which a new run of the protocol (fresh challenge, new key pair) may succeed.
 _NEW_RUN_CODES = {"ERR_ATTEST_NONCE_EXPIRED", "ERR_AGENT_TSM_BUSY", "ERR_CLIENT_TIMEOUT", "ERR_CLIENT_CONNECTION_FAILED", "ERR_CLIENT_UNREACHABLE"}
 
@@ -186,7 +186,7 @@ class Client:
         body = call_json(self._http, "POST", "/v1/challenge", retry="safe")
         nonce = _str(body, "nonce", operation)
         if not _NONCE.fullmatch(nonce):
-            raise _invalid_answer(operation, "has a nonce that is not 32 bytes of base64url")
+            raise _invalid_answer(operation, "has a nonce that is not 32 to 128 bytes of base64url")
         return Challenge(nonce, _str(body, "expiresAt", operation))
 
     def attest(self, nonce: str, tee_public_key: dict[str, str], evidence: Sequence[WireEvidence]) -> Attestation:

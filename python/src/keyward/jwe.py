@@ -22,7 +22,10 @@ from .errors import ClientError
 TeeKeyType = Literal["x25519", "p384"]
 TEE_KEY_TYPES: tuple[TeeKeyType, ...] = ("x25519", "p384")
 
-NONCE_BYTES = 32
+#: A nonce is opaque: 32 random bytes at least (keyward's stateless nonces are 72: randomness, expiry and
+#: an HMAC), at most 128. The binding hashes all of its decoded bytes.
+MIN_NONCE_BYTES = 32
+MAX_NONCE_BYTES = 128
 BIND_BYTES = 64
 ALG = "ECDH-ES+A256KW"
 ENC = "A256GCM"
@@ -65,10 +68,10 @@ def release_binding(nonce: str, thumbprint: bytes) -> bytes:
         nonce_bytes = b64url_decode(nonce)
     except ValueError:
         nonce_bytes = b""
-    if len(nonce_bytes) != NONCE_BYTES:
+    if not MIN_NONCE_BYTES <= len(nonce_bytes) <= MAX_NONCE_BYTES:
         raise ClientError(
             "ERR_CLIENT_RESPONSE_INVALID",
-            "the challenge nonce is not 32 bytes of base64url",
+            "the challenge nonce is not 32 to 128 bytes of base64url",
             operation="POST /v1/challenge",
         )
     return hashlib.sha512(nonce_bytes + thumbprint).digest()

@@ -216,7 +216,8 @@ describe('base URL and tokens', () => {
   });
 });
 
-describe('releaseKey: a failed run is repeated with a new challenge, never a replayed nonce', () => {
+describe('releaseKey (attest + release): a failed run is repeated with a new challenge, never a replayed nonce', () => {
+  const THREE_CALLS = { oneShot: false } as const;
   const secret = new Uint8Array(randomBytes(32));
   const binds: Uint8Array[] = [];
   const provider: EvidenceProvider = { name: 'fake', collect: async (bind) => (binds.push(bind), [{ type: 'snp', report: 'AA==', certs: [] }]) };
@@ -245,7 +246,7 @@ describe('releaseKey: a failed run is repeated with a new challenge, never a rep
 
   it('binds the evidence to SHA-512(nonce ‖ thumbprint) and decrypts the released secret', async () => {
     script([]);
-    const released = await client().releaseKey(KEY, provider);
+    const released = await client().releaseKey(KEY, provider, THREE_CALLS);
     expect(released).toMatchObject({ keyId: KEY, version: 3, evidenceSource: 'fake' });
     expect(released.plaintext).toEqual(secret);
     const attest = fake.requests.find((r) => r.url === '/v1/attest')?.body as { nonce: string; teePublicKey: { x: string } };
@@ -257,7 +258,7 @@ describe('releaseKey: a failed run is repeated with a new challenge, never a rep
 
   it('attest 503 / dropped / nonce expired → a new run: new challenge, new nonce, new TEE key', async () => {
     script([() => problem(503, 'ERR_COLLATERAL_UNAVAILABLE'), () => 'drop', () => problem(400, 'ERR_ATTEST_NONCE_EXPIRED')]);
-    const released = await client().releaseKey(KEY, provider, { attempts: 4 });
+    const released = await client().releaseKey(KEY, provider, { ...THREE_CALLS, attempts: 4 });
     expect(released.plaintext).toEqual(secret);
     const attests = fake.requests.filter((r) => r.url === '/v1/attest').map((r) => r.body as { nonce: string; teePublicKey: { x: string } });
     expect(attests).toHaveLength(4);
@@ -268,24 +269,24 @@ describe('releaseKey: a failed run is repeated with a new challenge, never a rep
 
   it('gives up after `attempts` runs with the last error; verdicts end the first run', async () => {
     script([() => problem(503, 'ERR_COLLATERAL_UNAVAILABLE'), () => problem(503, 'ERR_COLLATERAL_UNAVAILABLE')]);
-    expect((await rejection(client().releaseKey(KEY, provider, { attempts: 2 }))).code).toBe('ERR_COLLATERAL_UNAVAILABLE');
+    expect((await rejection(client().releaseKey(KEY, provider, { ...THREE_CALLS, attempts: 2 }))).code).toBe('ERR_COLLATERAL_UNAVAILABLE');
     expect(fake.requests.filter((r) => r.url === '/v1/attest')).toHaveLength(2);
     fake.requests.length = 0;
     script([() => problem(422, 'ERR_SNP_SIGNATURE_INVALID')]);
-    expect((await rejection(client().releaseKey(KEY, provider))).code).toBe('ERR_SNP_SIGNATURE_INVALID');
+    expect((await rejection(client().releaseKey(KEY, provider, THREE_CALLS))).code).toBe('ERR_SNP_SIGNATURE_INVALID');
     expect(fake.requests).toHaveLength(2);
   });
 
   it.each(['ERR_COLLATERAL_MISSING', 'ERR_COLLATERAL_STALE', 'ERR_CRL_STALE'])('a 503 %s (stays so until an operator acts) ends the first run', async (code) => {
     script([() => problem(503, code)]);
-    expect((await rejection(client().releaseKey(KEY, provider, { attempts: 3 }))).code).toBe(code);
+    expect((await rejection(client().releaseKey(KEY, provider, { ...THREE_CALLS, attempts: 3 }))).code).toBe(code);
     expect(fake.requests.filter((r) => r.url === '/v1/attest')).toHaveLength(1);
     expect(fake.requests.filter((r) => r.url === '/v1/challenge')).toHaveLength(1);
   });
 
   it('the same 503 with Retry-After from the server is retried with a new run', async () => {
     script([() => problem(503, 'ERR_COLLATERAL_MISSING', { headers: { 'retry-after': '0' } })]);
-    const released = await client().releaseKey(KEY, provider, { attempts: 3 });
+    const released = await client().releaseKey(KEY, provider, { ...THREE_CALLS, attempts: 3 });
     expect(released.plaintext).toEqual(secret);
     expect(fake.requests.filter((r) => r.url === '/v1/attest')).toHaveLength(2);
   });
@@ -296,11 +297,11 @@ describe('releaseKey: a failed run is repeated with a new challenge, never a rep
       if (r.url === '/v1/attest') return { status: 200, json: { token: 'tok', expiresAt: 'x', claims: { cpu: null, gpus: [], gpuTopology: null } } };
       return releaseAnswer(createTeeKeyPair().publicJwk);
     });
-    expect((await rejection(client().releaseKey(KEY, provider))).code).toBe('ERR_CLIENT_JWE_INVALID');
+    expect((await rejection(client().releaseKey(KEY, provider, THREE_CALLS))).code).toBe('ERR_CLIENT_JWE_INVALID');
   });
 
   it('an unknown TEE key type is refused before any request', async () => {
-    await expect(client().releaseKey(KEY, provider, { teeKey: 'rsa2048' as never })).rejects.toMatchObject({ code: 'ERR_CLIENT_OPTIONS_INVALID' });
+    await expect(client().releaseKey(KEY, provider, { ...THREE_CALLS, teeKey: 'rsa2048' as never })).rejects.toMatchObject({ code: 'ERR_CLIENT_OPTIONS_INVALID' });
     expect(fake.requests).toEqual([]);
   });
 
@@ -312,7 +313,78 @@ describe('releaseKey: a failed run is repeated with a new challenge, never a rep
         throw Object.assign(new Error('x'), { code: 'EIO' });
       },
     };
-    await expect(client().releaseKey(KEY, failing)).rejects.toMatchObject({ message: 'x', code: 'EIO' });
+    await expect(client().releaseKey(KEY, failing, THREE_CALLS)).rejects.toMatchObject({ message: 'x', code: 'EIO' });
+  });
+});
+
+describe('releaseKey (one-shot, the default): one call, a new run on transient failures, attest + release when the route is missing', () => {
+  const secret = new Uint8Array(randomBytes(32));
+  const tokenFor = (cpu: unknown) => `e30.${Buffer.from(JSON.stringify({ cpu, gpus: [], gpuTopology: null })).toString('base64url')}.sig`;
+
+  function script(oneShotAnswers: ((n: number) => ReturnType<typeof problem> | 'drop' | null)[]) {
+    let calls = 0;
+    fake.handle((r) => {
+      if (r.url === '/v1/challenge') return challengeOk();
+      if (r.url !== '/v1/release') return problem(500, 'ERR_INTERNAL');
+      const body = r.body as { teePublicKey: unknown; keys: { keyId: string }[]; token?: boolean };
+      const answer = oneShotAnswers[calls++]?.(calls);
+      if (answer) return answer;
+      const releases = body.keys.map((k) => ({ keyId: k.keyId, version: 3, jwe: encryptForTee(secret, parseTeePublicKey(body.teePublicKey)), releaseId: KEY }));
+      return { status: 200, json: { releases, ...(body.token ? { token: tokenFor({ tee: 'snp', anchor: { source: 'vendor' } }) } : {}) } };
+    });
+  }
+
+  it('sends evidence and the key in one POST /v1/release, asks for the token and reports its claims', async () => {
+    script([]);
+    const released = await client().releaseKey(KEY, { name: 'fake', collect: async () => [{ type: 'snp', report: 'AA==', certs: [] }] }, { wrappedDataKey: 'wdk' });
+    expect(released).toMatchObject({ keyId: KEY, version: 3, flow: 'one-shot', claims: { cpu: { tee: 'snp' }, gpus: [] } });
+    expect(released.plaintext).toEqual(secret);
+    expect(fake.requests.map((r) => r.url)).toEqual(['/v1/challenge', '/v1/release']);
+    expect(fake.requests[1]?.body).toMatchObject({ keys: [{ keyId: KEY, wrappedDataKey: 'wdk' }], token: true });
+  });
+
+  it('a 503 or a dropped connection → a new run with a new nonce; a verdict ends the first run', async () => {
+    const provider: EvidenceProvider = { name: 'fake', collect: async () => [{ type: 'snp', report: 'AA==', certs: [] }] };
+    script([() => problem(503, 'ERR_COLLATERAL_UNAVAILABLE'), () => 'drop']);
+    expect((await client().releaseKey(KEY, provider, { attempts: 3 })).plaintext).toEqual(secret);
+    const nonces = fake.requests.filter((r) => r.url === '/v1/release').map((r) => (r.body as { nonce: string }).nonce);
+    expect(nonces).toHaveLength(3);
+    expect(new Set(nonces).size).toBe(3);
+    fake.requests.length = 0;
+    script([() => problem(403, 'ERR_POLICY_DENIED', { extra: { keyId: KEY } })]);
+    expect((await rejection(client().releaseKey(KEY, provider, { attempts: 3 }))).code).toBe('ERR_POLICY_DENIED');
+    expect(fake.requests.filter((r) => r.url === '/v1/release')).toHaveLength(1);
+  });
+
+  it('falls back to attest + release with the same nonce when the server has no one-shot route, and remembers it', async () => {
+    const provider: EvidenceProvider = { name: 'fake', collect: async () => [{ type: 'snp', report: 'AA==', certs: [] }] };
+    let teeKey: unknown;
+    fake.handle((r) => {
+      if (r.url === '/v1/challenge') return challengeOk();
+      if (r.url === '/v1/release') return problem(404, 'ERR_ROUTE_NOT_FOUND');
+      if (r.url === '/v1/attest') {
+        teeKey = (r.body as { teePublicKey: unknown }).teePublicKey;
+        return { status: 200, json: { token: 'tok', expiresAt: 'x', claims: { cpu: { tee: 'snp' }, gpus: [], gpuTopology: null } } };
+      }
+      return { status: 200, json: { keyId: KEY, version: 3, jwe: encryptForTee(secret, parseTeePublicKey(teeKey)), releaseId: KEY } };
+    });
+    const c = client();
+    const first = await c.releaseKey(KEY, provider);
+    expect(first.flow).toBe('attest+release');
+    const urls = fake.requests.map((r) => r.url);
+    expect(urls).toEqual(['/v1/challenge', '/v1/release', '/v1/attest', `/v1/keys/${KEY}/release`]);
+    expect((fake.requests[2]?.body as { nonce: string }).nonce).toBe((fake.requests[1]?.body as { nonce: string }).nonce);
+    fake.requests.length = 0;
+    expect((await c.releaseKey(KEY, provider)).plaintext).toEqual(secret);
+    expect(fake.requests.map((r) => r.url)).toEqual(['/v1/challenge', '/v1/attest', `/v1/keys/${KEY}/release`]);
+    fake.requests.length = 0;
+    expect((await rejection(client().releaseKey(KEY, provider, { oneShot: true }))).code).toBe('ERR_ROUTE_NOT_FOUND');
+  });
+
+  it('an answer without one release per key asked for is ERR_CLIENT_RESPONSE_INVALID', async () => {
+    fake.handle((r) => (r.url === '/v1/challenge' ? challengeOk() : { status: 200, json: { releases: [] } }));
+    const provider: EvidenceProvider = { name: 'fake', collect: async () => [{ type: 'snp', report: 'AA==', certs: [] }] };
+    expect((await rejection(client().releaseKey(KEY, provider))).code).toBe('ERR_CLIENT_RESPONSE_INVALID');
   });
 });
 

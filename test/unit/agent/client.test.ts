@@ -46,15 +46,19 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => kw?.close());
 
-describe('KeywardClient.releaseKey against keyward', () => {
+describe.each([
+  ['one-shot', true],
+  ['attest+release', false],
+] as const)('KeywardClient.releaseKey against keyward (%s)', (flow, oneShot) => {
   it.each(['x25519', 'p384', 'rsa'] as const)('returns exactly the key material with a %s TEE key', async (teeKey) => {
     const client = new KeywardClient({ baseUrl: `${url}/` });
-    const released = await client.releaseKey(keyId, snpProvider(), { teeKey });
+    const released = await client.releaseKey(keyId, snpProvider(), { teeKey, oneShot });
     expect(released.keyId).toBe(keyId);
     expect(released.version).toBe(1);
     expect(released.plaintext).toEqual(material);
     expect(released.releaseId).toMatch(/^[0-9a-f-]{36}$/);
     expect(released.evidenceSource).toBe('test-snp');
+    expect(released.flow).toBe(flow);
     expect(released.claims.cpu).toMatchObject({ tee: 'snp', measurement: MEASUREMENT, anchor: { source: 'extra' } });
   });
 
@@ -64,7 +68,7 @@ describe('KeywardClient.releaseKey against keyward', () => {
     expect(dk).toMatchObject({ keyId, version: 1 });
     expect(dk.plaintext).toHaveLength(32);
     expect(dk.wrapped.startsWith(`kw1.${keyId}.1.`)).toBe(true);
-    const released = await client.releaseKey(keyId, snpProvider(), { wrappedDataKey: dk.wrapped });
+    const released = await client.releaseKey(keyId, snpProvider(), { wrappedDataKey: dk.wrapped, oneShot });
     expect(released.plaintext).toEqual(dk.plaintext);
     expect(released.plaintext).not.toEqual(material);
   });
@@ -72,7 +76,7 @@ describe('KeywardClient.releaseKey against keyward', () => {
   it('surfaces a denial as ERR_POLICY_DENIED with status 403 and the request id, and does not run again', async () => {
     let collected = 0;
     const provider: EvidenceProvider = { name: 'counting', collect: async (bind) => (collected++, [await snp.evidence(bind)]) };
-    const err = await rejection(new KeywardClient({ baseUrl: url }).releaseKey(deniedKeyId, provider));
+    const err = await rejection(new KeywardClient({ baseUrl: url }).releaseKey(deniedKeyId, provider, { oneShot }));
     expect(err.code).toBe('ERR_POLICY_DENIED');
     expect(err.httpStatus).toBe(403);
     expect(err.serverCode).toBe('ERR_POLICY_DENIED');
@@ -85,9 +89,9 @@ describe('KeywardClient.releaseKey against keyward', () => {
 
   it('surfaces evidence verdicts and unknown keys with their codes', async () => {
     const client = new KeywardClient({ baseUrl: url });
-    const debug = await rejection(client.releaseKey(keyId, snpProvider({ debug: true })));
+    const debug = await rejection(client.releaseKey(keyId, snpProvider({ debug: true }), { oneShot }));
     expect(debug.code).toBe('ERR_POLICY_DENIED');
-    const missing = await rejection(client.releaseKey('00000000-0000-4000-8000-000000000000', snpProvider()));
+    const missing = await rejection(client.releaseKey('00000000-0000-4000-8000-000000000000', snpProvider(), { oneShot }));
     expect(missing.code).toBe('ERR_KEY_NOT_FOUND');
     expect(missing.httpStatus).toBe(404);
   });
@@ -97,7 +101,8 @@ describe('KeywardClient protocol calls against keyward', () => {
   it('challenge, attest and release one by one; a nonce attested once is refused the second time', async () => {
     const client = new KeywardClient({ baseUrl: url });
     const { nonce, expiresAt } = await client.challenge();
-    expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Stateless: 32 random bytes, the expiry and an HMAC (72 bytes).
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{96}$/);
     expect(Date.parse(expiresAt)).toBeGreaterThan(0);
     const tee = createTeeKeyPair('p384');
     // The server's own binding function, not the client's.
