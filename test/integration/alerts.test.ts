@@ -77,7 +77,8 @@ function harness(kw: () => TestKeyward) {
     const tee = teeKeyPair();
     return (await kw().keyward.attestationTokens.sign({ cnf: { jkt: Buffer.from(tee.thumbprint).toString('base64url'), jwk: tee.publicJwk }, cpu, gpus })).token;
   };
-  const snp = (chipId: string) => ({ tee: 'snp', chipId });
+  // Forged claims as keyward signs them: a vendor-anchored, revocation-checked chip (tenants but `default` demand both).
+  const snp = (chipId: string) => ({ tee: 'snp', chipId, anchor: { source: 'vendor', spki: '0'.repeat(64), name: 'ARK-Milan' }, revocationChecked: true });
   return {
     snp,
     async key(name: string, rules: { name: string; expr: string }[] = [{ name: 'any', expr: 'true' }]): Promise<string> {
@@ -142,7 +143,7 @@ describe.each(DB_KINDS)('anomaly alerts on %s', (kind) => {
 
     // A new chip, and a GPU next to a known chip: each release with anything new raises one alert naming only the new.
     expect((await h.release(keyId, h.snp('chip-b'))).statusCode).toBe(200);
-    expect((await h.release(keyId, h.snp('chip-a'), [{ deviceId: 'gpu-1' }])).statusCode).toBe(200);
+    expect((await h.release(keyId, h.snp('chip-a'), [{ tee: 'nvidia-gpu', deviceId: 'gpu-1' }])).statusCode).toBe(200);
     expect((await h.alerts('new-tee-identity', keyId)).map((d) => d['identities'])).toEqual([['snp:chip-a'], ['snp:chip-b'], ['gpu:gpu-1']]);
     // The identity is per key: chip-a is new to another key.
     const other = await h.key('new-identity-2');
