@@ -11,6 +11,8 @@ import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { inviteAndLogin, type Session } from '../helpers/people.js';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { verifyAuditExport, type AuditExport } from '../../src/broker/audit-verify.js';
+import { AuditCheckpoints } from '../../src/broker/audit-checkpoints.js';
+import { systemClock } from '../../src/clock.js';
 
 const EVERY = 5;
 
@@ -181,6 +183,19 @@ describe.each(DB_KINDS)('audit checkpoints and exports on %s', (kind) => {
     const later = await exportAs(null, `?from=${doc.rows[3]?.seq}&limit=5`);
     expect(later.rows).toHaveLength(5);
     expect(later.nextFrom).toBe((doc.rows[3]?.seq as number) + 5);
+  });
+
+  it('reseals the checkpoint key at KEK rotation; a fresh process signs with it and old checkpoints still verify', async () => {
+    const rotated = await kw.request('POST', '/v1/kek/rotate');
+    expect(rotated.statusCode, rotated.body).toBe(200);
+    const row = await kw.keyward.database.db.selectFrom('auditCheckpointKeys').selectAll().executeTakeFirstOrThrow();
+    expect(row.kekId).toBe(rotated.json().to);
+    const fresh = new AuditCheckpoints(kw.keyward.database.db, kw.keyward.keks, systemClock, { everyEvents: 1, intervalSeconds: 86_400 });
+    const info = await fresh.runDue();
+    expect(info?.kid).toBe(row.kid);
+    const doc = await exportAs(null, '');
+    expect(doc.checkpoints[doc.checkpoints.length - 1]?.seq).toBe(info?.seq);
+    expect(verifyAuditExport(doc)).toMatchObject({ verified: true, lastCheckpointedSeq: info?.seq });
   });
 
   it('keeps secrets out of exported rows', async () => {

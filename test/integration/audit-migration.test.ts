@@ -1,0 +1,62 @@
+// Migration 0013 links the events written before it into their chains (tenant or platform), in seq order, so
+// an export of an upgraded database verifies from its first event; appends after it continue each chain.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DB_KINDS, createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { loadMigrations, migrate } from '../../src/store/migrate.js';
+import { appendAudit, eventBody } from '../../src/broker/audit.js';
+import { AuditExporter } from '../../src/broker/audit-export.js';
+import { verifyAuditExport } from '../../src/broker/audit-verify.js';
+import { systemClock } from '../../src/clock.js';
+import type { Db } from '../../src/store/database.js';
+
+/** An append exactly as keyward wrote one before 0013 (no chain columns). */
+async function appendBefore0013(db: Db, tenant: string | undefined): Promise<void> {
+  const entry = {
+    id: randomUUID(),
+    at: new Date().toISOString(),
+    actor: 'system',
+    action: 'test.old',
+    target: null,
+    outcome: 'success' as const,
+    requestId: null,
+    details: { actorName: 'keyward', ...(tenant ? { tenant } : {}) },
+  };
+  await sql`WITH old AS (SELECT seq, hash FROM audit_head WHERE singleton FOR UPDATE),
+    head AS (
+      UPDATE audit_head AS h SET seq = old.seq + 1, hash = sha256(old.hash || int8send(old.seq + 1) || convert_to(${eventBody(entry)}, 'UTF8'))
+      FROM old WHERE h.singleton RETURNING h.seq, h.hash, old.hash AS prev)
+    INSERT INTO audit_events (seq, id, at, actor, action, target, outcome, request_id, details, prev_hash, hash)
+    SELECT head.seq, ${entry.id}, ${new Date(entry.at)}, ${entry.actor}, ${entry.action}, ${entry.target}, ${entry.outcome}, ${entry.requestId},
+           ${JSON.stringify(entry.details)}::jsonb, head.prev, head.hash FROM head`.execute(db);
+}
+
+describe.each(DB_KINDS)('migration 0013 on %s', (kind) => {
+  let test: TestDatabase | undefined;
+  afterEach(async () => test?.drop());
+
+  it('links pre-existing events into their chains; later appends continue them; exports verify', async () => {
+    test = await createTestDatabase(kind, { migrated: false });
+    const { database } = test;
+    await migrate(database, loadMigrations().filter((m) => m.version < 13));
+    for (const tenant of ['alpha', undefined, 'beta', 'alpha', 'alpha', undefined]) await appendBefore0013(database.db, tenant);
+    await migrate(database);
+    const rows = await database.db.selectFrom('auditEvents').select(['seq', 'chain', 'chainSeq']).orderBy('seq').execute();
+    expect(rows.map((r) => [r.chain, Number(r.chainSeq)])).toEqual([
+      ['tenant:alpha', 1],
+      ['platform', 1],
+      ['tenant:beta', 1],
+      ['tenant:alpha', 2],
+      ['tenant:alpha', 3],
+      ['platform', 2],
+    ]);
+    await appendAudit(database.db, { actor: { id: 'system', name: 'keyward' }, action: 'test.new', target: null, outcome: 'success', requestId: null, details: { tenant: 'alpha' } }, new Date());
+    const exporter = new AuditExporter(database.db, systemClock);
+    const system = { id: 'system', name: 'keyward' };
+    const alpha = await exporter.export(system, { tenant: 'alpha', from: 1, limit: 100 });
+    expect(alpha.rows.map((r) => r.chainSeq)).toEqual([1, 2, 3, 4]);
+    expect(verifyAuditExport(alpha)).toMatchObject({ verified: true, rows: 4, lastCheckpointedSeq: null, notYetCovered: 4 });
+    expect(verifyAuditExport(await exporter.export(system, { from: 1, limit: 100 }))).toMatchObject({ verified: true, rows: 7 });
+  });
+});
