@@ -31,7 +31,9 @@ export interface NonceConsumption {
  * enclosing transaction ends), computes hash = SHA-256(prevHash ‖ seq as 8-byte big-endian ‖ body) in SQL,
  * advances the event's own chain (tenant or platform: chainHash = SHA-256(chainPrevHash ‖ chainSeq ‖ hash)),
  * inserts the event and advances the head. The chain head is upserted from `head`'s output, so it is locked
- * only after the global head: appends still serialize on one lock, in one order. With `consume`, the nonce is
+ * only after the global head: appends still serialize on one lock, in one order. (The LIMITs tell the planner
+ * these are single rows: a tiny unanalyzed table is otherwise estimated at hundreds of rows, and the
+ * multiplied estimate makes Postgres JIT-compile every append, ~300 ms each.) With `consume`, the nonce is
  * consumed in the same statement and nothing is appended when it cannot be (unknown, used or expired): the
  * result is then undefined.
  */
@@ -44,7 +46,7 @@ export async function appendAuditRow(db: Db, row: NewAuditRow, consume?: NonceCo
     : sql``;
   const guard = consume ? sql`AND EXISTS (SELECT 1 FROM consumed)` : sql``;
   const result = await sql<{ seq: number }>`WITH ${gate}
-    old AS (SELECT seq, hash FROM audit_head WHERE singleton ${guard} FOR UPDATE),
+    old AS (SELECT seq, hash FROM audit_head WHERE singleton ${guard} LIMIT 1 FOR UPDATE),
     head AS (
       UPDATE audit_head AS h
       SET seq = old.seq + 1, hash = sha256(old.hash || int8send(old.seq + 1) || convert_to(${row.body}, 'UTF8'))
@@ -60,7 +62,7 @@ export async function appendAuditRow(db: Db, row: NewAuditRow, consume?: NonceCo
     INSERT INTO audit_events (seq, id, at, actor, action, target, outcome, request_id, details, prev_hash, hash, chain, chain_seq, chain_prev_hash, chain_hash)
     SELECT head.seq, ${row.id}, ${row.at}, ${row.actor}, ${row.action}, ${row.target}, ${row.outcome}, ${row.requestId},
            ${JSON.stringify(row.details)}::jsonb, head.prev, head.hash, ${row.chain}, link.seq, link.prev_hash, link.hash
-    FROM head, link
+    FROM head, (SELECT seq, hash, prev_hash FROM link LIMIT 1) AS link
     RETURNING seq`.execute(db);
   const first = result.rows[0];
   return first ? { seq: Number(first.seq) } : undefined;

@@ -1,5 +1,6 @@
 // Migration 0013 links the events written before it into their chains (tenant or platform), in seq order, so
-// an export of an upgraded database verifies from its first event; appends after it continue each chain.
+// an export of an upgraded database verifies from its first event; appends after it continue each chain, also
+// when many race (on Postgres: several connections, new and existing chains alike).
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,5 +59,24 @@ describe.each(DB_KINDS)('migration 0013 on %s', (kind) => {
     expect(alpha.rows.map((r) => r.chainSeq)).toEqual([1, 2, 3, 4]);
     expect(verifyAuditExport(alpha)).toMatchObject({ verified: true, rows: 4, lastCheckpointedSeq: null, notYetCovered: 4 });
     expect(verifyAuditExport(await exporter.export(system, { from: 1, limit: 100 }))).toMatchObject({ verified: true, rows: 7 });
+  });
+
+  it('keeps every chain whole when appends race, for new and existing chains', async () => {
+    test = await createTestDatabase(kind);
+    const { database } = test;
+    const tenants = ['t1', 't2', 't3', undefined];
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        appendAudit(database.db, { actor: { id: 'system', name: 'keyward' }, action: 'test.race', target: String(i), outcome: 'success', requestId: null, details: tenants[i % 4] ? { tenant: tenants[i % 4] } : {} }, new Date()),
+      ),
+    );
+    const exporter = new AuditExporter(database.db, systemClock);
+    const system = { id: 'system', name: 'keyward' };
+    for (const tenant of ['t1', 't2', 't3']) {
+      const doc = await exporter.export(system, { tenant, from: 1, limit: 100 });
+      expect(doc.rows).toHaveLength(15);
+      expect(verifyAuditExport(doc)).toMatchObject({ verified: true, rows: 15 });
+    }
+    expect(verifyAuditExport(await exporter.export(system, { from: 1, limit: 1000 }))).toMatchObject({ verified: true });
   });
 });
