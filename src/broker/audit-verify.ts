@@ -103,9 +103,20 @@ function rowName(r: ExportRow): string {
   return `row seq ${r.seq} (${r.chain} #${r.chainSeq})`;
 }
 
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
+/** A row whose links are not what an export holds (a hand-edited file) is tampering, not a crash. */
+function checkRowShape(r: ExportRow): void {
+  const links = r !== null && typeof r === 'object' ? [r.prevHash, r.hash, r.chainPrevHash, r.chainHash] : [];
+  const wellFormed =
+    links.length === 4 && links.every((h) => typeof h === 'string' && HASH_HEX.test(h)) && Number.isSafeInteger(r.seq) && Number.isSafeInteger(r.chainSeq) && typeof r.chain === 'string';
+  const event = r?.redacted === true || (r !== null && typeof r === 'object' && typeof r.details === 'object' && r.details !== null && typeof r.at === 'string');
+  if (!wellFormed || !event) fail(`a row is malformed (seq ${String((r as { seq?: unknown } | null)?.seq)})`, typeof r?.seq === 'number' ? { row: r.seq } : {});
+}
+
 /** Checks one row's own hashes: the event hash (unless redacted) and its chain link hash. */
 function checkRowHashes(r: ExportRow): void {
-  if (typeof r.seq !== 'number' || typeof r.chain !== 'string' || typeof r.chainSeq !== 'number' || typeof r.hash !== 'string') fail(`a row is malformed (seq ${String(r.seq)})`, { row: r.seq });
+  checkRowShape(r);
   if (!r.redacted) {
     if (chainOf(r.details ?? {}) !== r.chain) fail(`${rowName(r)}: its tenant does not match its chain`, { row: r.seq });
     if (expectedEventHash(r.prevHash, r.seq, r) !== r.hash) fail(`${rowName(r)}: its content does not match its hash (edited)`, { row: r.seq });
@@ -142,7 +153,11 @@ function trustedKeys(doc: AuditExport, pinned: readonly JsonWebKey[] | undefined
   for (const jwk of pinned ?? doc.keys ?? []) {
     const kid = (jwk as { kid?: unknown }).kid;
     if (typeof kid !== 'string' || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || jwk.d !== undefined) continue;
-    keys.set(kid, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) }, format: 'jwk' }));
+    try {
+      keys.set(kid, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) }, format: 'jwk' }));
+    } catch {
+      // Not an Ed25519 public key: trusted for nothing.
+    }
   }
   return keys;
 }
@@ -156,7 +171,12 @@ function openCheckpoint(cp: ExportCheckpoint, keys: Map<string, KeyObject>): Che
   if (typeof cp.statement !== 'string' || !signature || !verify(null, Buffer.from(cp.statement, 'utf8'), key, signature)) {
     fail(`checkpoint seq ${cp.seq}: its signature does not verify (forged or altered)`, at);
   }
-  const statement = JSON.parse(cp.statement) as CheckpointStatement;
+  let statement: CheckpointStatement;
+  try {
+    statement = JSON.parse(cp.statement) as CheckpointStatement;
+  } catch {
+    fail(`checkpoint seq ${cp.seq}: what it signed is not JSON`, at);
+  }
   if (statement.type !== CHECKPOINT_TYPE || statement.seq !== cp.seq || statement.kid !== cp.kid || !Array.isArray(statement.chains)) {
     fail(`checkpoint seq ${cp.seq}: its fields do not match what was signed`, at);
   }
@@ -202,7 +222,7 @@ function checkCheckpoint(doc: AuditExport, cp: ExportCheckpoint, keys: Map<strin
   const at = { checkpoint: cp.seq };
   const signed = new Set(statement.chains);
   const leaves = Array.isArray(cp.leaves) ? cp.leaves : [];
-  for (const leaf of leaves) if (!signed.has(leafDigest(leaf))) fail(`checkpoint seq ${cp.seq}: the head given for ${leaf.chain} is not one it signed`, at);
+  for (const leaf of leaves) if (!signed.has(leafDigest(leaf)) || typeof leaf.seq !== 'number') fail(`checkpoint seq ${cp.seq}: the head given for ${leaf.chain} is not one it signed`, at);
   if (doc.chain === 'global') {
     // Every chain's head is shown in a global export: a chain left out could hide a removed tail.
     if (leaves.length !== signed.size) fail(`checkpoint seq ${cp.seq}: ${signed.size} chain heads were signed but ${leaves.length} are given`, at);
@@ -241,8 +261,10 @@ export function verifyAuditExport(doc: AuditExport, pinnedKeys?: readonly JsonWe
     const index = indexRows(rows);
     for (const cp of doc.checkpoints) covered = Math.max(covered ?? 0, checkCheckpoint(doc, cp, keys, index));
   } catch (err) {
-    if (!(err instanceof Tampered)) throw err;
-    return { ...base, verified: false, lastCheckpointedSeq: covered, notYetCovered: 0, error: err.problem };
+    // Anything else that throws on this input (a value of the wrong type where a hand edit left it) is a
+    // defect of the file as well.
+    const problem = err instanceof Tampered ? err.problem : { message: `the export is malformed: ${(err as Error).message}` };
+    return { ...base, verified: false, lastCheckpointedSeq: covered, notYetCovered: 0, error: problem };
   }
   const notYetCovered = rows.filter((r) => seqOf(r) > (covered ?? 0)).length;
   return { ...base, verified: true, lastCheckpointedSeq: covered, notYetCovered };
