@@ -10,6 +10,7 @@ import { appendAudit, eventBody } from '../../src/broker/audit.js';
 import { AuditExporter } from '../../src/broker/audit-export.js';
 import { verifyAuditExport } from '../../src/broker/audit-verify.js';
 import { systemClock } from '../../src/clock.js';
+import { AuditLog } from '../../src/broker/audit-log.js';
 import type { Db } from '../../src/store/database.js';
 
 /** An append exactly as keyward wrote one before 0013 (no chain columns). */
@@ -78,5 +79,20 @@ describe.each(DB_KINDS)('migration 0013 on %s', (kind) => {
       expect(verifyAuditExport(doc)).toMatchObject({ verified: true, rows: 15 });
     }
     expect(verifyAuditExport(await exporter.export(system, { from: 1, limit: 1000 }))).toMatchObject({ verified: true });
+  });
+
+  it('GET /v1/audit/verify (AuditLog.verifyChain) also walks each chain: a re-linked tenant row is named', async () => {
+    test = await createTestDatabase(kind);
+    const { database } = test;
+    for (const tenant of ['x', 'y', 'x', 'x']) {
+      await appendAudit(database.db, { actor: { id: 'system', name: 'keyward' }, action: 'test.chain', target: null, outcome: 'success', requestId: null, details: { tenant } }, new Date());
+    }
+    const log = new AuditLog(database.db);
+    expect(await log.verifyChain()).toMatchObject({ ok: true, events: 4, brokenAt: null });
+    // Someone with write access to the database (trigger off) points the third event's tenant link elsewhere.
+    await sql`ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update`.execute(database.db);
+    await sql`UPDATE audit_events SET chain_prev_hash = decode(repeat('00', 32), 'hex') WHERE seq = 3`.execute(database.db);
+    await sql`ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update`.execute(database.db);
+    expect(await log.verifyChain()).toMatchObject({ ok: false, brokenAt: 3 });
   });
 });

@@ -692,7 +692,7 @@ export interface paths {
         };
         /**
          * Recompute the hash chain over the whole log.
-         * @description Scope `audit:read`.
+         * @description Scope `audit:read`. Checks the global chain and every tenant's (and the platform's) own chain; `brokenAt` is the first event either breaks at.
          */
         get: operations["verifyAudit"];
         put?: never;
