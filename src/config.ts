@@ -81,7 +81,38 @@ export interface Config {
    * client data and cookie-authenticated writes must name it; the Host header is never trusted for this.
    */
   readonly origin: string;
+  /** Anomaly alerts (docs/operations.md "Anomaly alerts"): which kinds, their thresholds, the webhook. */
+  readonly alerts: AlertSettings;
 }
+
+export const ALERT_KINDS = ['new-tee-identity', 'release-burst', 'repeated-denials'] as const;
+export type AlertKindSetting = (typeof ALERT_KINDS)[number];
+
+export interface AlertSettings {
+  /** KEYWARD_ALERTS: the kinds raised (default all; `off` for none). */
+  readonly kinds: ReadonlySet<AlertKindSetting>;
+  /**
+   * release-burst: releases of a key in the current window (KEYWARD_ALERT_BURST_WINDOW seconds, default 60)
+   * above KEYWARD_ALERT_BURST_FACTOR (default 10) × its average over the KEYWARD_ALERT_BURST_BASELINE
+   * (default 60) windows before, and never below KEYWARD_ALERT_BURST_FLOOR (default 30).
+   */
+  readonly burst: { readonly windowSeconds: number; readonly baselineWindows: number; readonly factor: number; readonly floor: number };
+  /** repeated-denials: KEYWARD_ALERT_DENIAL_THRESHOLD (default 5) denials of one TEE identity within KEYWARD_ALERT_DENIAL_WINDOW seconds (default 300). */
+  readonly denials: { readonly windowSeconds: number; readonly threshold: number };
+  /** KEYWARD_ALERT_WEBHOOK (+ _SECRET, _ATTEMPTS, _BACKOFF_MS, _TIMEOUT_MS): where alerts are POSTed, signed; undefined: nowhere. */
+  readonly webhook: AlertWebhookSettings | undefined;
+}
+
+export interface AlertWebhookSettings {
+  readonly url: string;
+  /** HMAC-SHA256 key of the signature header. Never logged. */
+  readonly secret: string;
+  readonly attempts: number;
+  readonly backoffMs: number;
+  readonly timeoutMs: number;
+}
+
+export const MIN_ALERT_WEBHOOK_SECRET_LENGTH = 32;
 
 export const DEFAULT_PORT = 8750;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -178,6 +209,56 @@ function onOff(env: Env, name: string): boolean {
   throw invalid(`${name} must be on or off, got "${env[name]}".`);
 }
 
+function alertKinds(raw: string | undefined): ReadonlySet<AlertKindSetting> {
+  if (raw === undefined || raw === '' || raw === 'all') return new Set(ALERT_KINDS);
+  if (raw === 'off' || raw === 'none') return new Set();
+  const kinds = raw.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  const unknown = kinds.filter((k) => !(ALERT_KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw invalid(`KEYWARD_ALERTS must list kinds of ${ALERT_KINDS.join(', ')} (or all, off), got "${unknown.join(',')}".`);
+  return new Set(kinds as AlertKindSetting[]);
+}
+
+function alertWebhook(env: Env): AlertWebhookSettings | undefined {
+  const url = env['KEYWARD_ALERT_WEBHOOK'] || undefined;
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid('KEYWARD_ALERT_WEBHOOK must be an http(s) URL.');
+  }
+  if (!/^https?:$/.test(parsed.protocol)) throw invalid('KEYWARD_ALERT_WEBHOOK must be an http(s) URL.');
+  const secret = env['KEYWARD_ALERT_WEBHOOK_SECRET'] ?? '';
+  // Why required: an unsigned alert could be forged by anyone who can reach the receiver.
+  if (secret.length < MIN_ALERT_WEBHOOK_SECRET_LENGTH) {
+    throw invalid(`KEYWARD_ALERT_WEBHOOK needs KEYWARD_ALERT_WEBHOOK_SECRET of at least ${MIN_ALERT_WEBHOOK_SECRET_LENGTH} characters (the alerts are signed with it).`);
+  }
+  return {
+    url,
+    secret,
+    attempts: intSetting(env, 'KEYWARD_ALERT_WEBHOOK_ATTEMPTS', 5, 1, 20),
+    backoffMs: intSetting(env, 'KEYWARD_ALERT_WEBHOOK_BACKOFF_MS', 1000, 10, 600_000),
+    timeoutMs: intSetting(env, 'KEYWARD_ALERT_WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
+  };
+}
+
+function alertSettings(env: Env): AlertSettings {
+  return {
+    kinds: alertKinds(env['KEYWARD_ALERTS']),
+    burst: {
+      windowSeconds: intSetting(env, 'KEYWARD_ALERT_BURST_WINDOW', 60, 10, 86_400),
+      baselineWindows: intSetting(env, 'KEYWARD_ALERT_BURST_BASELINE', 60, 1, 10_000),
+      factor: intSetting(env, 'KEYWARD_ALERT_BURST_FACTOR', 10, 2, 1000),
+      floor: intSetting(env, 'KEYWARD_ALERT_BURST_FLOOR', 30, 1, 1_000_000),
+    },
+    denials: {
+      windowSeconds: intSetting(env, 'KEYWARD_ALERT_DENIAL_WINDOW', 300, 10, 86_400),
+      threshold: intSetting(env, 'KEYWARD_ALERT_DENIAL_THRESHOLD', 5, 1, 1_000_000),
+    },
+    webhook: alertWebhook(env),
+  };
+}
+
 /** Reads and validates the configuration; a bad setting is ERR_CONFIG_INVALID naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(env['KEYWARD_DATA_DIR'] || '.keyward');
@@ -241,6 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditCheckpointEvents: intSetting(env, 'KEYWARD_AUDIT_CHECKPOINT_EVENTS', 1000, 1, 10_000_000),
     auditCheckpointIntervalSeconds: intSetting(env, 'KEYWARD_AUDIT_CHECKPOINT_INTERVAL', 300, 1, 86_400),
     revocation: revocationSetting(env['KEYWARD_REVOCATION']),
+    alerts: alertSettings(env),
   };
 }
 
@@ -281,7 +363,7 @@ export function loadAdminSettings(env: Env = process.env): AdminSettings {
 }
 
 /** Variables holding keyward secrets: never handed to commands the agent runs. */
-const SECRET_VARIABLES = ['KEYWARD_TOKEN', 'KEYWARD_BOOTSTRAP_TOKEN'];
+const SECRET_VARIABLES = ['KEYWARD_TOKEN', 'KEYWARD_BOOTSTRAP_TOKEN', 'KEYWARD_ALERT_WEBHOOK_SECRET'];
 
 /** The environment for a command the agent runs (the GPU evidence command): its own, minus keyward's secrets. */
 export function commandEnvironment(env: Env = process.env): Readonly<Record<string, string | undefined>> {

@@ -73,6 +73,9 @@ export const ERROR_STATUS = {
   // Scheduled for destruction: releases and use refused until cancelled.
   ERR_KEY_PENDING_DESTROY: 409,
   ERR_KEY_NOT_PENDING_DESTROY: 409,
+  // An anomaly alert held the key (its alertHold is on): releases refused until an owner lifts the hold.
+  ERR_KEY_HELD: 409,
+  ERR_KEY_NOT_HELD: 409,
   ERR_KEY_VERSION_NOT_FOUND: 404,
   ERR_DATAKEY_INVALID: 400,
   ERR_IMPORT_JWE_INVALID: 400,

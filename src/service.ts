@@ -56,6 +56,8 @@ import { Passkeys } from './admin/passkeys.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerApprovalRoutes } from './http/routes/approvals.js';
 import { ApprovalSigning } from './admin/approval-signing.js';
+import { Alerts } from './broker/alerts.js';
+import { registerAlertRoutes } from './http/routes/alerts.js';
 
 export interface KeywardOptions {
   readonly config: Config;
@@ -292,6 +294,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const memo = new LruMemo(50_000);
     const verification = createVerificationSource({ anchors, collateral, memo, revocation: config.revocation });
     const rateLimits = new RateLimits(database.db, clock);
+    const alerts = new Alerts(clock, approvals, config.alerts, logger);
     const release = new ReleaseService({
       db: database.db,
       clock,
@@ -301,6 +304,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       vault,
       nonceTtlSeconds: config.nonceTtlSeconds,
       rateLimits: { limits: rateLimits, defaults: config.releaseLimits },
+      alerts,
       onExtraAnchor: throttled(60_000, clock, (names: string[]) =>
         logger.warn({ anchors: names }, 'accepted evidence chaining to NON-VENDOR trust anchors (extra: simulated or private PKI; uploaded: trusted by an admin), not to vendor roots'),
       ),
@@ -312,6 +316,8 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const sessionSecret = await Sessions.signingSecret(database.db, keks, clock);
     const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit, sessions, sessionSecret, origin: config.origin });
     registerSystemRoutes(http, health, http.metrics, openapi);
+    alerts.registerMetrics(http.metrics);
+    registerAlertRoutes(http, alerts);
     registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault));
     registerAdminRoutes(http, tokens, { log: auditLog, exporter: new AuditExporter(database.db, clock), checkpoints: auditCheckpoints });
     const tenants = new Tenants(database.db, clock, tokens, approvals);
@@ -337,6 +343,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const sweeper = setInterval(() => {
       release.sweepNonces().catch((err: unknown) => logger.warn({ err }, 'nonce sweep failed'));
       rateLimits.purge().catch((err: unknown) => logger.warn({ err }, 'rate counter purge failed'));
+      alerts.purge(database.db).catch((err: unknown) => logger.warn({ err }, 'alert counter purge failed'));
       vault.sweepScheduledDestruction().catch((err: unknown) => logger.warn({ err }, 'scheduled destruction sweep failed'));
     }, 60_000);
     sweeper.unref();
@@ -376,6 +383,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
         closed = true;
         clearInterval(sweeper);
         clearInterval(checkpointer);
+        alerts.close();
         await http.app.close();
         await sandbox.close();
         await ring.close();

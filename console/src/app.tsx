@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { loadCapabilities, type Capabilities } from './api/capabilities';
 import { auth, restoreAuth, setAuth, type Auth } from './api/session';
-import { call, onUnauthenticated } from './api/client';
+import { api, must, onUnauthenticated } from './api/client';
 import { has } from './api/capabilities';
 import { useRoute, href } from './router';
 import { LoginView } from './views/login/LoginView';
@@ -14,7 +14,7 @@ import { CollateralView } from './views/collateral/CollateralView';
 import { AuditView } from './views/audit/AuditView';
 import { TenantsView } from './views/tenants/TenantsView';
 import { Loading } from './components/common';
-import type { Me } from './api/pending';
+import type { Me } from './api/types';
 
 const NAV: { view: string; label: string }[] = [
   { view: 'keys', label: 'Keys' },
@@ -53,14 +53,14 @@ export function App() {
   const [me, setMe] = useState<Me | null>(null);
   useEffect(() => {
     setMe(null);
-    if (caps && who?.kind === 'session' && has(caps, 'me')) call<Me>('GET', '/v1/auth/me').then(setMe, () => undefined);
+    if (caps && who?.kind === 'session' && has(caps, 'me')) must(api.GET('/v1/auth/me')).then(setMe, () => undefined);
   }, [caps, who]);
 
   if (!caps) return <Loading />;
   if (!who) return <LoginView caps={caps} onLogin={setWho} />;
 
   const logout = async () => {
-    if (auth()?.kind === 'session' && has(caps, 'logout')) await call('POST', '/v1/auth/logout').catch(() => undefined);
+    if (auth()?.kind === 'session' && has(caps, 'logout')) await must(api.POST('/v1/auth/logout')).catch(() => undefined);
     setAuth(null);
     setWho(null);
   };
@@ -75,7 +75,7 @@ export function App() {
         <span class="who">
           {who.kind === 'token'
             ? 'API token (automation / development)'
-            : `Passkey session${me ? `: ${me.user.name}${me.tenants.length ? ` (${me.tenants.map((t) => `${t.role} of ${t.tenant}`).join(', ')})` : ''}` : ''}`}
+            : `Passkey session${me ? `: ${me.name}${me.tenants.length ? ` (${me.tenants.map((t) => `${t.role} of ${t.tenant}`).join(', ')})` : ''}` : ''}`}
           <button type="button" class="link" onClick={logout}>
             Log out
           </button>
@@ -97,7 +97,7 @@ export function App() {
           {view === 'keys' && <KeysView caps={caps} id={route.id} />}
           {view === 'policies' && <PoliciesView id={route.id} />}
           {view === 'releases' && <ReleasesView caps={caps} keyId={route.id} />}
-          {view === 'approvals' && <ApprovalsView caps={caps} id={route.id} />}
+          {view === 'approvals' && <ApprovalsView caps={caps} id={route.id} me={me} />}
           {view === 'tenants' && <TenantsView caps={caps} />}
           {view === 'collateral' && <CollateralView />}
           {view === 'audit' && <AuditView target={route.query.get('target') ?? undefined} />}

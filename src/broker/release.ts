@@ -22,6 +22,7 @@ import type { Policies } from './policies.js';
 import { assertUsable, type Vault } from './vault.js';
 import type { VerificationSource } from './verification.js';
 import { releaseBudgets, type RateLimits, type ReleaseBudgetDefaults } from './rate-limit.js';
+import { assertNotHeld, type Alerts } from './alerts.js';
 
 /** A key found for release with its bound policy version and the version row asked for. */
 type ReleaseTarget = NonNullable<Awaited<ReturnType<typeof keysRepo.findKeyForRelease>>>;
@@ -55,6 +56,8 @@ export interface ReleaseDeps {
   readonly rateLimits?: { readonly limits: RateLimits; readonly defaults: ReleaseBudgetDefaults };
   /** Told when evidence chained to a non-vendor (extra or uploaded) anchor was accepted. */
   readonly onExtraAnchor?: (anchors: string[]) => void;
+  /** Anomaly alerts, told of every release and denial once it is audited; absent: none. */
+  readonly alerts?: Pick<Alerts, 'afterRelease' | 'afterDenial'>;
 }
 
 export interface AttestRequest {
@@ -92,6 +95,7 @@ interface ReleaseAttempt {
   readonly keyId: string;
   readonly body: ReleaseBody;
   readonly found: keysRepo.KeyForRelease;
+  readonly requestId: string | null;
   audit(outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>): Promise<unknown>;
   refuse(err: KeywardError, outcome: 'denied' | 'failure', details?: Record<string, unknown>): Promise<KeywardError>;
 }
@@ -269,9 +273,10 @@ export class ReleaseService {
       appendAudit(this.deps.db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, ...details } }, this.deps.clock.now());
     const refuse = async (err: KeywardError, outcome: 'denied' | 'failure', details: Record<string, unknown> = {}) => {
       await audit(outcome, { code: err.code, ...details });
+      if (outcome === 'denied') await this.alertDenial(caller, found.key.tenant, keyId, err.code, requestId);
       return err;
     };
-    return { caller, keyId, body, found, audit, refuse };
+    return { caller, keyId, body, found, requestId, audit, refuse };
   }
 
   /**
@@ -289,6 +294,7 @@ export class ReleaseService {
     const key = found.key;
     try {
       assertUsable(key);
+      assertNotHeld(key);
     } catch (err) {
       throw await refuse(err as KeywardError, 'denied');
     }
@@ -328,13 +334,28 @@ export class ReleaseService {
   }
 
   /** Encrypts the secret to the TEE key and audits the release. */
-  private async deliver({ caller, keyId, body, audit }: ReleaseAttempt, policyRef: PolicyRef, secret: Uint8Array, version: number): Promise<ReleaseResult> {
+  private async deliver({ caller, keyId, body, audit, found, requestId }: ReleaseAttempt, policyRef: PolicyRef, secret: Uint8Array, version: number): Promise<ReleaseResult> {
     const releaseId = randomUUID();
     const jwe = encryptForTee(secret, caller.tee);
     const claimsDigest = createHash('sha256').update(canonicalJson({ cpu: caller.payload['cpu'], gpus: caller.payload['gpus'] })).digest('hex');
     const what = body.wrappedDataKey !== undefined ? 'datakey' : 'key';
     await audit('success', { ...policyRef, releaseId, version, what, claimsDigest });
+    await this.alertRelease(caller, found.key.tenant, keyId, releaseId, requestId);
     return { keyId, version, jwe, releaseId };
+  }
+
+  /**
+   * The hooks into anomaly alerts (src/broker/alerts.ts). The audit rows above are single statements, so
+   * the alert rows commit in their own transaction and are published at once; alerts never fail a release.
+   */
+  private async alertRelease(caller: AttestedCaller, tenant: string, keyId: string, releaseId: string, requestId: string | null): Promise<void> {
+    const raised = await this.deps.alerts?.afterRelease(this.deps.db, { keyId, tenant, payload: caller.payload, jkt: caller.jkt, releaseId, requestId });
+    raised?.publish();
+  }
+
+  private async alertDenial(caller: AttestedCaller, tenant: string, keyId: string, code: string, requestId: string | null): Promise<void> {
+    const raised = await this.deps.alerts?.afterDenial(this.deps.db, { keyId, tenant, payload: caller.payload, jkt: caller.jkt, code, requestId });
+    raised?.publish();
   }
 
   /** The material a release hands over: the key version asked for, or the data key it wraps. */

@@ -49,6 +49,10 @@ export interface KeyMetadata {
   readonly rateLimit: { readonly perMinute: number } | null;
   /** The version of that policy the binding pins (null when unbound). */
   readonly policyVersion: number | null;
+  /** Whether a release alert (new TEE identity, burst) holds the key until an owner lifts the hold. */
+  readonly alertHold: boolean;
+  /** The hold an alert placed (releases refused), or null. */
+  readonly held: { readonly since: string; readonly alert: string } | null;
   /** Changes on every update; send it back in If-Match. */
   readonly etag: string;
 }
@@ -71,6 +75,8 @@ export function toKeyMetadata(row: KeyRow): KeyMetadata {
     policyId: row.policyId ?? null,
     rateLimit: row.rateLimitPerMinute === null || row.rateLimitPerMinute === undefined ? null : { perMinute: row.rateLimitPerMinute },
     policyVersion: row.policyVersion ?? null,
+    alertHold: row.alertHold,
+    held: row.heldAt && row.heldBy ? { since: row.heldAt.toISOString(), alert: `alert.${row.heldBy}` } : null,
     etag: `"${row.revision}"`,
   };
 }
@@ -356,7 +362,7 @@ export class Vault {
   async update(
     ctx: RequestContext,
     id: string,
-    patch: { description?: string; labels?: Record<string, string>; rateLimit?: { perMinute: number } | null },
+    patch: { description?: string; labels?: Record<string, string>; rateLimit?: { perMinute: number } | null; alertHold?: boolean },
     ifMatch: string | undefined,
   ): Promise<KeyMetadata> {
     return this.db.transaction().execute(async (trx) => {
@@ -368,7 +374,7 @@ export class Vault {
       const at = this.clock.now();
       const { rateLimit, ...rest } = patch;
       const updated = await keysRepo.updateKey(trx, id, { ...rest, ...(rateLimit !== undefined ? { rateLimitPerMinute: rateLimit?.perMinute ?? null } : {}) }, at);
-      const details = { tenant: row.tenant, fields: Object.keys(patch), ...(rateLimit !== undefined ? { rateLimit } : {}) };
+      const details = { tenant: row.tenant, fields: Object.keys(patch), ...(rateLimit !== undefined ? { rateLimit } : {}), ...(patch.alertHold !== undefined ? { alertHold: patch.alertHold } : {}) };
       await appendAudit(trx, { actor: ctx.actor, action: 'key.update', target: id, outcome: 'success', requestId: ctx.requestId, details }, at);
       return toKeyMetadata(updated);
     });

@@ -1,5 +1,5 @@
 // `keyward audit list` (the hash-chained log, one page or --all), `keyward audit export` (a chain with its
-// signed checkpoints, every page, to a file) and `keyward audit verify` (the server recomputes its chain) or
+// signed checkpoints, every page, to a file), `keyward audit keys` (the checkpoint public keys) and `keyward audit verify` (the server recomputes its chain) or
 // `keyward audit verify FILE` (an export, or a plain `audit list --all --json`, checked offline here).
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { JsonWebKey } from 'node:crypto';
@@ -65,6 +65,12 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
     }
     case 'export':
       return exportCommand(rest, io);
+    case 'keys': {
+      const { values } = parseCommand(rest, {}, { min: 0, max: 0, names: '' });
+      return output(io, values, await openAdmin().request('GET', '/v1/audit/checkpoint-keys'), (jwks: { keys: { kid: string; alg: string; crv: string; x: string }[] }) =>
+        printTable(io, ['KID', 'ALG', 'CRV', 'X'], jwks.keys.map((k) => [k.kid, k.alg, k.crv, k.x])),
+      );
+    }
     case 'verify': {
       const { values, positionals } = parseCommand(rest, { key: { type: 'string' } }, { min: 0, max: 1, names: '' });
       if (typeof values['key'] === 'string' && positionals[0] === undefined) throw new UsageError('--key pins the checkpoint key of an exported FILE; name the FILE');
@@ -88,7 +94,7 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
       return result.ok ? 0 : 1;
     }
     default:
-      throw new UsageError('audit needs a subcommand: list, export or verify');
+      throw new UsageError('audit needs a subcommand: list, export, keys or verify');
   }
 }
 

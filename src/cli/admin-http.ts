@@ -153,6 +153,53 @@ export function intOption(values: Record<string, unknown>, name: string, min: nu
   return Number(v);
 }
 
+/** The text of an input file; an unreadable one is a usage error (exit 2). */
+export function readInputFile(path: string, what: string): string {
+  return readInputBytes(path, what).toString('utf8');
+}
+
+/** An input file's JSON; an unreadable file or one that is not JSON is a usage error (exit 2). */
+export function readJsonFile(path: string, what: string): unknown {
+  const text = readInputFile(path, what);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`${path} is not JSON`);
+  }
+}
+
+/** The bytes of an input file; an unreadable one is a usage error (exit 2). */
+export function readInputBytes(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** A 202 answer (a change waiting for a quorum) says which approval to look at; true when it was one. */
+export function printIfPending(io: CliIo, json: unknown, what: string): boolean {
+  const approval = (json as { approval?: { id?: unknown } } | null)?.approval;
+  if (typeof approval?.id !== 'string') return false;
+  io.out(`${what} needs approvals: approval ${approval.id} (keyward approval show ${approval.id})\n`);
+  return true;
+}
+
+/** A subcommand: its arguments after the subcommand's name, the output, and the admin context. */
+export type Subcommand = (args: string[], io: CliIo, admin: Admin) => Promise<number>;
+
+/** Runs `group SUB ...` from a table of subcommands; an unknown or missing one is a usage error. */
+export async function dispatch(group: string, table: Record<string, Subcommand>, args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  const run = sub !== undefined && Object.hasOwn(table, sub) ? table[sub] : undefined;
+  if (!run) {
+    const names = Object.keys(table);
+    const last = names.pop();
+    throw new UsageError(`${group} needs a subcommand: ${names.length > 0 ? `${names.join(', ')} or ${last}` : last}`);
+  }
+  return run(rest, io, openAdmin());
+}
+
 /** A path segment for an id given on the command line. */
 export function seg(id: string): string {
   return encodeURIComponent(id);
@@ -187,4 +234,17 @@ export function output(io: CliIo, values: Record<string, unknown>, answer: { tex
   if (values['json']) io.out(answer.text.endsWith('\n') ? answer.text : `${answer.text}\n`);
   else human(answer.json);
   return 0;
+}
+
+/**
+ * Where a person opens the console for this server: KEYWARD_ORIGIN when set (the relying party's origin),
+ * else the server address with a loopback IP spelled `localhost` — passkeys are scoped to the RP ID
+ * (default `localhost`), and a browser refuses them at http://127.0.0.1.
+ */
+export function consoleBase(admin: { readonly baseUrl: string }, env: NodeJS.ProcessEnv = process.env): string {
+  const origin = env['KEYWARD_ORIGIN'];
+  if (origin) return origin.replace(/\/+$/, '');
+  const url = new URL(admin.baseUrl);
+  if (url.hostname === '127.0.0.1' || url.hostname === '[::1]') url.hostname = 'localhost';
+  return url.toString().replace(/\/+$/, '');
 }

@@ -1,5 +1,6 @@
 // `keyward kek status` and `keyward kek rotate [--target NAME]`: rotate the root KEK without downtime, to
-// one of the KEKs configured in KEYWARD_KEK_TARGETS (or the default next KEK).
+// one of the KEKs configured in KEYWARD_KEK_TARGETS (or the default next KEK). With --remote, the same
+// over a running server's admin API (admin-kek.ts).
 import { join } from 'node:path';
 import { loadConfig } from '../config.js';
 import { systemClock } from '../clock.js';
@@ -14,6 +15,7 @@ import { parseOptions, UsageError, type CliIo } from './main.js';
 export async function kekCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'rotate' && sub !== 'status') throw new UsageError('kek needs a subcommand: status or rotate');
+  if (rest.includes('--remote')) return (await import('./admin-kek.js')).remoteKekCommand(sub, rest.filter((a) => a !== '--remote'), io);
   const { values } = parseOptions(rest, sub === 'rotate' ? { target: { type: 'string' }, json: { type: 'boolean' } } : { json: { type: 'boolean' } });
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, stderrDestination());

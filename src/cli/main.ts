@@ -1,5 +1,6 @@
 // The `keyward` command line (README.md "Command line"): serve, migrate, kek rotate|status, verify, the
-// admin commands and the workload-side commands. Exit codes: 0 success, 1 failure, 2 usage error.
+// admin commands and the workload-side commands. Exit codes: 0 success, 1 failure, 2 usage error, 3 a
+// step that needs a person's passkey (approval approve).
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Writable } from 'node:stream';
@@ -46,19 +47,31 @@ commands:
                             takes (an evidence command for the Python SDK and other clients)
 
 admin side (server KEYWARD_ADDR, default http://127.0.0.1:8750; token KEYWARD_TOKEN or 'keyward login';
---json prints the server's JSON exactly):
+--json prints the server's JSON exactly; docs/admin-cli.md maps every admin route to its command):
   login                     check an API token (prompted, or read from stdin) and store it for KEYWARD_ADDR
                             in $XDG_CONFIG_HOME/keyward/credentials.json (0600); KEYWARD_TOKEN overrides it
   status [--json]           the server's readiness and whether the token is valid
+  health [--json]           the server's liveness (GET /healthz; no token)
+  metrics [--json]          the server's Prometheus metrics (--json: {"samples": [{name, labels, value}]})
+  whoami [--json]           the token's user, platform role and tenants
   key create --name N --kind model|dataset|generic [--description D] [--tenant T] [--json]
   key list [--kind K] [--state S] [--limit N] [--json]
-  key show|rotate|disable|enable ID [--json]
+  key show|versions|rotate|disable|enable|datakey|cancel-destroy ID [--json]
+  key update ID [--description D] [--label K=V]... [--no-labels] [--rate-limit N|default] [--json]
+  key releases ID [--from RFC3339] [--to RFC3339] [--outcome released|denied] [--limit N]
+               [--json|--format json|csv]
   key schedule-destroy ID [--pending-days 7..30] [--json]
-                            keys: create, list, read, add a version, refuse or allow releases, destroy later
-  policy create --file FILE [--json]
-                            store a release policy (YAML or JSON); rules are type-checked when saved
+  key lift-hold ID [--json]
+  key destroy ID --yes [--json]
+                            keys: create, list, read, change, add a version, refuse or allow releases, a data
+                            key, who received it, destroy later (or cancel that), or destroy now, lift the
+                            hold an anomaly alert placed
+  policy create|validate --file FILE [--json]
+                            store a release policy (YAML or JSON), or only type-check it
   policy list [--limit N] [--json]
   policy show ID [--version N] [--json]
+  policy update ID --file FILE [--json]
+  policy delete ID [--json]
   policy bind KEY_ID POLICY_ID|--none [--json]
   policy evaluate ID --claims FILE|--evidence FILE [--version N] [--json]
                             dry run: every rule's outcome and the values it read (exit 1 when denied)
@@ -66,13 +79,15 @@ admin side (server KEYWARD_ADDR, default http://127.0.0.1:8750; token KEYWARD_TO
   token list [--json]
   token revoke ID [--json]
                             API tokens for automation (the secret is printed once, at create)
-  approval list [--state pending|approved|rejected|expired] [--json]
-  approval show ID [--json]
-                            changes waiting for a quorum of owners; show recomputes the digest
+  approval list [--state pending|applied|rejected|cancelled|failed] [--json]
+  approval show|reject ID [--json]
+  approval approve ID       changes waiting for a quorum of owners; each recomputes the digest first;
+                            approving needs a passkey: approve prints the console's URL (exit 3)
   audit list [--action A] [--target T] [--outcome O] [--after SEQ] [--limit N] [--all] [--json]
   audit export [--tenant T] [--from SEQ] [--out FILE]
                             a chain of the audit log (a tenant's, or global for the platform) with the
                             signed checkpoints and keys that cover it, every page, as one JSON file
+  audit keys [--json]        the public keys audit checkpoints are signed with (--json: the JWK set to pin)
   audit verify [FILE] [--key JWK_FILE] [--json]
                             the hash-chained audit log; verify asks the server, or checks FILE offline:
                             an export's chain, checkpoint signatures and heads (exit 1 names the first
@@ -80,8 +95,20 @@ admin side (server KEYWARD_ADDR, default http://127.0.0.1:8750; token KEYWARD_TO
                             'audit list --all --json' chain
   tenant create NAME [--quorum N] [--json]
   tenant list [--json]
+  tenant update TENANT --quorum N [--json]
   tenant invite TENANT --name N --role owner|auditor [--json]
-                            tenants, and an enrolment code for a new member's passkey
+  tenant members TENANT [--json]
+  tenant remove TENANT USER_ID [--json]
+                            tenants, and their members (invite answers an enrolment code for a passkey)
+  collateral list [--kind K] [--source S] [--stale] [--limit N] [--json]
+  collateral upload FILE... [--json]
+  collateral delete|trust ID [--json]
+                            the collateral the verifiers use; trust makes an uploaded JWK set or
+                            certificate an NRAS signer
+  evidence verify FILE [--nonce HEX] [--at RFC3339] [--json]
+                            verify evidence with the server's anchors and collateral (exit 1 when not)
+  kek status|rotate --remote [--target NAME] [--json]
+                            the KEK commands above, over the admin API of a running server
 
 workload side (inside the TEE, or with --simulate for development):
   agent release --server URL --key ID [--out FILE|-] [--force] [--format raw|hex|base64]
@@ -103,7 +130,7 @@ workload side (inside the TEE, or with --simulate for development):
   --version                 print keyward's version
 
 exit codes: 0 success, 1 failure (the error's ERR_* code is printed; a denied evaluate, a broken audit
-chain), 2 usage error
+chain, evidence not verified), 2 usage error, 3 needs a person's passkey in the console (approval approve)
 `;
 
 /** Parses options strictly; unknown flags and missing values are usage errors (exit 2). */
@@ -136,6 +163,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   approval: async () => (await import('./admin-approvals.js')).approvalCommand,
   audit: async () => (await import('./admin-audit.js')).auditCommand,
   tenant: async () => (await import('./admin-tenants.js')).tenantCommand,
+  collateral: async () => (await import('./admin-collateral.js')).collateralCommand,
+  evidence: async () => (await import('./admin-server.js')).evidenceCommand,
+  health: async () => (await import('./admin-server.js')).healthCommand,
+  metrics: async () => (await import('./admin-server.js')).metricsCommand,
+  whoami: async () => (await import('./admin-server.js')).whoamiCommand,
 };
 
 /** The usage of one command: the lines of USAGE that belong to it (plus the EVIDENCE options it takes). */

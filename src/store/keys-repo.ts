@@ -98,6 +98,7 @@ export async function updateKey(
     policyVersion?: number | null;
     destroyAfter?: Date | null;
     stateBeforeDestroy?: 'active' | 'disabled' | null;
+    alertHold?: boolean;
   },
   at: Date,
 ): Promise<KeyRow> {
@@ -113,6 +114,7 @@ export async function updateKey(
       ...(patch.policyVersion !== undefined ? { policyVersion: patch.policyVersion } : {}),
       ...(patch.destroyAfter !== undefined ? { destroyAfter: patch.destroyAfter } : {}),
       ...(patch.stateBeforeDestroy !== undefined ? { stateBeforeDestroy: patch.stateBeforeDestroy } : {}),
+      ...(patch.alertHold !== undefined ? { alertHold: patch.alertHold } : {}),
       updatedAt: at,
       revision: sql<number>`revision + 1`,
     })

@@ -33,6 +33,11 @@ export interface KeysTable {
   /** pending-destroy: when the material is erased, and the state a cancellation returns to. */
   destroyAfter: ColumnType<Date | null, Date | null | undefined, Date | null>;
   stateBeforeDestroy: ColumnType<'active' | 'disabled' | null, 'active' | 'disabled' | null | undefined, 'active' | 'disabled' | null>;
+  /** An alert about the key holds it (releases refused until an owner lifts the hold). */
+  alertHold: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Held since (null: not held) and the alert kind that held it. */
+  heldAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  heldBy: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface KeyVersionsTable {
@@ -210,6 +215,20 @@ export interface RateCountersTable {
   count: number;
 }
 
+export interface ReleaseIdentitiesTable {
+  keyId: string;
+  identity: string;
+  firstSeen: Timestamp;
+}
+
+export interface AlertCountersTable {
+  tenantId: string;
+  scope: 'releases' | 'denials';
+  subject: string;
+  windowStart: Timestamp;
+  count: number;
+}
+
 export interface TenantsTable {
   name: string;
   quorum: number;
@@ -350,4 +369,6 @@ export interface Schema {
   collateralCache: CollateralCacheTable;
   collateralFloors: CollateralFloorsTable;
   rateCounters: RateCountersTable;
+  releaseIdentities: ReleaseIdentitiesTable;
+  alertCounters: AlertCountersTable;
 }

@@ -1,206 +1,361 @@
-// The console's passkey plumbing in Debian Chromium with a CDP virtual authenticator, against a stand-in
-// server that answers the shapes of docs/design.md "Admin side" (enrolment, login, session + CSRF,
-// tenants, approvals). It checks the browser side only — credential JSON both ways, the CSRF header on
-// cookie-authenticated writes, the approval digest check before the passkey prompt — not the server's
-// verification, which the real routes' own tests cover when they land.
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Two owners govern a tenant through the console, end to end: Debian's Chromium (playwright-core, never a
+// downloaded browser; a fresh profile) against a real `keyward serve` child, passkeys through Chrome's CDP
+// virtual authenticator (one per browser context). The platform admin's bootstrap token creates tenant
+// `acme` with quorum 2 and invites two owners; each enrols a passkey with their enrolment code in their
+// own context; owner 1 creates a key, writes a policy whose typo the server reports on its rule, fixes it,
+// dry-runs it and asks to bind it; both owners approve with a passkey after the console recomputed the
+// change's digest; the simulated SNP workload is released the key, then denied, and owner 1 reads the
+// denial's explanation and sees the audit chain verified. No console error, no failed request, no error
+// answer but the typo's type-check, no axe violation. KEYWARD_SCREENSHOTS=1 also writes docs/screenshots/.
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CONSOLE_HEADERS, loadConsoleAssets } from '../../src/admin/console-assets.js';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { canonicalJson } from '../../src/broker/audit.js';
-import { createHash } from 'node:crypto';
+import { spkiSha256 } from '../../src/evidence/anchors.js';
 import { CHROMIUM, CHROMIUM_PATH, titleNeeding } from '../helpers/requirements.js';
+import { runCli, SIMULATED_MEASUREMENT, startAgentWorld, type AgentWorld } from '../helpers/agent-cli.js';
+import { api } from '../helpers/process.js';
 
-const b64url = (b: Buffer) => b.toString('base64url');
-const EXTRA_PATHS = [
-  ['/v1/auth/login/options', 'post'],
-  ['/v1/auth/login/verify', 'post'],
-  ['/v1/auth/passkeys/register/options', 'post'],
-  ['/v1/auth/passkeys/register/verify', 'post'],
-  ['/v1/auth/me', 'get'],
-  ['/v1/auth/logout', 'post'],
-  ['/v1/tenants', 'get'],
-  ['/v1/tenants', 'post'],
-  ['/v1/tenants/{t}/members', 'post'],
-  ['/v1/approvals', 'get'],
-  ['/v1/approvals/{id}', 'get'],
-  ['/v1/approvals/{id}/approve/options', 'post'],
-  ['/v1/approvals/{id}/approve', 'post'],
-  ['/v1/approvals/{id}/reject', 'post'],
-] as const;
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const SCREENSHOTS = process.env['KEYWARD_SCREENSHOTS'] === '1' ? join(process.cwd(), 'docs', 'screenshots') : null;
+const OTHER_IMAGE = 'd4'.repeat(48);
+/** The one error answer the flow causes on purpose: the server's type-check of the policy with a typo. */
+const EXPECTED_ERRORS = ['422 POST /v1/policies/validate'];
 
-/** The real openapi.yaml plus the design's admin routes, as a server that has them would list them. */
-function openapiWithAdminRoutes(): string {
-  const text = readFileSync('openapi.yaml', 'utf8');
-  const byPath = new Map<string, string[]>();
-  for (const [p, m] of EXTRA_PATHS) byPath.set(p, [...(byPath.get(p) ?? []), m]);
-  const block = [...byPath].map(([p, ms]) => `  ${p}:\n${ms.map((m) => `    ${m}:\n      responses: {}\n`).join('')}`).join('');
-  return text.replace(/^paths:\n/m, `paths:\n${block}`);
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
 }
 
-interface Recorded {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: any;
+interface Owner {
+  readonly name: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly consoleErrors: string[];
+  readonly failedRequests: string[];
+  readonly errorResponses: string[];
+  /** Method, path and headers (as sent, Origin included) of every write the page sent to /v1/. */
+  readonly writes: { method: string; path: string; headers: Promise<Record<string, string>> }[];
 }
 
-const CHANGE = { tenant: 'acme', approvalId: 'ap-1', operation: 'key.bind', from: { policyId: null }, to: { policyId: 'p-2', policyVersion: 3 } };
-const DIGEST = createHash('sha256').update(canonicalJson(CHANGE)).digest('hex');
+/** A port free now, so that KEYWARD_ORIGIN can name it before keyward starts. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
-describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'console passkeys in Chromium (stand-in server)'), () => {
-  let server: Server;
+/** A browser context of its own (cookies, storage) with a CDP virtual authenticator: a person's device. */
+async function openOwner(browser: Browser, name: string): Promise<Owner> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  context.setDefaultTimeout(30_000);
+  const page = await context.newPage();
+  const owner: Owner = { name, context, page, consoleErrors: [], failedRequests: [], errorResponses: [], writes: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') owner.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (err) => owner.consoleErrors.push(`uncaught: ${err.message}`));
+  page.on('requestfailed', (r) => owner.failedRequests.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/v1/') && r.method() !== 'GET') owner.writes.push({ method: r.method(), path, headers: r.allHeaders() });
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) owner.errorResponses.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  return owner;
+}
+
+async function axe(page: Page, where: string): Promise<void> {
+  // Page-side code as strings: this file is type-checked without the DOM library.
+  if (!(await page.evaluate("'axe' in window"))) await page.evaluate(AXE_SOURCE);
+  const tags = JSON.stringify(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']);
+  const violations = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ${tags} } }).then((r) => r.violations)`)) as AxeViolation[];
+  expect(violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`)).toEqual([]);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+async function nav(page: Page, label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+}
+
+describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the console: passkeys, quorum approval, release and denial'), () => {
+  let world: AgentWorld;
   let origin: string;
-  let profile: string;
-  let context: BrowserContext;
-  let page: Page;
-  const requests: Recorded[] = [];
-  const consoleErrors: string[] = [];
-  let credentialId: string | undefined;
-  let approved = false;
-
-  function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined;
-    requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body });
-    const assets = loadConsoleAssets();
-    if (url.pathname.startsWith('/console/')) {
-      const asset = assets.get(url.pathname.slice('/console/'.length) || 'index.html');
-      if (!asset) return json(res, 404, { code: 'ERR_ROUTE_NOT_FOUND', detail: 'no file' });
-      res.writeHead(200, { ...CONSOLE_HEADERS, 'content-type': asset.type });
-      return res.end(asset.body);
-    }
-    const route = `${req.method} ${url.pathname}`;
-    const loggedIn = /keyward_session=s1/.test(req.headers.cookie ?? '');
-    switch (route) {
-      case 'GET /openapi.yaml':
-        res.writeHead(200, { 'content-type': 'application/yaml' });
-        return res.end(openapiWithAdminRoutes());
-      case 'POST /v1/auth/passkeys/register/options':
-        if (body?.enrolmentCode !== 'ENROL-1234') return json(res, 400, { code: 'ERR_REQUEST_INVALID', detail: 'bad code' });
-        return json(res, 200, {
-          challenge: b64url(randomBytes(32)),
-          rp: { id: 'localhost', name: 'keyward' },
-          user: { id: b64url(randomBytes(16)), name: 'alice', displayName: 'Alice' },
-          pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-          authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
-          attestation: 'none',
-          timeout: 60000,
-        });
-      case 'POST /v1/auth/passkeys/register/verify':
-        credentialId = body?.credential?.id;
-        return json(res, 200, { verified: true });
-      case 'POST /v1/auth/login/options':
-      case 'POST /v1/approvals/ap-1/approve/options':
-        return json(res, 200, { challenge: b64url(randomBytes(32)), rpId: 'localhost', userVerification: 'required', allowCredentials: [], timeout: 60000 });
-      case 'POST /v1/auth/login/verify':
-        if (body?.id !== credentialId || !body?.response?.signature) return json(res, 401, { code: 'ERR_AUTH_INVALID', detail: 'no' });
-        return json(res, 200, { csrf: 'csrf-abc' }, { 'set-cookie': 'keyward_session=s1; HttpOnly; SameSite=Strict; Path=/' });
-      default:
-    }
-    if (!loggedIn) return json(res, 401, { code: 'ERR_AUTH_REQUIRED', detail: 'log in' });
-    switch (route) {
-      case 'GET /v1/keys':
-        return json(res, 200, { items: [], nextCursor: null });
-      case 'GET /v1/auth/me':
-        return json(res, 200, { user: { id: 'u-1', name: 'alice' }, tenants: [{ tenant: 'acme', role: 'owner' }] });
-      case 'GET /v1/tenants':
-        return json(res, 200, { items: [{ name: 'acme', quorum: 2 }] });
-      case 'POST /v1/tenants/acme/members':
-        return json(res, 201, { userId: 'u-2', enrolmentCode: 'ENROL-5678', expiresAt: '2030-01-01T00:00:00Z' });
-      case 'GET /v1/approvals':
-        return json(res, 200, { items: [{ id: 'ap-1', operation: 'key.bind', digest: DIGEST, required: 2, approvedBy: [], state: 'pending', expiresAt: '2030-01-01T00:00:00Z' }] });
-      case 'GET /v1/approvals/ap-1':
-        return json(res, 200, {
-          approval: { id: 'ap-1', operation: 'key.bind', digest: DIGEST, required: 2, approvedBy: approved ? ['alice'] : [], state: 'pending', expiresAt: '2030-01-01T00:00:00Z' },
-          change: CHANGE,
-        });
-      case 'POST /v1/approvals/ap-1/approve':
-        if (body?.id !== credentialId) return json(res, 400, { code: 'ERR_REQUEST_INVALID', detail: 'unknown credential' });
-        approved = true;
-        return json(res, 200, { approved: true });
-      default:
-        return json(res, 404, { code: 'ERR_ROUTE_NOT_FOUND', detail: route });
-    }
-  }
+  let browser: Browser;
+  let alice: Owner;
+  let bob: Owner;
+  const codes: Record<string, string> = {};
+  let keyId = '';
+  let approvalId = '';
+  let simulatorRoot = '';
 
   beforeAll(async () => {
-    server = createServer((req, res) => void handle(req, res).catch((err) => json(res, 500, { code: 'ERR_INTERNAL', detail: String(err) })));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    origin = `http://localhost:${typeof address === 'object' && address ? address.port : 0}`;
-    profile = mkdtempSync(join(tmpdir(), 'keyward-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
+    const port = await freePort();
+    // The browser must use the origin keyward knows (localhost, the RP ID), not 127.0.0.1.
+    origin = `http://localhost:${port}`;
+    world = await startAgentWorld('keyward-console-passkeys-', () => ({ KEYWARD_PORT: String(port), KEYWARD_ORIGIN: origin, KEYWARD_RP_ID: 'localhost' }));
+    expect(world.url).toBe(`http://127.0.0.1:${port}`);
+    simulatorRoot = spkiSha256(new X509Certificate(readFileSync(join(world.devDir, 'anchors', 'amd-ark-milan.pem'))));
+
+    // The platform admin (bootstrap token) creates the tenant and invites its two owners.
+    const tenant = await api(world.url, world.token, 'POST', '/v1/tenants', { name: 'acme', quorum: 2 });
+    expect(tenant.status, JSON.stringify(tenant.json)).toBe(201);
+    for (const name of ['alice', 'bob']) {
+      const invite = await api(world.url, world.token, 'POST', '/v1/tenants/acme/members', { name, role: 'owner' });
+      expect(invite.status, JSON.stringify(invite.json)).toBe(201);
+      codes[name] = invite.json.enrolmentCode as string;
+    }
+
+    browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    context.setDefaultTimeout(30_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
-  }, 120_000);
+    alice = await openOwner(browser, 'alice');
+    bob = await openOwner(browser, 'bob');
+    if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 240_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    await new Promise((resolve) => server?.close(resolve));
+    await browser?.close();
+    await world?.close();
   });
 
-  it('enrols a passkey with an enrolment code, logs in with it, sends the CSRF token on writes, and approves a change whose digest it checked', async () => {
+  async function enrol(owner: Owner): Promise<void> {
+    const { page } = owner;
     await page.goto(`${origin}/console/`);
-    await page.getByLabel('Enrolment code (from your invitation)', { exact: true }).fill('ENROL-1234');
+    await page.getByRole('button', { name: 'Log in with a passkey' }).waitFor();
+    await page.getByLabel('Enrolment code (from your invitation)', { exact: true }).fill(codes[owner.name] ?? '');
     await page.getByRole('button', { name: 'Create my passkey' }).click();
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
-    await page.getByText('Passkey session: alice (owner of acme)').waitFor();
-    expect(credentialId).toMatch(/^[A-Za-z0-9_-]+$/);
-    const login = requests.find((r) => r.path === '/v1/auth/login/verify');
-    expect(Object.keys(login?.body.response ?? {}).sort()).toEqual(['authenticatorData', 'clientDataJSON', 'signature', 'userHandle']);
-    const clientData = JSON.parse(Buffer.from(login?.body.response.clientDataJSON, 'base64url').toString());
-    expect(clientData).toMatchObject({ type: 'webauthn.get', origin });
-    const registered = requests.find((r) => r.path === '/v1/auth/passkeys/register/verify');
-    expect(registered?.body.enrolmentCode).toBe('ENROL-1234');
-    expect(Object.keys(registered?.body.credential.response ?? {})).toEqual(expect.arrayContaining(['attestationObject', 'clientDataJSON']));
+    await page.getByText(`Passkey session: ${owner.name} (owner of acme)`).waitFor();
+  }
 
-    // Tenants: invite a member; the write carries the CSRF token (the cookie rides along by itself).
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tenants' }).click();
-    await page.getByLabel('Member name', { exact: true }).fill('bob');
-    await page.getByRole('button', { name: 'Invite' }).click();
-    await page.getByText('ENROL-5678').waitFor();
-    const invite = requests.find((r) => r.path === '/v1/tenants/acme/members');
-    expect(invite?.headers['x-keyward-csrf']).toBe('csrf-abc');
-    expect(invite?.headers.authorization).toBeUndefined();
-    expect(invite?.body).toEqual({ name: 'bob', role: 'owner' });
+  it('each owner enrols a passkey with their enrolment code and is logged in with a session cookie', async () => {
+    await alice.page.goto(`${origin}/console/`);
+    await alice.page.getByRole('heading', { name: 'Log in with a passkey' }).waitFor();
+    await axe(alice.page, 'login');
+    await shot(alice.page, 'login');
+    await enrol(alice);
+    await enrol(bob);
 
-    // Approvals: the diff, the recomputed digest, and the passkey approval.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Approvals' }).click();
-    await page.getByRole('link', { name: 'key.bind' }).click();
-    await page.getByText(`Digest checked: this page shows exactly the change the server asks you to sign (${DIGEST}).`).waitFor();
-    const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'policyVersion' }) });
-    expect(await row.textContent()).toContain('3');
-    await page.getByRole('button', { name: 'Approve with passkey' }).click();
-    await page.getByText('1 of 2 approvals').waitFor();
-    const approve = requests.find((r) => r.path === '/v1/approvals/ap-1/approve');
-    expect(approve?.headers['x-keyward-csrf']).toBe('csrf-abc');
-    expect(approve?.body.id).toBe(credentialId);
-    expect(consoleErrors).toEqual([]);
+    const cookie = (await alice.context.cookies(origin)).find((c) => c.name === 'keyward_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    // The session, not a token: the console never holds a bearer credential after a passkey login.
+    expect(await alice.page.evaluate("sessionStorage.getItem('keyward.auth')")).toMatch(/"kind":"session"/);
+
+    // Logging out ends the session; logging in again uses the passkey the authenticator holds.
+    await alice.page.getByRole('button', { name: 'Log out' }).click();
+    await alice.page.getByRole('button', { name: 'Log in with a passkey' }).click();
+    await alice.page.getByText('Passkey session: alice (owner of acme)').waitFor();
+    const paths = alice.writes.map((w) => `${w.method} ${w.path}`);
+    expect(paths).toEqual([
+      'POST /v1/auth/passkeys/register/options',
+      'POST /v1/auth/passkeys/register/verify',
+      'POST /v1/auth/login/options',
+      'POST /v1/auth/login/verify',
+      'POST /v1/auth/logout',
+      'POST /v1/auth/login/options',
+      'POST /v1/auth/login/verify',
+    ]);
+    expect((await alice.writes.find((w) => w.path === '/v1/auth/logout')?.headers)?.['x-keyward-csrf']).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+  }, 120_000);
+
+  it('owner 1 creates a key, sees the typo on its rule, fixes it, dry-runs the policy and asks to bind it', async () => {
+    const { page } = alice;
+    await nav(page, 'Keys');
+    await page.getByLabel('Name', { exact: true }).fill('llama-weights');
+    await page.getByLabel('Kind', { exact: true }).selectOption('model');
+    await page.getByLabel('Description (optional)', { exact: true }).fill('Llama 3 70B weights');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('heading', { name: 'Key llama-weights' }).waitFor();
+    keyId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
+    expect(keyId).toMatch(/^[0-9a-f-]{36}$/);
+    await page.getByText('none — this key is never released').waitFor();
+
+    await nav(page, 'Policies');
+    await page.getByRole('link', { name: 'New policy' }).click();
+    await page.getByRole('heading', { name: 'New policy' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('llama-prod');
+    await page.getByLabel('Description', { exact: true }).fill('Llama weights only to the production image');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByLabel('Rule 2 name', { exact: true }).fill('snp');
+    await page.getByLabel('Rule 2 expression', { exact: true }).fill('cpu.tee == "snp"');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByLabel('Rule 3 name', { exact: true }).fill('image');
+    await page.getByLabel('Rule 3 expression', { exact: true }).fill('cpu.measurment in refs.images');
+    // The owners name the non-vendor root they accept (here the simulator's development CA) by its SPKI hash.
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByLabel('Rule 4 name', { exact: true }).fill('simulator-ca');
+    await page.getByLabel('Rule 4 expression', { exact: true }).fill('cpu.anchor.spki in refs.anchors');
+    await page.getByLabel(/^Reference values/).fill(JSON.stringify({ images: [SIMULATED_MEASUREMENT], anchors: [simulatorRoot] }, null, 2));
+    const imageProblems = page.getByRole('list', { name: 'Problems in rule image' });
+    await imageProblems.waitFor();
+    expect(await imageProblems.textContent()).toMatch(/measurment/);
+    expect(await page.getByLabel('Rule 3 expression', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('list', { name: 'Problems in rule snp' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Create policy' }).isDisabled()).toBe(true);
+    await axe(page, 'policy editor with an error');
+    await shot(page, 'policy-editor-error');
+
+    await page.getByLabel('Rule 3 expression', { exact: true }).fill('cpu.measurement in refs.images');
+    await page.getByText('The server accepts this policy.').waitFor();
+    expect(await imageProblems.count()).toBe(0);
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    await page.getByRole('heading', { name: 'Policy llama-prod (version 1)' }).waitFor();
+
+    const anchor = { source: 'extra', spki: simulatorRoot, name: 'AMD ARK-Milan (keyward SIMULATED)' };
+    await page.getByLabel('Claims (JSON: cpu, gpus)', { exact: true }).fill(JSON.stringify({ cpu: { tee: 'snp', debug: true, measurement: SIMULATED_MEASUREMENT, anchor }, gpus: [] }));
+    await page.getByRole('button', { name: 'Run dry run' }).click();
+    await page.getByText('Denied by llama-prod version 1').waitFor();
+    const noDebug = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'no-debug' }) });
+    expect(await noDebug.textContent()).toContain('fail');
+    for (const passing of ['snp', 'image', 'simulator-ca']) expect(await page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: passing }) }).textContent()).toContain('pass');
+
+    // Quorum 2: the binding does not apply; it becomes a pending approval.
+    await page.getByLabel('Key', { exact: true }).selectOption({ label: 'llama-weights' });
+    await page.getByRole('button', { name: 'Bind', exact: true }).click();
+    const waits = page.getByText(/^This change waits for approval: key\.bind-policy needs 2 owners to approve it/);
+    await waits.waitFor();
+    approvalId = /#\/approvals\/([0-9a-f-]{36})$/.exec((await waits.getByRole('link', { name: 'key.bind-policy' }).getAttribute('href')) ?? '')?.[1] ?? '';
+    expect(approvalId).toMatch(/^[0-9a-f-]{36}$/);
+    await axe(page, 'policy page');
+    await shot(page, 'policy-dry-run');
+    const bind = await alice.writes.find((w) => w.method === 'PUT' && w.path === `/v1/keys/${keyId}/policy`)?.headers;
+    expect(bind?.['x-keyward-csrf']).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(bind?.['authorization']).toBeUndefined();
+    expect(bind?.['origin']).toBe(origin);
+  }, 120_000);
+
+  async function openApproval(owner: Owner): Promise<string> {
+    const { page } = owner;
+    await nav(page, 'Approvals');
+    await page.getByRole('heading', { name: 'Approvals', level: 1 }).waitFor();
+    await page.getByRole('table', { name: 'Pending approvals' }).getByRole('link', { name: 'key.bind-policy' }).click();
+    await page.getByRole('heading', { name: 'Approve: key.bind-policy' }).waitFor();
+    const verdict = page.getByText(/^Digest checked: this page shows exactly the change the server asks you to sign \([0-9a-f]{64}\)\.$/);
+    await verdict.waitFor();
+    return /\(([0-9a-f]{64})\)/.exec((await verdict.textContent()) ?? '')?.[1] ?? '';
+  }
+
+  it('both owners see the change and its recomputed digest, and approve it with their passkeys: the binding applies; an unbinding is rejected', async () => {
+    // Owner 1 (the requester) approves once; that alone does not apply it.
+    expect(await openApproval(alice)).toMatch(/^[0-9a-f]{64}$/);
+    await alice.page.getByRole('button', { name: 'Approve with passkey' }).click();
+    await alice.page.getByText(/^1 of 2 approvals · state pending/).waitFor();
+    expect(await alice.page.getByRole('button', { name: 'Approve with passkey' }).isDisabled()).toBe(true);
+
+    // Owner 2 reads the change in their own browser; the digest shown is SHA-256 of the change's RFC 8785 JSON.
+    const shown = await openApproval(bob);
+    const served = await bob.page.request.get(`${origin}/v1/approvals/${approvalId}`);
+    expect(served.status()).toBe(200);
+    const { approval, change } = (await served.json()) as { approval: { digest: string }; change: Record<string, unknown> };
+    expect(shown).toBe(createHash('sha256').update(canonicalJson(change), 'utf8').digest('hex'));
+    expect(shown).toBe(approval.digest);
+    expect(change).toMatchObject({ operation: 'key.bind-policy', tenant: 'acme', approvalId, target: keyId, from: { policyId: null }, to: { policyVersion: 1 } });
+    expect(await bob.page.getByText('"keyward-change:v1"').count()).toBe(1);
+    const rules = bob.page.getByRole('table', { name: 'What changes' });
+    expect(await rules.textContent()).toContain('cpu.measurement in refs.images');
+    await axe(bob.page, 'approval');
+    await shot(bob.page, 'approvals');
+
+    await bob.page.getByRole('button', { name: 'Approve with passkey' }).click();
+    await bob.page.getByText('Applied: the quorum of owners approved this change and keyward made it.').waitFor();
+    await bob.page.getByText(/^2 of 2 approvals · state applied/).waitFor();
+    const approve = await bob.writes.find((w) => w.path === `/v1/approvals/${approvalId}/approve`)?.headers;
+    expect(approve?.['x-keyward-csrf']).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+
+    // Owner 1's key now names the policy version both signed.
+    await alice.page.goto(`${origin}/console/#/keys/${keyId}`);
+    await alice.page.getByRole('link', { name: 'llama-prod (v1)' }).waitFor();
+    await axe(alice.page, 'key');
+    await shot(alice.page, 'keys');
+
+    // Owner 1 asks to unbind; owner 2 rejects it, and the binding stays.
+    await alice.page.getByLabel('Bind to policy', { exact: true }).selectOption({ label: '— none (unbind) —' });
+    await alice.page.getByRole('button', { name: 'Unbind' }).click();
+    await alice.page.getByText(/^This change waits for approval: key\.bind-policy needs 2 owners to approve it/).waitFor();
+    await axe(alice.page, 'key with a change waiting');
+    await openApproval(bob);
+    const unbind = await bob.page.request.get(`${origin}/v1/approvals?state=pending`);
+    expect(((await unbind.json()) as { items: { operation: string; target: string }[] }).items).toMatchObject([{ operation: 'key.bind-policy', target: keyId }]);
+    await bob.page.getByRole('button', { name: 'Reject' }).click();
+    await bob.page.getByText('This change is rejected.').waitFor();
+    await alice.page.reload();
+    await alice.page.getByRole('link', { name: 'llama-prod (v1)' }).waitFor();
+  }, 120_000);
+
+  it('the simulated workload is released the key, then denied; owner 1 reads why, and sees the audit chain verified', async () => {
+    const released = await runCli(['agent', 'release', '--server', world.url, '--key', keyId, '--simulate', 'snp', '--data-dir', world.agentDir]);
+    expect(released.code, released.stderr).toBe(0);
+    const denied = await runCli(['agent', 'release', '--server', world.url, '--key', keyId, '--simulate', 'snp', '--measurement', OTHER_IMAGE, '--data-dir', world.agentDir]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain('ERR_POLICY_DENIED');
+
+    const { page } = alice;
+    await nav(page, 'Releases & denials');
+    await page.getByLabel('Key', { exact: true }).selectOption({ label: 'llama-weights' });
+    await page.getByRole('heading', { name: '1 released, 1 denied' }).waitFor();
+    expect(await page.locator('li.release').count()).toBe(1);
+    const denial = page.locator('li.denial');
+    expect(await denial.count()).toBe(1);
+    expect(await denial.textContent()).toContain('ERR_POLICY_DENIED');
+    const why = denial.getByRole('table', { name: 'Why it was denied' });
+    // Only the image rule failed: the simulator's root is the one the owners named.
+    expect(await why.getByRole('row').count()).toBe(2);
+    const imageRow = why.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /image/ }) });
+    const text = (await imageRow.textContent()) ?? '';
+    expect(text).toContain('fail');
+    expect(text).toContain('expected: cpu.measurement in refs.images');
+    expect(text).toContain(OTHER_IMAGE);
+    await axe(page, 'releases');
+    await shot(page, 'releases');
+
+    // A new version of the bound policy is a change under the quorum too: it waits, version 1 stays.
+    await nav(page, 'Policies');
+    await page.getByRole('link', { name: 'llama-prod' }).click();
+    await page.getByRole('heading', { name: 'Policy llama-prod (version 1)' }).waitFor();
+    await page.getByLabel('Description', { exact: true }).fill('Llama weights only to the production image (reviewed)');
+    await page.getByText('The server accepts this policy.').waitFor();
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText(/^This change waits for approval: policy\.update needs 2 owners to approve it/).waitFor();
+    expect(await page.getByRole('heading', { name: 'Policy llama-prod (version 1)' }).count()).toBe(1);
+
+    await nav(page, 'Collateral');
+    await page.getByRole('heading', { name: /items · \d+ stale/ }).waitFor();
+    await axe(page, 'collateral');
+    await shot(page, 'collateral');
+
+    await nav(page, 'Audit log');
+    await page.getByText(/^Chain verified: \d+ events/).waitFor();
+    await page.getByRole('table', { name: 'Audit events' }).getByRole('row').nth(5).waitFor();
+    await axe(page, 'audit');
+    await shot(page, 'audit');
+
+    for (const owner of [alice, bob]) {
+      expect(owner.failedRequests, owner.name).toEqual([]);
+      expect(owner.errorResponses.filter((r) => !EXPECTED_ERRORS.includes(r)), owner.name).toEqual([]);
+      expect(owner.consoleErrors.filter((m) => !/status of 422/.test(m)), owner.name).toEqual([]);
+    }
+    // The deliberate typo was seen (the filter above has something to filter).
+    expect(alice.errorResponses).toContain('422 POST /v1/policies/validate');
   }, 120_000);
 });

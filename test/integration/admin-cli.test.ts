@@ -138,6 +138,13 @@ describe('keyward key', () => {
     expect(days).toBeLessThan(7.1);
   });
 
+  it('lift-hold on a key that is not held prints ERR_KEY_NOT_HELD (exit 1); without an id it is a usage error', async () => {
+    const res = await kw(['key', 'lift-hold', keyId]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^keyward key: ERR_KEY_NOT_HELD: The key is not on hold\. \(HTTP 409/);
+    expect((await kw(['key', 'lift-hold'])).code).toBe(2);
+  });
+
   it('errors carry the server\'s code; usage errors exit 2', async () => {
     const missing = await kw(['key', 'show', '00000000-0000-4000-8000-000000000000']);
     expect(missing.code).toBe(1);

@@ -45,7 +45,11 @@ describe('keyward audit export and verify', () => {
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stderr).toMatch(/^wrote 3 events and \d+ checkpoints of tenant:default to /);
     const keys = join(root, 'keys.json');
-    writeFileSync(keys, JSON.stringify((await api(server.url, BOOTSTRAP, 'GET', '/v1/audit/checkpoint-keys')).json));
+    const listed = await kw(['audit', 'keys', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual((await api(server.url, BOOTSTRAP, 'GET', '/v1/audit/checkpoint-keys')).json);
+    expect((await kw(['audit', 'keys'])).stdout).toMatch(/^KID +ALG +CRV +X\nkw-audit-\S+ +EdDSA +Ed25519 /);
+    writeFileSync(keys, listed.stdout);
     const ok = await run(['audit', 'verify', file, '--key', keys], {});
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/chain: +tenant:default\n/);

@@ -42,6 +42,7 @@ export const NEEDS = {
   releases: ['GET /v1/keys/{id}/releases'],
   scheduleDestroy: ['POST /v1/keys/{id}/schedule-destroy', 'POST /v1/keys/{id}/cancel-destroy'],
   destroyNow: ['DELETE /v1/keys/{id}'],
+  alertHold: ['POST /v1/keys/{id}/lift-hold'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Feature = keyof typeof NEEDS;

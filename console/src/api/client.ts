@@ -33,18 +33,3 @@ export async function must<T>(call: Promise<{ data?: T; error?: unknown; respons
   if (!response.ok) throw failed(response.status, error);
   return data as T;
 }
-
-/**
- * Routes of docs/design.md that this server's openapi.yaml may not have yet (tenants, passkeys, sessions,
- * approvals, release history). They are called only when the server lists them (see capabilities.ts);
- * their shapes are in pending.ts. Once openapi.yaml documents them, calls move to `api` above.
- */
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(method) };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await response.text();
-  const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (!response.ok) throw failed(response.status, parsed);
-  return parsed as T;
-}

@@ -2,6 +2,8 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api/problem';
+import type { Approval } from '../api/types';
+import { href } from '../router';
 
 export function ErrorBox({ error }: { error: unknown }) {
   if (error === null || error === undefined) return null;
@@ -85,4 +87,20 @@ export function useAction(): [(fn: () => Promise<void>) => Promise<void>, boolea
     }
   }, []);
   return [run, busy, error, setError];
+}
+
+/** The approval a 202 answer names (a change above quorum 1), or null when the change applied at once. */
+export function approvalOf(answer: unknown): Approval | null {
+  return answer !== null && typeof answer === 'object' && 'approval' in answer ? (answer as { approval: Approval }).approval : null;
+}
+
+/** Says that a change waits for the owners' approvals, with a link to it. */
+export function WaitingApproval({ approval }: { approval: Approval | null }) {
+  if (!approval) return null;
+  return (
+    <p role="status" class="ok">
+      This change waits for approval: <a href={href('approvals', approval.id)}>{approval.operation}</a> needs {approval.required} owners to
+      approve it with their passkeys.
+    </p>
+  );
 }

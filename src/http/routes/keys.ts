@@ -72,7 +72,7 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
     const key = await vault.update(
       requestContext(request),
       (request.params as IdParams).id,
-      request.body as { description?: string; labels?: Record<string, string>; rateLimit?: { perMinute: number } | null },
+      request.body as { description?: string; labels?: Record<string, string>; rateLimit?: { perMinute: number } | null; alertHold?: boolean },
       typeof ifMatch === 'string' ? ifMatch : undefined,
     );
     return withEtag(reply, key);

@@ -1,8 +1,8 @@
 // Approvals inbox: pending changes, each shown as a readable diff; the console recomputes the change's
 // digest (SHA-256 of its RFC 8785 canonical JSON) and asks for a passkey only when it matches the server's.
-import { call } from '../../api/client';
+import { api, must } from '../../api/client';
 import { has, NEEDS, type Capabilities } from '../../api/capabilities';
-import type { Approval } from '../../api/pending';
+import type { Approval, Me } from '../../api/types';
 import { auth } from '../../api/session';
 import { ErrorBox, Loading, Section, Unavailable, useAction, useLoad } from '../../components/common';
 import { canonicalJson, sha256Hex } from '../../lib/canonical';
@@ -10,7 +10,7 @@ import { show, when } from '../../lib/format';
 import { getAssertion } from '../../lib/webauthn';
 import { href } from '../../router';
 
-export function ApprovalsView({ caps, id }: { caps: Capabilities; id: string | undefined }) {
+export function ApprovalsView({ caps, id, me }: { caps: Capabilities; id: string | undefined; me: Me | null }) {
   if (!has(caps, 'approvals')) {
     return (
       <>
@@ -19,11 +19,11 @@ export function ApprovalsView({ caps, id }: { caps: Capabilities; id: string | u
       </>
     );
   }
-  return id ? <ApprovalDetail id={id} /> : <Inbox />;
+  return id ? <ApprovalDetail id={id} me={me} /> : <Inbox />;
 }
 
 function Inbox() {
-  const list = useLoad(() => call<{ items: Approval[] }>('GET', '/v1/approvals?state=pending'), []);
+  const list = useLoad(() => must(api.GET('/v1/approvals', { params: { query: { state: 'pending' } } })), []);
   return (
     <>
       <h1>Approvals</h1>
@@ -37,6 +37,8 @@ function Inbox() {
             <thead>
               <tr>
                 <th scope="col">Operation</th>
+                <th scope="col">Tenant</th>
+                <th scope="col">Requested by</th>
                 <th scope="col">Approvals</th>
                 <th scope="col">Expires</th>
               </tr>
@@ -47,6 +49,8 @@ function Inbox() {
                   <th scope="row">
                     <a href={href('approvals', a.id)}>{a.operation}</a>
                   </th>
+                  <td>{a.tenant ?? 'platform'}</td>
+                  <td>{a.requestedBy}</td>
                   <td>
                     {a.approvedBy.length} of {a.required}
                   </td>
@@ -132,31 +136,40 @@ function Diff({ change }: { change: Record<string, unknown> }) {
   );
 }
 
-function ApprovalDetail({ id }: { id: string }) {
-  const data = useLoad(async () => {
-    const res = await call<Record<string, unknown>>('GET', `/v1/approvals/${encodeURIComponent(id)}`);
-    const approval = ((res['approval'] as Approval | undefined) ?? res) as Approval;
-    const change = (res['change'] ?? approval.change) as Record<string, unknown> | undefined;
-    if (!change || typeof change !== 'object') throw new Error('The server sent no change to approve.');
-    const digest = await sha256Hex(canonicalJson(change));
-    return { approval, change, digest, matches: digest === approval.digest };
-  }, [id]);
+/** A user id, or "you". */
+function who(userId: string, me: Me | null): string {
+  return me?.userId === userId ? `you (${me.name})` : userId;
+}
+
+/** The approval, the exact change JSON, and the digest recomputed here (RFC 8785 canonical JSON → SHA-256 hex). */
+async function loadApproval(id: string): Promise<{ approval: Approval; change: Record<string, unknown>; digest: string; matches: boolean }> {
+  const { approval, change } = await must(api.GET('/v1/approvals/{id}', { params: { path: { id } } }));
+  const digest = await sha256Hex(canonicalJson(change));
+  return { approval, change, digest, matches: digest === approval.digest };
+}
+
+function ApprovalDetail({ id, me }: { id: string; me: Me | null }) {
+  const data = useLoad(() => loadApproval(id), [id]);
   const [run, busy, error] = useAction();
   const session = auth()?.kind === 'session';
 
   if (data.error) return <ErrorBox error={data.error} />;
   if (!data.data) return <Loading />;
   const { approval, change, digest, matches } = data.data;
-  const base = `/v1/approvals/${encodeURIComponent(id)}`;
+  const path = { params: { path: { id } } };
+  const mine = me !== null && approval.approvedBy.includes(me.userId);
+  // The passkey signs a challenge the server derives from the digest; the console asks for it only after
+  // the change it shows hashed to that digest.
   const approve = () =>
     run(async () => {
-      const options = await call<Record<string, unknown>>('POST', `${base}/approve/options`, {});
-      await call('POST', `${base}/approve`, await getAssertion(options));
+      const options = await must(api.POST('/v1/approvals/{id}/approve/options', path));
+      const response = await getAssertion(options);
+      await must(api.POST('/v1/approvals/{id}/approve', { ...path, body: { response } }));
       data.reload();
     });
   const reject = () =>
     run(async () => {
-      await call('POST', `${base}/reject`, {});
+      await must(api.POST('/v1/approvals/{id}/reject', path));
       data.reload();
     });
   return (
@@ -167,20 +180,37 @@ function ApprovalDetail({ id }: { id: string }) {
       <h1>Approve: {approval.operation}</h1>
       <Section title="The change">
         <p>
-          {approval.approvedBy.length} of {approval.required} approvals · state {approval.state} · expires {when(approval.expiresAt)}
+          {approval.approvedBy.length} of {approval.required} approvals · state {approval.state} · tenant {approval.tenant ?? 'platform'} ·
+          requested by {who(approval.requestedBy.replace(/^user:/, ''), me)} · expires {when(approval.expiresAt)}
         </p>
+        {approval.approvedBy.length > 0 && <p>Approved by: {approval.approvedBy.map((u) => who(u, me)).join(', ')}</p>}
         <Diff change={change} />
+        <details open>
+          <summary>The change JSON (the digest is over its RFC 8785 canonical form)</summary>
+          <pre class="mono change-json">{JSON.stringify(change, null, 2)}</pre>
+        </details>
+        <dl class="facts">
+          <div>
+            <dt>Digest from the server</dt>
+            <dd class="mono">{approval.digest}</dd>
+          </div>
+          <div>
+            <dt>Digest recomputed here</dt>
+            <dd class="mono">{digest}</dd>
+          </div>
+        </dl>
         <p class={matches ? 'verdict allowed' : 'verdict denied'} role="status">
           {matches
             ? `Digest checked: this page shows exactly the change the server asks you to sign (${digest}).`
             : `Digest MISMATCH: the server says ${approval.digest}, the change shown hashes to ${digest}. Do not approve.`}
         </p>
       </Section>
-      {approval.state === 'pending' && (
+      {approval.state === 'pending' ? (
         <Section title="Decide">
           {!session && <p class="muted">Approving needs a passkey session; API tokens can request changes, never approve them.</p>}
+          {mine && <p class="muted">You have approved this change; it waits for another owner.</p>}
           <div class="row">
-            <button type="button" class="primary" disabled={busy || !matches || !session} onClick={approve}>
+            <button type="button" class="primary" disabled={busy || !matches || !session || mine} onClick={approve}>
               Approve with passkey
             </button>
             <button type="button" class="danger" disabled={busy} onClick={reject}>
@@ -189,6 +219,10 @@ function ApprovalDetail({ id }: { id: string }) {
           </div>
           <ErrorBox error={error} />
         </Section>
+      ) : (
+        <p role="status" class={approval.state === 'applied' ? 'ok' : 'muted'}>
+          {approval.state === 'applied' ? 'Applied: the quorum of owners approved this change and keyward made it.' : `This change is ${approval.state}.`}
+        </p>
       )}
     </>
   );

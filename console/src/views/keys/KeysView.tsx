@@ -1,9 +1,9 @@
-// Keys: list and create; one key's versions, state changes, destruction and bound policy.
+// Keys: list and create; one key's versions, state changes, destruction, bound policy and anomaly-alert hold.
 import { useState } from 'preact/hooks';
-import { api, call, must } from '../../api/client';
+import { api, must } from '../../api/client';
 import { has, NEEDS, type Capabilities } from '../../api/capabilities';
-import type { Key, KeyKind } from '../../api/types';
-import { ErrorBox, Loading, Section, useAction, useLoad } from '../../components/common';
+import type { Approval, Key, KeyKind } from '../../api/types';
+import { approvalOf, ErrorBox, Loading, Section, useAction, useLoad, WaitingApproval } from '../../components/common';
 import { when, short } from '../../lib/format';
 import { go, href } from '../../router';
 
@@ -101,10 +101,12 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
   const [chosen, setPolicyId] = useState<string | null>(null);
   const [pendingDays, setPendingDays] = useState(7);
   const [confirmDestroy, setConfirmDestroy] = useState(false);
+  const [waiting, setWaiting] = useState<Approval | null>(null);
 
+  // Above quorum 1 a binding, enabling or destroying answers 202 with the approval it waits for.
   const act = (fn: () => Promise<unknown>) =>
     run(async () => {
-      await fn();
+      setWaiting(approvalOf(await fn()));
       key.reload();
       versions.reload();
     });
@@ -125,6 +127,7 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
       <h1>
         Key <span class="mono">{k.name}</span>
       </h1>
+      <WaitingApproval approval={waiting} />
       <Section title="Details">
         <dl class="facts">
           <dt>ID</dt>
@@ -134,6 +137,7 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
           <dt>State</dt>
           <dd>
             <span class={`badge ${k.state}`}>{k.state}</span>
+            {k.held ? <span class="badge disabled">held by {k.held.alert} since {when(k.held.since)}</span> : null}
           </dd>
           <dt>Origin</dt>
           <dd>{k.origin}</dd>
@@ -208,6 +212,33 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
           </table>
         )}
       </Section>
+      {k.state !== 'destroyed' && has(caps, 'alertHold') && (
+        <Section title="Anomaly alerts">
+          <p class="muted">
+            With the hold on, an alert about a release of this key (a TEE never seen for it, a burst over its usual rate) holds the key: releases are
+            refused until an owner lifts the hold (under the tenant's quorum).
+          </p>
+          <div class="row">
+            <label class="check">
+              <input
+                type="checkbox"
+                checked={k.alertHold === true}
+                disabled={busy}
+                onChange={(e) => {
+                  const alertHold = e.currentTarget.checked;
+                  void act(() => must(api.PATCH('/v1/keys/{id}', { ...path, body: { alertHold } })));
+                }}
+              />{' '}
+              Hold the key when a release alert is raised
+            </label>
+            {k.held ? (
+              <button type="button" disabled={busy} onClick={() => act(() => must(api.POST('/v1/keys/{id}/lift-hold', path)))}>
+                Lift the hold
+              </button>
+            ) : null}
+          </div>
+        </Section>
+      )}
       {k.state !== 'destroyed' && (
         <Section title="Actions">
           <div class="row">
@@ -231,10 +262,10 @@ function KeyDetail({ caps, id }: { caps: Capabilities; id: string }) {
                 <label for="pending-days">Waiting period (days, 7–30)</label>
                 <input id="pending-days" type="number" min={7} max={30} value={pendingDays} onInput={(e) => setPendingDays(Number(e.currentTarget.value))} />
               </div>
-              <button type="button" class="danger" disabled={busy} onClick={() => act(() => call('POST', `/v1/keys/${encodeURIComponent(id)}/schedule-destroy`, { pendingDays }))}>
+              <button type="button" class="danger" disabled={busy} onClick={() => act(() => must(api.POST('/v1/keys/{id}/schedule-destroy', { ...path, body: { pendingDays } })))}>
                 Schedule destruction
               </button>
-              <button type="button" disabled={busy} onClick={() => act(() => call('POST', `/v1/keys/${encodeURIComponent(id)}/cancel-destroy`))}>
+              <button type="button" disabled={busy} onClick={() => act(() => must(api.POST('/v1/keys/{id}/cancel-destroy', path)))}>
                 Cancel destruction
               </button>
             </div>

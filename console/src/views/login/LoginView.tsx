@@ -1,10 +1,9 @@
 // Login: a passkey (people), or an API token (automation and development; kept for this tab only).
 import { useState } from 'preact/hooks';
-import { api, call } from '../../api/client';
+import { api, must } from '../../api/client';
 import { has, NEEDS, type Capabilities } from '../../api/capabilities';
 import { ApiError } from '../../api/problem';
 import { setAuth, type Auth } from '../../api/session';
-import type { LoginVerified } from '../../api/pending';
 import { ErrorBox, useAction } from '../../components/common';
 import { createCredential, getAssertion, supported } from '../../lib/webauthn';
 
@@ -15,29 +14,28 @@ export function LoginView({ caps, onLogin }: { caps: Capabilities; onLogin: (a: 
   const passkeys = has(caps, 'passkeyLogin');
   const enrol = has(caps, 'passkeyEnrol');
 
-  const finishSession = (verified: LoginVerified) => {
-    const csrf = verified.csrf ?? verified.csrfToken;
-    if (typeof csrf !== 'string') throw new Error('The server did not return a CSRF token.');
-    const a: Auth = { kind: 'session', csrf };
+  /** Options → the browser's passkey prompt → the assertion; the server sets the session cookie and answers its CSRF token. */
+  const logInWithPasskey = async () => {
+    setAuth(null);
+    const options = await must(api.POST('/v1/auth/login/options'));
+    const response = await getAssertion(options);
+    const { csrfToken } = await must(api.POST('/v1/auth/login/verify', { body: { response } }));
+    const a: Auth = { kind: 'session', csrf: csrfToken };
     setAuth(a);
     onLogin(a);
   };
 
-  const passkeyLogin = () =>
-    run(async () => {
-      const options = await call<Record<string, unknown>>('POST', '/v1/auth/login/options', {});
-      const assertion = await getAssertion(options);
-      finishSession(await call<LoginVerified>('POST', '/v1/auth/login/verify', assertion));
-    });
+  const passkeyLogin = () => run(logInWithPasskey);
 
+  // The enrolment code names the invited user; the server consumes it only once the new passkey verifies.
   const enrolPasskey = (e: Event) => {
     e.preventDefault();
     return run(async () => {
-      const options = await call<Record<string, unknown>>('POST', '/v1/auth/passkeys/register/options', { enrolmentCode: code.trim() });
-      const credential = await createCredential(options);
-      await call('POST', '/v1/auth/passkeys/register/verify', { enrolmentCode: code.trim(), credential });
+      const options = await must(api.POST('/v1/auth/passkeys/register/options', { body: { enrolmentCode: code.trim() } }));
+      const response = await createCredential(options);
+      await must(api.POST('/v1/auth/passkeys/register/verify', { body: { response } }));
       setCode('');
-      await passkeyLogin();
+      await logInWithPasskey();
     });
   };
 

@@ -3,8 +3,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, must } from '../../api/client';
 import { ApiError, type PolicyProblem } from '../../api/problem';
-import type { Policy, PolicyDecision } from '../../api/types';
-import { ErrorBox, Loading, Section, useAction, useLoad } from '../../components/common';
+import type { Approval, Policy, PolicyDecision } from '../../api/types';
+import { approvalOf, ErrorBox, Loading, Section, useAction, useLoad, WaitingApproval } from '../../components/common';
 import { show, when } from '../../lib/format';
 import { go, href } from '../../router';
 
@@ -152,13 +152,16 @@ function PolicyEditor({ policy, onSaved }: { policy: Policy | undefined; onSaved
   const placed = placeProblems(check.state === 'invalid' ? check.problems : [], rules);
   const setRule = (i: number, patch: Partial<Rule>) => setRules((rs) => rs.map((r, j) => (j === i ? { ...r, ...patch } : r)));
 
+  const [waiting, setWaiting] = useState<Approval | null>(null);
   const save = (e: Event) => {
     e.preventDefault();
     return run(async () => {
       if (!refs.ok) throw new Error(refs.message);
       if (policy) {
-        await must(api.PUT('/v1/policies/{id}', { params: { path: { id: policy.id } }, body: document }));
-        onSaved?.();
+        // A new version of a bound policy re-pins its keys: above quorum 1 that waits for approval (202).
+        const pending = approvalOf(await must(api.PUT('/v1/policies/{id}', { params: { path: { id: policy.id } }, body: document })));
+        setWaiting(pending);
+        if (!pending) onSaved?.();
       } else {
         const created = await must(api.POST('/v1/policies', { body: document }));
         go('policies', created.id);
@@ -172,6 +175,7 @@ function PolicyEditor({ policy, onSaved }: { policy: Policy | undefined; onSaved
         <a href={href('policies')}>← All policies</a>
       </p>
       <h1>{policy ? `Policy ${policy.name} (version ${policy.version})` : 'New policy'}</h1>
+      <WaitingApproval approval={waiting} />
       <form onSubmit={save} aria-describedby="check-status" class="card editor">
         <h2 id="editor-heading">Editor</h2>
         <div class="row">
@@ -394,6 +398,7 @@ function Bind({ policy }: { policy: Policy }) {
   const keys = useLoad(() => must(api.GET('/v1/keys', { params: { query: { limit: 500, state: 'active' } } })), []);
   const [keyId, setKeyId] = useState('');
   const [done, setDone] = useState<string | null>(null);
+  const [waiting, setWaiting] = useState<Approval | null>(null);
   const [run, busy, error] = useAction();
   const bound = keys.data?.items.filter((k) => k.policyId === policy.id) ?? [];
   const bind = (e: Event) => {
@@ -401,7 +406,9 @@ function Bind({ policy }: { policy: Policy }) {
     return run(async () => {
       const res = await must(api.PUT('/v1/keys/{id}/policy', { params: { path: { id: keyId } }, body: { policyId: policy.id } }));
       // Above quorum 1 the binding waits for the owners' approvals (the server decides; see the Approvals view).
-      setDone('approval' in res ? `The binding waits for approval ${res.approval.id}: ${res.approval.required} owners must sign it (Approvals).` : `Key ${res.name} is now bound to ${policy.name}.`);
+      const pending = approvalOf(res);
+      setWaiting(pending);
+      setDone('approval' in res ? null : `Key ${res.name} is now bound to ${policy.name}.`);
       keys.reload();
     });
   };
@@ -440,6 +447,7 @@ function Bind({ policy }: { policy: Policy }) {
           {done}
         </p>
       )}
+      <WaitingApproval approval={waiting} />
       <ErrorBox error={error} />
     </Section>
   );

@@ -1,10 +1,9 @@
 // "Who received my key": each release and denial of one key, and why a denial happened (the failing rules,
 // what each expected — its expression in the deciding policy version — and the values it saw).
 import { useState } from 'preact/hooks';
-import { api, call, must } from '../../api/client';
+import { api, must } from '../../api/client';
 import { has, type Capabilities } from '../../api/capabilities';
-import type { ReleaseRecord } from '../../api/pending';
-import type { AuditEvent } from '../../api/types';
+import type { AuditEvent, ReleaseRecord } from '../../api/types';
 import { ErrorBox, Loading, Section, useLoad } from '../../components/common';
 import { short, when } from '../../lib/format';
 import { go, href } from '../../router';
@@ -49,14 +48,18 @@ function fromAudit(e: AuditEvent): Row {
 
 function fromRecord(r: ReleaseRecord): Row {
   const extra: [string, string][] = [];
-  for (const k of ['tee', 'chipId', 'platformId', 'measurement', 'evidenceDigest', 'attestationTokenId'] as const) if (typeof r[k] === 'string') extra.push([k, r[k] as string]);
+  for (const k of ['tee', 'chipId', 'platformId', 'measurement', 'attestationTokenId'] as const) {
+    const v = r[k];
+    if (typeof v === 'string') extra.push([k, v]);
+  }
+  for (const d of r.evidenceDigests) extra.push(['evidence', d]);
   return {
     at: r.at,
     released: r.outcome === 'released',
-    version: r.version,
-    code: typeof r['code'] === 'string' ? (r['code'] as string) : undefined,
-    policyId: r.policyId,
-    policyVersion: r.policyVersion,
+    version: r.version ?? undefined,
+    code: r.code ?? undefined,
+    policyId: r.policyId ?? undefined,
+    policyVersion: r.policyVersion ?? undefined,
     reasons: asRules(r.reasons),
     extra,
   };
@@ -64,8 +67,11 @@ function fromRecord(r: ReleaseRecord): Row {
 
 async function loadRows(caps: Capabilities, keyId: string): Promise<{ rows: Row[]; source: string }> {
   if (has(caps, 'releases')) {
-    const page = await call<{ items: ReleaseRecord[] }>('GET', `/v1/keys/${encodeURIComponent(keyId)}/releases?format=json`);
-    return { rows: page.items.map(fromRecord), source: 'GET /v1/keys/{id}/releases' };
+    const page = await must(api.GET('/v1/keys/{id}/releases', { params: { path: { id: keyId }, query: { format: 'json' } } }));
+    // format=json: the JSON body (the CSV alternative is a string).
+    if (typeof page === 'string') throw new Error('The server answered CSV to a JSON request.');
+    // The server lists oldest first; the view shows the newest first.
+    return { rows: page.items.map(fromRecord).reverse(), source: 'GET /v1/keys/{id}/releases' };
   }
   const events: AuditEvent[] = [];
   let after: number | undefined;
@@ -168,13 +174,14 @@ function KeyReleases({ caps, keyId }: { caps: Capabilities; keyId: string }) {
                 )}
               </p>
               {r.extra.length > 0 && (
-                <p class="muted mono small">
-                  {r.extra.map(([k, v]) => (
-                    <span key={k}>
-                      {k}: {v}{' '}
-                    </span>
+                <dl class="facts small">
+                  {r.extra.map(([k, v], j) => (
+                    <div key={j}>
+                      <dt>{k}</dt>
+                      <dd class="mono wrap">{v}</dd>
+                    </div>
                   ))}
-                </p>
+                </dl>
               )}
               {r.reasons.length > 0 && (
                 <RulesTable caption="Why it was denied" rules={r.reasons.map((rule) => ({ ...rule, ...(map?.get(rule.name) ? { expr: `expected: ${map.get(rule.name)}` } : {}) }))} />

@@ -1,10 +1,11 @@
 // Tenants and their members: create a tenant, invite an owner or auditor and hand over the enrolment code.
 import { useState } from 'preact/hooks';
-import { call } from '../../api/client';
+import { api, must } from '../../api/client';
 import { has, NEEDS, type Capabilities } from '../../api/capabilities';
-import type { Invitation, Tenant } from '../../api/pending';
+import type { Invite, PendingChange } from '../../api/types';
 import { ErrorBox, Loading, Section, Unavailable, useAction, useLoad } from '../../components/common';
 import { when } from '../../lib/format';
+import { href } from '../../router';
 
 export function TenantsView({ caps }: { caps: Capabilities }) {
   if (!has(caps, 'tenants')) {
@@ -19,14 +20,14 @@ export function TenantsView({ caps }: { caps: Capabilities }) {
 }
 
 function Tenants({ canInvite }: { canInvite: boolean }) {
-  const list = useLoad(() => call<{ items: Tenant[] }>('GET', '/v1/tenants'), []);
+  const list = useLoad(() => must(api.GET('/v1/tenants')), []);
   const [name, setName] = useState('');
   const [quorum, setQuorum] = useState(1);
   const [run, busy, error] = useAction();
   const create = (e: Event) => {
     e.preventDefault();
     return run(async () => {
-      await call('POST', '/v1/tenants', { name: name.trim(), quorum });
+      await must(api.POST('/v1/tenants', { body: { name: name.trim(), quorum } }));
       setName('');
       list.reload();
     });
@@ -58,8 +59,8 @@ function Tenants({ canInvite }: { canInvite: boolean }) {
             <li key={t.name} class="card">
               <h3>{t.name}</h3>
               <p class="muted">
-                Quorum {t.quorum}
-                {t.createdAt && ` · created ${when(t.createdAt)}`}
+                Quorum {t.quorum} · created {when(t.createdAt)}
+                {t.role && ` · you are ${t.role}`}
               </p>
               {canInvite ? <Invite tenant={t.name} /> : <p class="muted">Inviting members is not available on this server.</p>}
             </li>
@@ -73,12 +74,12 @@ function Tenants({ canInvite }: { canInvite: boolean }) {
 function Invite({ tenant }: { tenant: string }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<'owner' | 'auditor'>('owner');
-  const [invitation, setInvitation] = useState<Invitation | null>(null);
+  const [invitation, setInvitation] = useState<Invite | PendingChange | null>(null);
   const [run, busy, error] = useAction();
   const id = tenant.replace(/[^A-Za-z0-9_-]/g, '_');
   const invite = (e: Event) => {
     e.preventDefault();
-    return run(async () => setInvitation(await call<Invitation>('POST', `/v1/tenants/${encodeURIComponent(tenant)}/members`, { name: name.trim(), role })));
+    return run(async () => setInvitation(await must(api.POST('/v1/tenants/{tenant}/members', { params: { path: { tenant } }, body: { name: name.trim(), role } }))));
   };
   return (
     <>
@@ -99,14 +100,31 @@ function Invite({ tenant }: { tenant: string }) {
         </button>
       </form>
       <ErrorBox error={error} />
-      {invitation && (
-        <div role="status" class="ok">
+      {invitation && <Invited invitation={invitation} name={name} />}
+    </>
+  );
+}
+
+/** The enrolment code to hand over; above quorum 1 the invite itself first waits for the owners' approvals. */
+function Invited({ invitation, name }: { invitation: Invite | PendingChange; name: string }) {
+  const pending = 'approval' in invitation ? invitation.approval : null;
+  return (
+    <div role="status" class="ok">
+      {pending && (
+        <p>
+          The invite waits for approval <a href={href('approvals', pending.id)}>{pending.operation}</a>: {pending.required} owners must sign
+          it; the code works once it is applied.
+        </p>
+      )}
+      {invitation.enrolmentCode && (
+        <>
           <p>
-            Hand this enrolment code to {name || 'the member'} over a channel you trust. It works once, until {when(invitation.expiresAt)}:
+            Hand this enrolment code to {name || 'the member'} over a channel you trust. It works once
+            {'expiresAt' in invitation ? `, until ${when(invitation.expiresAt)}` : ''}:
           </p>
           <p class="code mono">{invitation.enrolmentCode}</p>
-        </div>
+        </>
       )}
-    </>
+    </div>
   );
 }
