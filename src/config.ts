@@ -74,6 +74,11 @@ export interface Config {
    * `optional` accepts it with `revocationChecked: false` in the claims (logged at start, audited).
    */
   readonly revocation: 'required' | 'optional';
+  /**
+   * KEYWARD_PLATFORM_QUORUM (default 1): how many distinct platform admins approve a platform change (KEK
+   * rotation, trusting an uploaded signer) with their passkeys (docs/governance.md).
+   */
+  readonly platformQuorum: number;
   /** KEYWARD_RP_ID: the WebAuthn relying party id (a registrable domain; default `localhost`). */
   readonly rpId: string;
   /**
@@ -323,6 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditCheckpointIntervalSeconds: intSetting(env, 'KEYWARD_AUDIT_CHECKPOINT_INTERVAL', 300, 1, 86_400),
     revocation: revocationSetting(env['KEYWARD_REVOCATION']),
     alerts: alertSettings(env),
+    platformQuorum: intSetting(env, 'KEYWARD_PLATFORM_QUORUM', 1, 1, 16),
   };
 }
 
@@ -350,6 +356,8 @@ export interface AdminSettings {
   readonly token: string | undefined;
   /** $XDG_CONFIG_HOME/keyward/credentials.json (default ~/.config/keyward/credentials.json). */
   readonly credentialsFile: string;
+  /** KEYWARD_ORIGIN, when set: where people open the console (the relying party's origin). */
+  readonly consoleOrigin?: string | undefined;
 }
 
 /** Reads the admin commands' settings; like loadAgentSettings it ignores the server's settings. */
@@ -359,6 +367,7 @@ export function loadAdminSettings(env: Env = process.env): AdminSettings {
     address: env['KEYWARD_ADDR'] || DEFAULT_ADDRESS,
     token: env['KEYWARD_TOKEN'] || undefined,
     credentialsFile: join(resolve(configHome), 'keyward', 'credentials.json'),
+    consoleOrigin: env['KEYWARD_ORIGIN'] || undefined,
   };
 }
 

@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   // The quorum would exceed the number of owners holding a passkey.
   ERR_TENANT_QUORUM_UNREACHABLE: 409,
   ERR_MEMBER_NOT_FOUND: 404,
+  // KEYWARD_PLATFORM_QUORUM exceeds the number of platform admins holding a passkey.
+  ERR_PLATFORM_QUORUM_UNREACHABLE: 409,
 
   // --- passkeys and sessions --------------------------------------------------------------------
   // A cookie-authenticated write without the session's CSRF token, or from another origin.
@@ -83,6 +85,8 @@ export const ERROR_STATUS = {
   ERR_IMPORT_MATERIAL_INVALID: 400,
   // The shared import key serves tenant `default` only.
   ERR_IMPORT_TENANT_UNSUPPORTED: 400,
+  // An import JWE whose importToken is missing, unknown, used, expired or issued for another key.
+  ERR_IMPORT_TOKEN_INVALID: 400,
   ERR_KEK_UNAVAILABLE: 503,
   ERR_KEK_UNKNOWN: 500,
   ERR_KEK_CONFIG_INVALID: 500,
@@ -219,6 +223,10 @@ export const ERROR_STATUS = {
   ERR_POLICY_LIMIT_EXCEEDED: 422,
   // The workload's only answer when a policy does not allow a release; reasons go to the audit log.
   ERR_POLICY_DENIED: 403,
+  // Outside tenant `default`: evidence chained to a non-vendor anchor the key's policy does not name in refs.anchors.
+  ERR_POLICY_ANCHOR_NOT_ALLOWED: 403,
+  // Outside tenant `default`: unchecked revocation (KEYWARD_REVOCATION=optional) without refs.allowUncheckedRevocation.
+  ERR_POLICY_REVOCATION_UNCHECKED: 403,
 
   // --- sealed files (agent/sealed: keyward's sealed model-file format) -----------------------------
   // 400: the input or the options cannot be used as given; 422: a verdict on a sealed file's integrity

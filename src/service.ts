@@ -8,13 +8,17 @@ import { systemClock, type Clock } from './clock.js';
 import { parseKekUri, type Config, type KekSetting } from './config.js';
 import { RequestError, ServiceError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { openDatabase, type Database } from './store/database.js';
+import { openDatabase, type Database, type Db } from './store/database.js';
+import { countPlatformAdminsWithPasskey } from './store/tenants-repo.js';
 import { migrate } from './store/migrate.js';
 import { openKek, type Kek, type KekConfig, type KekRing } from './keys/kek.js';
-import { initKeks, kekStatus, nextKekUri, rotateKek } from './broker/kek-admin.js';
+import { initKeks, kekStatus, nextKekUri } from './broker/kek-admin.js';
+import { KekRotation, type KekTargets } from './broker/kek-rotation.js';
 import { Vault } from './broker/vault.js';
 import { Tokens } from './broker/api-tokens.js';
 import { ImportKeys } from './broker/import-keys.js';
+import { KeyImports } from './broker/key-imports.js';
+import { MemberChanges } from './broker/member-changes.js';
 import { AuditLog } from './broker/audit-log.js';
 import { AuditCheckpoints } from './broker/audit-checkpoints.js';
 import { AuditExporter } from './broker/audit-export.js';
@@ -133,6 +137,18 @@ export function rotationTarget(config: Config, active: Kek, name: string | undef
   return target;
 }
 
+function kekSettingUri(setting: KekSetting): string {
+  return setting.provider === 'file' ? `file:${setting.path}` : setting.uri;
+}
+
+/** Rotation targets from the configuration, for KEK rotations approved under the platform quorum. */
+export function kekTargetsOf(config: Config): KekTargets {
+  return {
+    uriOf: (target, active, at) => kekSettingUri(rotationTarget(config, active, target, at)),
+    open: (target, active, at) => openKek(kekConfigFor(rotationTarget(config, active, target, at), true)),
+  };
+}
+
 /** A JWK set (`{"keys": [...]}`) in KEYWARD_EXTRA_ANCHORS, or undefined when the file is not JSON of that shape. */
 function jwkSetOf(bytes: Uint8Array): JWK[] | undefined {
   const text = Buffer.from(bytes).toString('utf8').trim();
@@ -236,6 +252,15 @@ export async function loadCollateralDirectory(collateral: CollateralBroker, dir:
   );
 }
 
+/** Says at start when KEYWARD_PLATFORM_QUORUM cannot be met yet: platform changes are refused until it can. */
+async function logPlatformQuorum(db: Db, quorum: number, logger: Logger): Promise<void> {
+  if (quorum <= 1) return;
+  const admins = await countPlatformAdminsWithPasskey(db);
+  const fields = { platformQuorum: quorum, platformAdminsWithPasskey: admins };
+  if (admins < quorum) logger.warn(fields, 'KEYWARD_PLATFORM_QUORUM exceeds the platform admins holding a passkey: KEK rotation and trusting signers are refused (ERR_PLATFORM_QUORUM_UNREACHABLE) until more enrol');
+  else logger.info(fields, 'platform changes need the platform quorum');
+}
+
 export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
@@ -260,7 +285,8 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const tokens = new Tokens(database.db, clock);
     const importKeys = new ImportKeys(database.db, keks, clock);
-    const approvals = new Approvals(database.db, clock);
+    const approvals = new Approvals(database.db, clock, config.platformQuorum);
+    await logPlatformQuorum(database.db, config.platformQuorum, logger);
     const vault = new Vault(database.db, keks, clock, importKeys, approvals);
     const auditLog = new AuditLog(database.db);
     const auditCheckpoints = new AuditCheckpoints(database.db, keks, clock, { everyEvents: config.auditCheckpointEvents, intervalSeconds: config.auditCheckpointIntervalSeconds });
@@ -318,10 +344,10 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerSystemRoutes(http, health, http.metrics, openapi);
     alerts.registerMetrics(http.metrics);
     registerAlertRoutes(http, alerts);
-    registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault));
+    registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault), new KeyImports(database.db, clock, vault, importKeys));
     registerAdminRoutes(http, tokens, { log: auditLog, exporter: new AuditExporter(database.db, clock), checkpoints: auditCheckpoints });
     const tenants = new Tenants(database.db, clock, tokens, approvals);
-    registerTenantRoutes(http, tenants);
+    registerTenantRoutes(http, tenants, new MemberChanges(clock, tokens, approvals));
     const passkeys = new Passkeys(database.db, clock, { rpId: config.rpId, origin: config.origin, name: 'keyward' }, sessions, tokens);
     registerAuthRoutes(http, { passkeys, sessions, tenants, origin: config.origin });
     registerApprovalRoutes(http, approvals, new ApprovalSigning(database.db, approvals, passkeys));
@@ -330,14 +356,12 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerEvidenceRoutes(http, { verification, clock });
     registerCollateralRoutes(http, collateral, openapi);
     registerConsoleRoutes(http, loadConsoleAssets());
-    const ring0 = keks;
+    collateral.registerOperations(approvals);
+    const kekRotation = new KekRotation(database.db, keks, clock, kekTargetsOf(config), approvals);
     registerKekRoutes(http, {
       status: () => kekStatus(database.db),
-      targets: () => [...config.kekTargets].map(([name, setting]) => ({ name, uri: setting.provider === 'file' ? `file:${setting.path}` : setting.uri })),
-      rotate: async (target, actor) => {
-        const next = await openKek(kekConfigFor(rotationTarget(config, ring0.active, target, clock.now()), true));
-        return rotateKek(database.db, ring0, next, clock, actor);
-      },
+      targets: () => [...config.kekTargets].map(([name, setting]) => ({ name, uri: kekSettingUri(setting) })),
+      rotate: (ctx, target) => kekRotation.rotate(ctx, target),
     });
     await http.app.ready();
     const sweeper = setInterval(() => {

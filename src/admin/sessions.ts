@@ -1,5 +1,5 @@
 // Passkey sessions (docs/design.md "Admin side"): a row per login that a signed cookie names, a CSRF token
-// stored hashed, a 12 h idle-out, and the principal a session acts as (its user's current roles).
+// stored hashed, a 12 h idle-out and a 12 h absolute lifetime, and the principal a session acts as (its user's current roles).
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
@@ -14,6 +14,11 @@ import { sessionAuthority, type Principal } from '../broker/api-tokens.js';
 
 /** A session unused this long is over. */
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
+/**
+ * A session is over this long after its login however busy it is (docs/governance.md "Sessions"). Why: a
+ * stolen cookie kept alive by a script must still die; the cookie's Max-Age says the same to browsers.
+ */
+export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
 /** Adding a passkey needs a login at most this old. */
 export const REAUTH_MS = 5 * 60 * 1000;
 /** How often last_seen_at is written (not on every request). */
@@ -57,11 +62,11 @@ export class Sessions {
     return { sessionId, csrfToken };
   }
 
-  /** The principal of a live session; revoked, idle or unknown is ERR_AUTH_INVALID. */
+  /** The principal of a live session; revoked, idle, past its absolute lifetime or unknown is ERR_AUTH_INVALID. */
   async authenticate(sessionId: string): Promise<Principal> {
     const now = this.clock.now();
     const row = isUuid(sessionId) ? await authRepo.findSession(this.db, sessionId) : undefined;
-    if (!row || row.revokedAt || row.lastSeenAt.getTime() + SESSION_IDLE_MS <= now.getTime()) {
+    if (!row || row.revokedAt || row.lastSeenAt.getTime() + SESSION_IDLE_MS <= now.getTime() || row.loginAt.getTime() + SESSION_ABSOLUTE_MS <= now.getTime()) {
       throw new RequestError('ERR_AUTH_INVALID', 'The session has ended; log in again.');
     }
     if (now.getTime() - row.lastSeenAt.getTime() > TOUCH_MS) await authRepo.touchSession(this.db, row.id, now);

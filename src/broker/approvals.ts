@@ -9,7 +9,7 @@ import { isUuid } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import * as repo from '../store/approvals-repo.js';
 import type { ApprovalRow, VoteRow } from '../store/approvals-repo.js';
-import { findTenant } from '../store/tenants-repo.js';
+import { countPlatformAdminsWithPasskey, findTenant } from '../store/tenants-repo.js';
 import { appendAudit, canonicalJson, type Actor } from './audit.js';
 import { isPrincipal, type Principal } from './api-tokens.js';
 import type { RequestContext } from './vault.js';
@@ -56,6 +56,11 @@ export interface SensitiveOperation<I, R> {
   describe(trx: Db, ctx: RequestContext, input: I): Promise<Described>;
   /** Re-checks that the state is still `change.from` (else ERR_APPROVAL_STALE) and applies `change.to`. */
   apply(trx: Db, change: ChangeJson, ctx: ApplyContext): Promise<R>;
+  /**
+   * Work that cannot run inside the apply transaction (a KEK rotation's rewrap of every record), run once
+   * it committed; its result is what the caller sees.
+   */
+  afterCommit?(applied: R, ctx: ApplyContext): Promise<R>;
 }
 
 export interface ApprovalInfo {
@@ -111,6 +116,8 @@ export class Approvals {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** KEYWARD_PLATFORM_QUORUM: distinct platform admins who approve a platform change (tenant null). */
+    private readonly platformQuorum = 1,
   ) {}
 
   register<I, R>(op: SensitiveOperation<I, R>): void {
@@ -123,17 +130,26 @@ export class Approvals {
     return op;
   }
 
-  /** A tenant's quorum. Platform changes (tenant null) have no operation registered yet: quorum 1. */
+  /**
+   * A tenant's quorum, or for platform changes (tenant null) the platform quorum. Why the refusal: a
+   * platform quorum above the platform admins holding a passkey could never be met; failing the request
+   * names the problem instead of leaving approvals that can only expire.
+   */
   private async quorumOf(db: Db, tenant: string | null): Promise<number> {
-    if (tenant === null) return 1;
-    return (await findTenant(db, tenant))?.quorum ?? 1;
+    if (tenant !== null) return (await findTenant(db, tenant))?.quorum ?? 1;
+    if (this.platformQuorum <= 1) return 1;
+    const admins = await countPlatformAdminsWithPasskey(db);
+    if (admins < this.platformQuorum) {
+      throw new RequestError('ERR_PLATFORM_QUORUM_UNREACHABLE', `KEYWARD_PLATFORM_QUORUM is ${this.platformQuorum} but only ${admins} platform admins hold a passkey; invite and enrol more (POST /v1/platform/members).`);
+    }
+    return this.platformQuorum;
   }
 
   /** Applies a sensitive change at once (quorum 1) or records it as a pending approval. */
   async perform<I, R>(ctx: RequestContext, name: string, input: I): Promise<Performed<R>> {
     const op = this.op(name) as unknown as SensitiveOperation<I, R>;
     const now = this.clock.now();
-    return this.db.transaction().execute(async (trx) => {
+    const out = await this.db.transaction().execute(async (trx): Promise<Performed<R>> => {
       const d = await op.describe(trx, ctx, input);
       const required = d.immediate ? 1 : await this.quorumOf(trx, d.tenant);
       const base = { version: 'keyward-change:v1' as const, operation: name, tenant: d.tenant, requestedBy: ctx.actor.id, target: d.target, from: d.from, to: d.to };
@@ -161,6 +177,8 @@ export class Approvals {
       await appendAudit(trx, { actor: ctx.actor, action: 'approval.request', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: d.tenant, operation: name, target: d.target, digest, required } }, now);
       return { approval: toInfo(row, [], now), ...(d.extra ? { extra: d.extra } : {}) };
     });
+    if (!('applied' in out) || !op.afterCommit) return out;
+    return { applied: await op.afterCommit(out.applied, { actor: ctx.actor, requestId: ctx.requestId, approvalId: null, approvers: [] }) };
   }
 
   /** Whether `p` may see (and, with a session, sign or reject) approvals of `tenant`. */
@@ -208,8 +226,9 @@ export class Approvals {
    */
   async approve(ctx: RequestContext, id: string, vote: Omit<VoteRow, 'approvalId' | 'at'>): Promise<{ approval: ApprovalInfo; applied?: unknown }> {
     const now = this.clock.now();
+    let out: { approval: ApprovalInfo; applied?: unknown; operation?: string; approvers?: readonly VoteRow[] };
     try {
-      return await this.db.transaction().execute(async (trx) => {
+      out = await this.db.transaction().execute(async (trx) => {
         const row = await this.forSigning(ctx, id, trx, true);
         const votes = await repo.listVotes(trx, id);
         if (votes.some((v) => v.userId === vote.userId)) throw new RequestError('ERR_APPROVAL_ALREADY_APPROVED', 'This owner has already approved; another owner must.');
@@ -240,13 +259,17 @@ export class Approvals {
         }
         await repo.decideApproval(trx, id, 'applied', now, ctx.actor.id, null);
         await appendAudit(trx, { actor: ctx.actor, action: 'approval.apply', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant, operation: row.operation, digest: row.digest, approvers: all.map((v) => v.userId) } }, now);
-        return { approval: { ...toInfo(row, all, now), state: 'applied' as const }, applied };
+        return { approval: { ...toInfo(row, all, now), state: 'applied' as const }, applied, operation: row.operation, approvers: all };
       });
     } catch (err) {
       // A change whose state moved on can never apply: mark it failed (nothing of it was written).
       if (err instanceof KeywardError && err.code === 'ERR_APPROVAL_STALE') await this.fail(id, err.message);
       throw err;
     }
+    const { operation, approvers, ...result } = out;
+    const op = operation ? this.op(operation) : undefined;
+    if (!op?.afterCommit || !('applied' in result)) return result;
+    return { ...result, applied: await op.afterCommit(result.applied, { actor: ctx.actor, requestId: ctx.requestId, approvalId: id, approvers: approvers ?? [] }) };
   }
 
   private async fail(id: string, reason: string): Promise<void> {

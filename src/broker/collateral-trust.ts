@@ -1,6 +1,6 @@
 // Uploaded collateral as trust anchors (docs/trust.md): an uploaded JWK set or certificate is material only
-// until a platform admin trusts it (POST /v1/collateral/{id}/trust, scope collateral:trust). Trusted items
-// become anchors with source "uploaded", valid only to sign NRAS results, never as hardware roots.
+// until a platform admin trusts it (POST /v1/collateral/{id}/trust, scope collateral:trust; under the platform
+// quorum, docs/governance.md). Trusted items become anchors with source "uploaded", valid only to sign NRAS results, never as hardware roots.
 import type { JWK } from 'jose';
 import { fromHex } from '../encoding.js';
 import { KeywardError, RequestError } from '../errors.js';
@@ -9,8 +9,11 @@ import type { TrustAnchor } from '../evidence/types.js';
 import type { Db } from '../store/database.js';
 import * as repo from '../store/collateral-repo.js';
 import type { CollateralMetaRow } from '../store/collateral-repo.js';
-import { appendAudit } from './audit.js';
-import type { RequestContext } from './vault.js';
+import type { Clock } from '../clock.js';
+import { appendAudit, canonicalJson } from './audit.js';
+import { isPrincipal } from './api-tokens.js';
+import { stale, type SensitiveOperation } from './approvals.js';
+import type { CollateralInfo } from './collateral-rows.js';
 
 /** The collateral kinds an admin may trust: they name signing keys. */
 export const TRUSTABLE_KINDS: readonly string[] = ['jwks', 'certificate'];
@@ -49,20 +52,44 @@ export function trustedAnchorsOf(rows: readonly (TrustedRow & { readonly trusted
   return out;
 }
 
-/**
- * Trusts one held item as an anchor, in one transaction with its audit row (`collateral.trust`, naming
- * the SPKI hashes it trusts). Trusting an item already trusted changes nothing and is audited again.
- */
-export async function trustCollateralItem(db: Db, ctx: RequestContext, id: string, at: Date): Promise<CollateralMetaRow> {
+function parseId(id: string): Uint8Array {
   const sha256 = /^[0-9a-f]{64}$/.test(id) ? fromHex(id) : undefined;
-  return db.transaction().execute(async (trx) => {
-    const held = sha256 ? (await repo.loadCollateral(trx, [sha256]))[0] : undefined;
-    if (!held || !sha256) throw new RequestError('ERR_COLLATERAL_NOT_FOUND', 'No collateral with this id is held.');
-    const anchors = anchorsOfItem({ kind: held.kind, data: new Uint8Array(held.data) });
-    const row = await repo.trustCollateral(trx, sha256, ctx.actor.id, at);
-    if (!row) throw new RequestError('ERR_COLLATERAL_NOT_FOUND', 'No collateral with this id is held.');
-    const details = { kind: row.kind, label: row.label, anchors: anchors.map((a) => ({ name: a.name, spki: a.spkiSha256 })).slice(0, 100) };
-    await appendAudit(trx, { actor: ctx.actor, action: 'collateral.trust', target: id, outcome: 'success', requestId: ctx.requestId, details }, at);
-    return row;
-  });
+  if (!sha256) throw new RequestError('ERR_COLLATERAL_NOT_FOUND', 'No collateral with this id is held.');
+  return sha256;
+}
+
+/** The item's anchors as the change JSON names them (what the approvers see and what is re-checked). */
+async function describeItem(db: Db, id: string): Promise<{ kind: string; label: string; anchors: { name: string; spki: string }[] }> {
+  const held = (await repo.loadCollateral(db, [parseId(id)]))[0];
+  if (!held) throw new RequestError('ERR_COLLATERAL_NOT_FOUND', 'No collateral with this id is held.');
+  const anchors = anchorsOfItem({ kind: held.kind, data: new Uint8Array(held.data) });
+  return { kind: held.kind, label: held.label, anchors: anchors.map((a) => ({ name: a.name, spki: a.spkiSha256 })).slice(0, 100) };
+}
+
+/**
+ * Trusting one held item as an anchor: a platform change (KEYWARD_PLATFORM_QUORUM). The change names the
+ * item and the SPKI hashes it trusts; at apply the item must still yield exactly those anchors. Applied in
+ * one transaction with its audit row (`collateral.trust`). Trusting an item already trusted changes
+ * nothing and is audited again.
+ */
+export function trustOperation(clock: Clock, toResult: (row: CollateralMetaRow, at: Date) => CollateralInfo): SensitiveOperation<{ id: string }, CollateralInfo> {
+  return {
+    name: 'collateral.trust',
+    describe: async (trx, ctx, { id }) => {
+      if (!isPrincipal(ctx.actor) || ctx.actor.platformRole !== 'admin') throw new RequestError('ERR_AUTH_FORBIDDEN', 'Only a platform admin trusts collateral.');
+      const item = await describeItem(trx, id);
+      return { tenant: null, target: id, from: { item: id }, to: item };
+    },
+    apply: async (trx, change, actx) => {
+      const id = change.target;
+      const now = await describeItem(trx, id).catch(() => undefined);
+      // Why: what the platform admins approved is these anchors; a changed or deleted item is not it.
+      if (!now || canonicalJson(now) !== canonicalJson(change.to)) throw stale('the collateral item changed');
+      const at = clock.now();
+      const row = await repo.trustCollateral(trx, parseId(id), actx.actor.id, at);
+      if (!row) throw stale('the collateral item is gone');
+      await appendAudit(trx, { actor: actx.actor, action: 'collateral.trust', target: id, outcome: 'success', requestId: actx.requestId, details: { ...now, approvalId: actx.approvalId } }, at);
+      return toResult(row, at);
+    },
+  };
 }

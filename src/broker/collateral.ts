@@ -18,7 +18,8 @@ import { decodeCursor, encodeCursor, toHeld, toInfo, type CollateralInfo, type C
 import { appendAudit, type Actor } from './audit.js';
 import { missingCollateral, type CollateralFetchers, type CollateralNeed } from './collateral-fetch.js';
 import { SYSTEM_ACTOR } from './api-tokens.js';
-import { trustCollateralItem, trustedAnchorsOf } from './collateral-trust.js';
+import { trustOperation, trustedAnchorsOf } from './collateral-trust.js';
+import type { Approvals, Performed } from './approvals.js';
 import type { RequestContext } from './vault.js';
 
 export type { CollateralInfo, CollateralSource } from './collateral-rows.js';
@@ -110,6 +111,8 @@ export class CollateralBroker {
   private readonly memo = new LruMemo(2_000);
   /** Collateral floors as last read (every refresh) or raised here. */
   private floors = new Map<string, number>();
+  /** Where trusting an item waits for the platform quorum (registerOperations). */
+  private approvalsRef: Approvals | undefined;
 
   constructor(
     private readonly db: Db,
@@ -181,12 +184,28 @@ export class CollateralBroker {
     return toInfo(row, at);
   }
 
-  /** Trusts one uploaded JWK set or certificate as an anchor (platform admins only; audit `collateral.trust`). */
-  async trust(ctx: RequestContext, id: string): Promise<CollateralInfo> {
-    const at = this.clock.now();
-    const row = await trustCollateralItem(this.db, ctx, id, at);
+  /**
+   * Trusts one uploaded JWK set or certificate as an anchor (platform admins only; audit `collateral.trust`):
+   * a platform change, pending until the platform quorum approved it when KEYWARD_PLATFORM_QUORUM > 1.
+   */
+  async trust(ctx: RequestContext, id: string): Promise<Performed<CollateralInfo>> {
+    const out = await this.approvals.perform<{ id: string }, CollateralInfo>(ctx, 'collateral.trust', { id });
     this.localChanges++;
-    return toInfo(row, at);
+    return out;
+  }
+
+  /** Registers the trust operation with the approvals (an approved trust is applied there). */
+  registerOperations(approvals: Approvals): void {
+    this.approvalsRef = approvals;
+    approvals.register(trustOperation(this.clock, (row, at) => {
+      this.localChanges++;
+      return toInfo(row, at);
+    }));
+  }
+
+  private get approvals(): Approvals {
+    if (!this.approvalsRef) throw new KeywardError('ERR_INTERNAL', 'Collateral trust needs the approvals (registerOperations).');
+    return this.approvalsRef;
   }
 
   /** The collateral for `items` at `now` (see collateralFor) and the anchors of the items an admin trusted. */

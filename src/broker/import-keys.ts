@@ -10,6 +10,7 @@ import {
   decryptImportJwe,
   generateImportKeyPair,
   readImportJweHeader,
+  readImportToken,
   type ImportAlgorithm,
 } from '../keys/import-jwe.js';
 import type { KekRing } from '../keys/kek.js';
@@ -57,10 +58,19 @@ export class ImportKeys {
     return { ...pair.publicJwk, exp: Math.floor(expiresAt.getTime() / 1000) } as JWK;
   }
 
-  /** Decrypts an import JWE addressed (by kid) to one of keyward's import keys. Caller zeroes the result. */
-  async decrypt(jwe: string): Promise<Uint8Array> {
+  /**
+   * Decrypts an import JWE addressed (by kid) to one of keyward's import keys. Caller zeroes the result.
+   * `kid`: the import key the JWE must name (per-key import parameters). Without it (the shared import of
+   * tenant `default`), a JWE bound to a key by an importToken is refused: it may be imported only there.
+   * `db`: the caller's transaction, when it holds one (PGlite has a single connection).
+   */
+  async decrypt(jwe: string, kid?: string, db: Db = this.db): Promise<Uint8Array> {
     const header = readImportJweHeader(jwe);
-    const row = await repo.findImportKey(this.db, header.kid);
+    if (kid === undefined && readImportToken(jwe) !== undefined) {
+      throw new RequestError('ERR_IMPORT_TOKEN_INVALID', 'This JWE is bound to a key by its importToken; import it with POST /v1/keys/{id}/import.');
+    }
+    if (kid !== undefined && header.kid !== kid) throw new RequestError('ERR_IMPORT_TOKEN_INVALID', 'The JWE is not encrypted to the import key its importToken was issued with.');
+    const row = await repo.findImportKey(db, header.kid);
     if (!row || row.expiresAt <= this.clock.now()) {
       throw new RequestError('ERR_IMPORT_KEY_UNKNOWN', 'The JWE names an import key that does not exist or has expired; fetch GET /v1/import-key again.');
     }

@@ -132,40 +132,64 @@ export function serviceKeyAad(purpose: string): Uint8Array {
 }
 
 /**
+ * The active KEK's id when an earlier rotation was interrupted (records still under another KEK), else
+ * null: such a rotation is finished, not started again.
+ */
+export async function interruptedRotation(db: Db): Promise<string | null> {
+  const active = await keksRepo.activeKekRow(db);
+  if (!active) return null;
+  const counts = await keysRepo.countVersionsByKek(db);
+  const pending =
+    [...counts.keys()].some((id) => id !== active.id) ||
+    (await releaseRepo.signingKeysNotUnderKek(db, active.id)).length > 0 ||
+    (await importRepo.importKeysNotUnderKek(db, active.id)).length > 0 ||
+    (await authRepo.serviceKeysNotUnderKek(db, active.id)).length > 0 ||
+    (await checkpointRepo.checkpointKeysNotUnderKek(db, active.id)).length > 0;
+  return pending ? active.id : null;
+}
+
+/** Finishes an interrupted rotation: reseals what is left under the active KEK and retires the others. */
+export async function resumeRotation(db: Db, ring: KekRing, activeId: string, clock: Clock, actor: Actor): Promise<RotationResult> {
+  const active = await ring.resolve(activeId);
+  const resealed = await rewrapAll(db, ring, active);
+  await retireOthers(db, active.id, clock, actor);
+  return { from: null, to: active.id, resealed, resumed: true };
+}
+
+/**
+ * The database half of starting a rotation, inside the caller's transaction: `next` becomes the active KEK
+ * and the previous one `retiring` (audit `kek.rotate.start`). Returns the previous active KEK's id.
+ */
+export async function startRotation(trx: Db, next: Kek, at: Date, actor: Actor, audit: { requestId: string | null; details?: Record<string, unknown> }): Promise<string | null> {
+  const from = (await keksRepo.activeKekRow(trx))?.id ?? null;
+  if (from === next.id) throw new KeywardError('ERR_KEK_TARGET_ACTIVE', 'The rotation target is the KEK already active.');
+  // Waits for in-flight writers holding the active KEK row FOR SHARE; afterwards all new records use `next`.
+  if (from) await keksRepo.setKekState(trx, from, 'retiring');
+  await keksRepo.insertKekRow(trx, { id: next.id, uri: next.uri, state: 'active', at });
+  await appendAudit(trx, { actor, action: 'kek.rotate.start', target: next.id, outcome: 'success', requestId: audit.requestId, details: { from, ...audit.details } }, at);
+  return from;
+}
+
+/** After startRotation committed: seal with `next` from now on, reseal every record under it, retire the rest. */
+export async function finishRotation(db: Db, ring: KekRing, next: Kek, from: string | null, clock: Clock, actor: Actor): Promise<RotationResult> {
+  ring.add(next);
+  ring.setActive(next.id);
+  const resealed = await rewrapAll(db, ring, next);
+  await retireOthers(db, next.id, clock, actor);
+  return { from, to: next.id, resealed, resumed: false };
+}
+
+/**
  * Rotates to `next`: it becomes the active KEK, every record is resealed under it, and the previous KEKs
  * are retired. When an earlier rotation was interrupted (records still under a non-active KEK), this
  * finishes that rotation instead and leaves `next` unused (`resumed: true`).
  */
 export async function rotateKek(db: Db, ring: KekRing, next: Kek, clock: Clock, actor: Actor): Promise<RotationResult> {
-  const pendingActive = await keksRepo.activeKekRow(db);
-  const counts = await keysRepo.countVersionsByKek(db);
-  const pending = pendingActive
-    ? [...counts.keys()].some((id) => id !== pendingActive.id) ||
-      (await releaseRepo.signingKeysNotUnderKek(db, pendingActive.id)).length > 0 ||
-      (await importRepo.importKeysNotUnderKek(db, pendingActive.id)).length > 0 ||
-      (await authRepo.serviceKeysNotUnderKek(db, pendingActive.id)).length > 0 ||
-      (await checkpointRepo.checkpointKeysNotUnderKek(db, pendingActive.id)).length > 0
-    : false;
-  if (pendingActive && pending) {
-    const active = await ring.resolve(pendingActive.id);
-    const resealed = await rewrapAll(db, ring, active);
-    await retireOthers(db, active.id, clock, actor);
-    return { from: null, to: active.id, resealed, resumed: true };
-  }
-  const from = pendingActive?.id ?? null;
-  if (from === next.id) throw new KeywardError('ERR_KEK_TARGET_ACTIVE', 'The rotation target is the KEK already active.');
+  const interrupted = await interruptedRotation(db);
+  if (interrupted) return resumeRotation(db, ring, interrupted, clock, actor);
   ring.add(next);
-  await db.transaction().execute(async (trx) => {
-    const at = clock.now();
-    // Waits for in-flight writers holding the active KEK row FOR SHARE; afterwards all new records use `next`.
-    if (from) await keksRepo.setKekState(trx, from, 'retiring');
-    await keksRepo.insertKekRow(trx, { id: next.id, uri: next.uri, state: 'active', at });
-    await appendAudit(trx, { actor, action: 'kek.rotate.start', target: next.id, outcome: 'success', requestId: null, details: { from } }, at);
-  });
-  ring.setActive(next.id);
-  const resealed = await rewrapAll(db, ring, next);
-  await retireOthers(db, next.id, clock, actor);
-  return { from, to: next.id, resealed, resumed: false };
+  const from = await db.transaction().execute((trx) => startRotation(trx, next, clock.now(), actor, { requestId: null }));
+  return finishRotation(db, ring, next, from, clock, actor);
 }
 
 async function retireOthers(db: Db, activeId: string, clock: Clock, actor: Actor): Promise<void> {

@@ -18,6 +18,7 @@ import { toKeyMetadata, type KeyMetadata, type RequestContext } from './vault.js
 import { assertTenantScope, resolveTenant, type Scope } from './api-tokens.js';
 import { findTenant } from '../store/tenants-repo.js';
 import { stale, type Approvals, type Performed, type SensitiveOperation } from './approvals.js';
+import { missingTrustInputs, type TrustInputProblem } from './trust-inputs.js';
 
 export interface PolicyInfo {
   readonly id: string;
@@ -314,10 +315,17 @@ export class Policies {
     return this.limits.sandbox.evaluate(loaded.compiled, input);
   }
 
-  /** The dry run for a principal allowed to read policies in the policy's tenant. */
-  async dryRun(ctx: RequestContext, id: string, input: PolicyInput, version?: number): Promise<PolicyDecision & { policyId: string; version: number }> {
-    await this.authorized(ctx, this.db, id, 'policies:read');
-    return this.evaluate(id, input, version);
+  /**
+   * The dry run for a principal allowed to read policies in the policy's tenant. Outside tenant `default`
+   * it also names the trust inputs the policy would have to accept (`trustInputs`), as a release would.
+   */
+  async dryRun(ctx: RequestContext, id: string, input: PolicyInput, version?: number): Promise<PolicyDecision & { policyId: string; version: number; trustInputs?: TrustInputProblem[] }> {
+    const row = await this.authorized(ctx, this.db, id, 'policies:read');
+    const loaded = version === undefined ? await this.load(this.db, id) : await this.loadVersion(this.db, id, version);
+    const decision = await this.decide(loaded, input);
+    const trustInputs = input.cpu === undefined && input.gpus === undefined ? [] : missingTrustInputs(row.tenant, loaded.compiled.refs, [input.cpu, ...(input.gpus ?? [])]);
+    if (trustInputs.length === 0) return { ...decision, policyId: id, version: loaded.version };
+    return { ...decision, allowed: false, policyId: id, version: loaded.version, trustInputs };
   }
 
   /** Dry run: evaluates a policy version over claims and explains every rule. */

@@ -15,6 +15,7 @@ import { verifyEvidenceSet, MAX_EVIDENCE_ITEMS } from '../evidence/verify.js';
 import { expandNvidiaClaims, summarizeGpus } from '../evidence/nvidia/topology.js';
 import type { NvidiaGpuClaims } from '../evidence/nvidia/claims.js';
 import { policyInputFromClaims, type PolicyDecision } from '../policy/evaluate.js';
+import { missingTrustInputs, trustInputRefusal, type TrustInputProblem } from './trust-inputs.js';
 import { encryptForTee, parseTeePublicKey, type TeeKey } from '../keys/jwe.js';
 import { appendAudit, canonicalJson, type Actor } from './audit.js';
 import type { AttestationTokens } from './attestation-tokens.js';
@@ -302,10 +303,12 @@ export class ReleaseService {
       throw await refuse(new RequestError('ERR_POLICY_NOT_BOUND', 'The key has no release policy; it is never released.'), 'denied');
     }
     const policyRef = { policyId: key.policyId, policyVersion: found.policyVersion };
-    let decision: PolicyDecision;
+    let decision: PolicyDecision | undefined;
+    let missing: TrustInputProblem[] = [];
     try {
       const policy = await this.deps.policies.loadVersion(this.deps.db, key.policyId, found.policyVersion);
-      decision = await this.deps.policies.decide(policy, { cpu: caller.payload['cpu'] as never, gpus: (caller.payload['gpus'] ?? []) as never });
+      missing = missingTrustInputs(key.tenant, policy.compiled.refs, [caller.payload['cpu'], ...((caller.payload['gpus'] ?? []) as unknown[])]);
+      if (missing.length === 0) decision = await this.deps.policies.decide(policy, { cpu: caller.payload['cpu'] as never, gpus: (caller.payload['gpus'] ?? []) as never });
     } catch (err) {
       // A stored policy over today's cost limit, or an evaluation past its time or memory limit: fail closed.
       // The workload learns the code; the owner finds the details in the audit log.
@@ -313,6 +316,9 @@ export class ReleaseService {
       const refusal = new RequestError(err.code, 'The release policy could not be evaluated within its limits; it does not allow the release.', { cause: err });
       throw await refuse(refusal, 'denied', { ...policyRef, reasons: err.extra?.['problems'] ?? [{ message: err.message }] });
     }
+    // Outside tenant `default`, non-vendor anchors and unchecked revocation are the owners' choice, in the policy.
+    if (missing.length > 0) throw await refuse(trustInputRefusal(missing), 'denied', { ...policyRef, reasons: missing });
+    if (!decision) throw new KeywardError('ERR_INTERNAL', 'The release policy was not evaluated.');
     if (!decision.allowed) {
       // The workload learns only the code; the reasons go to the audit log for the owner.
       throw await refuse(new RequestError('ERR_POLICY_DENIED', 'The release policy does not allow this workload.'), 'denied', {

@@ -50,13 +50,42 @@ export function hashEnrolmentCode(code: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(code, 'utf8').digest());
 }
 
-function newEnrolmentCode(): string {
+export function newEnrolmentCode(): string {
   return `kwe_${randomBytes(24).toString('base64url')}`;
 }
 
 function principal(ctx: RequestContext): Principal {
   if (!isPrincipal(ctx.actor)) throw new RequestError('ERR_AUTH_REQUIRED', 'Authentication is required.');
   return ctx.actor;
+}
+
+/**
+ * Whether the caller may manage the tenant's members: an owner of it, or a platform admin while no
+ * owner has enrolled a passkey (then only for owner invites). Runs under the tenant's row lock so an
+ * enrolment and an invite cannot interleave.
+ */
+export async function assertMemberAdmin(trx: Db, p: Principal, tenant: string, role: TenantRole | undefined): Promise<'owner' | 'platform'> {
+  const row = await repo.findTenant(trx, tenant, { forUpdate: true });
+  if (p.tenantRoles.get(tenant) === 'owner') {
+    assertTenantScope(p, tenant, 'members:write');
+    return 'owner';
+  }
+  if (p.platformRole !== 'admin' || !p.scopes.has('tenants:admin')) throw new RequestError('ERR_TENANT_FORBIDDEN', `This principal cannot manage the members of tenant "${tenant}".`);
+  if (!row) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
+  // Why: once an owner holds a passkey the tenant is theirs; the platform can no longer add anyone.
+  if ((await repo.countOwnersWithPasskey(trx, tenant)) > 0) {
+    throw new RequestError('ERR_TENANT_OWNERS_ENROLLED', `An owner of tenant "${tenant}" has enrolled; only its owners manage its members now.`);
+  }
+  if (role !== undefined && role !== 'owner') throw new RequestError('ERR_TENANT_FORBIDDEN', 'A platform admin invites only owners.');
+  return 'platform';
+}
+
+/** Why: removing an owner may not leave fewer owners with a passkey than the quorum needs. */
+export async function assertQuorumKept(trx: Db, tenant: string, quorum: number): Promise<void> {
+  const owners = await repo.countOwnersWithPasskey(trx, tenant);
+  if (owners < quorum) {
+    throw new RequestError('ERR_TENANT_QUORUM_UNREACHABLE', `Tenant "${tenant}" needs ${quorum} owners with a passkey; there would be ${owners}.`);
+  }
 }
 
 export class Tenants {
@@ -96,27 +125,6 @@ export class Tenants {
   }
 
   /**
-   * Whether the caller may manage the tenant's members: an owner of it, or a platform admin while no
-   * owner has enrolled a passkey (then only for owner invites). Runs under the tenant's row lock so an
-   * enrolment and an invite cannot interleave.
-   */
-  private async assertMemberAdmin(trx: Db, p: Principal, tenant: string, role: TenantRole | undefined): Promise<'owner' | 'platform'> {
-    const row = await repo.findTenant(trx, tenant, { forUpdate: true });
-    if (p.tenantRoles.get(tenant) === 'owner') {
-      assertTenantScope(p, tenant, 'members:write');
-      return 'owner';
-    }
-    if (p.platformRole !== 'admin' || !p.scopes.has('tenants:admin')) throw new RequestError('ERR_TENANT_FORBIDDEN', `This principal cannot manage the members of tenant "${tenant}".`);
-    if (!row) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
-    // Why: once an owner holds a passkey the tenant is theirs; the platform can no longer add anyone.
-    if ((await repo.countOwnersWithPasskey(trx, tenant)) > 0) {
-      throw new RequestError('ERR_TENANT_OWNERS_ENROLLED', `An owner of tenant "${tenant}" has enrolled; only its owners manage its members now.`);
-    }
-    if (role !== undefined && role !== 'owner') throw new RequestError('ERR_TENANT_FORBIDDEN', 'A platform admin invites only owners.');
-    return 'platform';
-  }
-
-  /**
    * Invites a new member: a user, the role, and a single-use enrolment code (shown once, stored hashed).
    * A member change: under the tenant's quorum once owners enrolled (the code works once it applies).
    */
@@ -130,7 +138,7 @@ export class Tenants {
     return {
       name: 'member.invite',
       describe: async (trx, ctx, input) => {
-        const path = await this.assertMemberAdmin(trx, principal(ctx), input.tenant, input.role);
+        const path = await assertMemberAdmin(trx, principal(ctx), input.tenant, input.role);
         const userId = randomUUID();
         return {
           tenant: input.tenant,
@@ -196,7 +204,7 @@ export class Tenants {
   async members(ctx: RequestContext, tenant: string): Promise<{ items: MemberInfo[] }> {
     const p = principal(ctx);
     if (!p.tenantRoles.has(tenant)) {
-      await this.db.transaction().execute((trx) => this.assertMemberAdmin(trx, p, tenant, undefined));
+      await this.db.transaction().execute((trx) => assertMemberAdmin(trx, p, tenant, undefined));
     }
     const rows = await repo.listTenantMembers(this.db, tenant, this.clock.now());
     return {
@@ -226,24 +234,16 @@ export class Tenants {
     return out;
   }
 
-  /** Why: removing an owner may not leave fewer owners with a passkey than the quorum needs. */
-  private async assertQuorumKept(trx: Db, tenant: string, quorum: number): Promise<void> {
-    const owners = await repo.countOwnersWithPasskey(trx, tenant);
-    if (owners < quorum) {
-      throw new RequestError('ERR_TENANT_QUORUM_UNREACHABLE', `Tenant "${tenant}" needs ${quorum} owners with a passkey; there would be ${owners}.`);
-    }
-  }
-
   private removeOperation(): SensitiveOperation<{ tenant: string; userId: string }, null> {
     return {
       name: 'member.remove',
       describe: async (trx, ctx, { tenant, userId }) => {
-        const path = await this.assertMemberAdmin(trx, principal(ctx), tenant, undefined);
+        const path = await assertMemberAdmin(trx, principal(ctx), tenant, undefined);
         const member = isUuid(userId) ? await repo.findTenantMember(trx, tenant, userId) : undefined;
         if (!member) throw new RequestError('ERR_MEMBER_NOT_FOUND', `No member ${userId} in tenant "${tenant}".`);
         const tenantRow = await repo.findTenant(trx, tenant);
         if (member.role === 'owner' && tenantRow && (await repo.countPasskeys(trx, userId)) > 0) {
-          await this.assertQuorumKept(trx, tenant, tenantRow.quorum + 1);
+          await assertQuorumKept(trx, tenant, tenantRow.quorum + 1);
         }
         return { tenant, target: userId, from: { userId, role: member.role }, to: { member: null }, immediate: path === 'platform' };
       },
@@ -254,7 +254,7 @@ export class Tenants {
         const tenantRow = await repo.findTenant(trx, tenant, { forUpdate: true });
         const member = await repo.deleteTenantMember(trx, tenant, from.userId);
         if (!member || member.role !== from.role || !tenantRow) throw stale('the membership changed');
-        if (member.role === 'owner' && (await repo.countPasskeys(trx, from.userId)) > 0) await this.assertQuorumKept(trx, tenant, tenantRow.quorum);
+        if (member.role === 'owner' && (await repo.countPasskeys(trx, from.userId)) > 0) await assertQuorumKept(trx, tenant, tenantRow.quorum);
         const codes = await repo.revokeEnrolmentCodes(trx, from.userId, at);
         const tokens = await revokeUserTenantTokens(trx, from.userId, tenant, at);
         const sessions = await revokeUserSessions(trx, from.userId, at);
@@ -284,7 +284,7 @@ export class Tenants {
         assertTenantScope(ctx.actor, tenant, 'members:write');
         const row = await repo.findTenant(trx, tenant, { forUpdate: true });
         if (!row) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
-        await this.assertQuorumKept(trx, tenant, quorum);
+        await assertQuorumKept(trx, tenant, quorum);
         return { tenant, target: tenant, from: { quorum: row.quorum }, to: { quorum }, immediate: row.quorum === quorum };
       },
       apply: async (trx, change, actx) => {
@@ -293,7 +293,7 @@ export class Tenants {
         const to = change.to as { quorum: number };
         const row = await repo.findTenant(trx, tenant, { forUpdate: true });
         if (!row || row.quorum !== from.quorum) throw stale('the quorum changed');
-        await this.assertQuorumKept(trx, tenant, to.quorum);
+        await assertQuorumKept(trx, tenant, to.quorum);
         const at = this.clock.now();
         const updated = await repo.updateTenantQuorum(trx, tenant, to.quorum);
         const cancelled = await cancelPending(trx, tenant, actx.approvalId, at, actx.actor.id);

@@ -330,6 +330,13 @@ export class Vault {
     return this.keks.resolve(row.id);
   }
 
+  /** A usable key the caller may write (scope `keys:write` in its tenant). */
+  async writableKey(ctx: RequestContext, id: string): Promise<KeyRow> {
+    const row = await this.row(ctx, this.db, id, 'keys:write');
+    assertUsable(row);
+    return row;
+  }
+
   async get(ctx: RequestContext, id: string): Promise<KeyMetadata> {
     return toKeyMetadata(await this.row(ctx, this.db, id, 'keys:read'));
   }
@@ -381,22 +388,35 @@ export class Vault {
   }
 
   async rotate(ctx: RequestContext, id: string): Promise<KeyMetadata> {
-    const material = new Uint8Array(randomBytes(MATERIAL_BYTES));
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        const current = await this.row(ctx, trx, id, 'keys:write', true);
-        assertUsable(current);
+    return this.addVersion(ctx, id, 'key.rotate', async () => ({ material: new Uint8Array(randomBytes(MATERIAL_BYTES)), details: {} }));
+  }
+
+  /**
+   * Adds a version whose material `produce` yields inside the transaction, once the caller may write the
+   * usable key (a rotation, or a BYOK import that consumes its import token there). The material is zeroed.
+   */
+  async addVersion(
+    ctx: RequestContext,
+    id: string,
+    action: 'key.rotate' | 'key.import',
+    produce: (trx: Db, key: KeyRow) => Promise<{ material: Uint8Array; details: Record<string, unknown> }>,
+  ): Promise<KeyMetadata> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await this.row(ctx, trx, id, 'keys:write', true);
+      assertUsable(current);
+      const { material, details } = await produce(trx, current);
+      try {
         const at = this.clock.now();
         const kek = await this.lockActiveKek(trx);
         const row = await keysRepo.nextKeyVersion(trx, id, at);
         const sealed = await sealMaterial(kek, id, row.currentVersion, material);
         await keysRepo.insertKeyVersion(trx, { keyId: id, version: row.currentVersion, kekId: kek.id, sealed, at });
-        await appendAudit(trx, { actor: ctx.actor, action: 'key.rotate', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: current.tenant, version: row.currentVersion } }, at);
+        await appendAudit(trx, { actor: ctx.actor, action, target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: current.tenant, version: row.currentVersion, ...details } }, at);
         return toKeyMetadata(row);
-      });
-    } finally {
-      zeroize(material);
-    }
+      } finally {
+        zeroize(material);
+      }
+    });
   }
 
   /** Disabling applies at once; enabling a disabled key is a sensitive change (under the tenant's quorum). */

@@ -241,8 +241,8 @@ export function output(io: CliIo, values: Record<string, unknown>, answer: { tex
  * else the server address with a loopback IP spelled `localhost` — passkeys are scoped to the RP ID
  * (default `localhost`), and a browser refuses them at http://127.0.0.1.
  */
-export function consoleBase(admin: { readonly baseUrl: string }, env: NodeJS.ProcessEnv = process.env): string {
-  const origin = env['KEYWARD_ORIGIN'];
+export function consoleBase(admin: { readonly baseUrl: string; readonly settings?: { readonly consoleOrigin?: string | undefined } }): string {
+  const origin = admin.settings?.consoleOrigin;
   if (origin) return origin.replace(/\/+$/, '');
   const url = new URL(admin.baseUrl);
   if (url.hostname === '127.0.0.1' || url.hostname === '[::1]') url.hostname = 'localhost';

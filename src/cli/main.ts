@@ -109,6 +109,15 @@ admin side (server KEYWARD_ADDR, default http://127.0.0.1:8750; token KEYWARD_TO
                             verify evidence with the server's anchors and collateral (exit 1 when not)
   kek status|rotate --remote [--target NAME] [--json]
                             the KEK commands above, over the admin API of a running server
+  member role TENANT USER_ID owner|auditor [--json]
+  member reenrol TENANT USER_ID [--json]
+                            change a member's role, or issue a new enrolment code to an existing member
+                            (both under the tenant's quorum: a pending change names its approval)
+  import KEY_ID --file FILE [--alg RSA-OAEP-256|ECDH-ES+A256KW] [--json]
+                            BYOK: import 16-64 bytes as the key's new version with single-use per-key
+                            import parameters (any tenant)
+  platform invite --name N --role admin|operator [--json]
+                            a platform admin's or operator's single-use enrolment code for a passkey
 
 workload side (inside the TEE, or with --simulate for development):
   agent release --server URL --key ID [--out FILE|-] [--force] [--format raw|hex|base64]
@@ -168,6 +177,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   health: async () => (await import('./admin-server.js')).healthCommand,
   metrics: async () => (await import('./admin-server.js')).metricsCommand,
   whoami: async () => (await import('./admin-server.js')).whoamiCommand,
+  member: async () => (await import('./admin-platform.js')).memberCommand,
+  import: async () => (await import('./admin-platform.js')).importCommand,
+  platform: async () => (await import('./admin-platform.js')).platformCommand,
 };
 
 /** The usage of one command: the lines of USAGE that belong to it (plus the EVIDENCE options it takes). */

@@ -52,6 +52,22 @@ export function readImportJweHeader(jwe: string): { kid: string; alg: string } {
   return { kid: header.kid, alg: header.alg };
 }
 
+/**
+ * The `importToken` of a compact JWE's protected header (per-key import parameters), or undefined. The
+ * protected header is authenticated by A256GCM, so the token cannot be removed or replaced undetected.
+ */
+export function readImportToken(jwe: string): string | undefined {
+  let header: { importToken?: unknown };
+  try {
+    header = decodeProtectedHeader(jwe) as typeof header;
+  } catch (cause) {
+    throw invalid('The jwe is not a compact JWE.', cause);
+  }
+  if (header.importToken === undefined) return undefined;
+  if (typeof header.importToken !== 'string') throw invalid('The JWE header\'s "importToken" must be a string.');
+  return header.importToken;
+}
+
 /** Decrypts the import JWE with the import private key; returns the key material (caller zeroes it). */
 export async function decryptImportJwe(jwe: string, alg: ImportAlgorithm, privatePkcs8: Uint8Array): Promise<Uint8Array> {
   let key: KeyObject;

@@ -1,7 +1,7 @@
 // BYOK import keys: public JWK plus the private key sealed under a KEK.
 import type { Selectable } from 'kysely';
 import type { Db } from './database.js';
-import type { ImportKeysTable } from './schema.js';
+import type { ImportKeysTable, ImportTokensTable } from './schema.js';
 
 export type ImportKeyRow = Selectable<ImportKeysTable>;
 
@@ -39,4 +39,23 @@ export async function resealImportKey(db: Db, kid: string, fromKekId: string, to
     .where('kekId', '=', fromKekId)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
+}
+
+export type ImportTokenRow = Selectable<ImportTokensTable>;
+
+export async function insertImportToken(db: Db, row: Omit<ImportTokenRow, 'usedAt'>): Promise<void> {
+  await db.insertInto('importTokens').values({ ...row, usedAt: null }).execute();
+}
+
+/** Marks the token used if it is unused, unexpired at `now` and issued for `keyId`; undefined otherwise. */
+export async function consumeImportToken(db: Db, tokenHash: Uint8Array, keyId: string, now: Date): Promise<ImportTokenRow | undefined> {
+  return db
+    .updateTable('importTokens')
+    .set({ usedAt: now })
+    .where('tokenHash', '=', tokenHash)
+    .where('keyId', '=', keyId)
+    .where('usedAt', 'is', null)
+    .where('expiresAt', '>', now)
+    .returningAll()
+    .executeTakeFirst();
 }

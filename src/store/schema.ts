@@ -76,6 +76,17 @@ export interface ImportKeysTable {
   expiresAt: Timestamp;
 }
 
+export interface ImportTokensTable {
+  tokenHash: Uint8Array;
+  keyId: string;
+  tenant: string;
+  kid: string;
+  createdAt: Timestamp;
+  createdBy: string;
+  expiresAt: Timestamp;
+  usedAt: Timestamp | null;
+}
+
 export interface AuditEventsTable {
   seq: number;
   id: string;
@@ -355,6 +366,7 @@ export interface Schema {
   keyVersions: KeyVersionsTable;
   apiTokens: ApiTokensTable;
   importKeys: ImportKeysTable;
+  importTokens: ImportTokensTable;
   auditEvents: AuditEventsTable;
   auditHead: AuditHeadTable;
   auditChainHeads: AuditChainHeadsTable;

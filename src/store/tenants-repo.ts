@@ -110,6 +110,14 @@ export async function countOwnersWithPasskey(db: Db, tenant: string): Promise<nu
   return Number(row.rows[0]?.n ?? 0);
 }
 
+/** How many platform admins hold at least one passkey (the bootstrap token's user holds none). */
+export async function countPlatformAdminsWithPasskey(db: Db): Promise<number> {
+  const row = await sql<{ n: number }>`
+    SELECT count(DISTINCT m.user_id)::int AS n FROM platform_members m JOIN passkeys p ON p.user_id = m.user_id
+    WHERE m.role = 'admin'`.execute(db);
+  return Number(row.rows[0]?.n ?? 0);
+}
+
 export async function countPasskeys(db: Db, userId: string): Promise<number> {
   const row = await db.selectFrom('passkeys').select(sql<number>`count(*)::int`.as('n')).where('userId', '=', userId).executeTakeFirst();
   return Number(row?.n ?? 0);
@@ -155,4 +163,8 @@ export async function findEnrolmentCode(db: Db, codeHash: Uint8Array): Promise<E
 
 export async function updateTenantQuorum(db: Db, name: string, quorum: number): Promise<TenantRow> {
   return db.updateTable('tenants').set({ quorum }).where('name', '=', name).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateTenantMemberRole(db: Db, tenant: string, userId: string, role: 'owner' | 'auditor'): Promise<TenantMemberRow | undefined> {
+  return db.updateTable('tenantMembers').set({ role }).where('tenant', '=', tenant).where('userId', '=', userId).returningAll().executeTakeFirst();
 }

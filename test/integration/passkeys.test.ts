@@ -1,7 +1,7 @@
 // Passkeys and sessions over HTTP with a software authenticator (real ES256, CBOR, client data and
 // signatures): enrolment codes are single-use and expire, assertions are single-use and bound to the
 // origin, RP id and an advancing counter, cookie writes need Origin and the CSRF token, and adding a
-// passkey needs a fresh login.
+// passkey needs a fresh login; sessions idle out and end 12 hours after login.
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { DB_KINDS } from '../helpers/db.js';
 import { startTestKeyward, type TestKeyward } from '../helpers/keyward.js';
@@ -159,5 +159,17 @@ describe.each(DB_KINDS)('passkeys and sessions on %s', (kind) => {
     expect((await session.request('GET', '/v1/auth/me')).statusCode).toBe(200);
     clock.advance(12 * 3600 * 1000 + 1000);
     expect((await session.request('GET', '/v1/auth/me')).json().code).toBe('ERR_AUTH_INVALID');
+  });
+
+  it('ends a busy session 12 hours after its login (absolute lifetime)', async () => {
+    const { session } = await inviteAndLogin(kw, 'acme', 'ivan', 'owner', await owner());
+    // Used every 2 hours: never idle, yet over at 12 hours.
+    for (let hours = 2; hours <= 10; hours += 2) {
+      clock.advance(2 * 3600 * 1000);
+      expect((await session.request('GET', '/v1/auth/me')).statusCode, `after ${hours} h`).toBe(200);
+    }
+    clock.advance(2 * 3600 * 1000 + 1000);
+    const over = await session.request('GET', '/v1/auth/me');
+    expect([over.statusCode, over.json().code]).toEqual([401, 'ERR_AUTH_INVALID']);
   });
 });

@@ -142,9 +142,65 @@ export interface paths {
         /**
          * Import key material (BYOK) as a compact JWE to keyward's import key.
          * @description Scope `keys:write`. Encrypt 16–64 bytes of material to the JWK from `GET /v1/import-key`
-         *     (its `kid` in the JWE header; alg `RSA-OAEP-256` or `ECDH-ES+A256KW`, enc `A256GCM`).
+         *     (its `kid` in the JWE header; alg `RSA-OAEP-256` or `ECDH-ES+A256KW`, enc `A256GCM`). Tenant
+         *     `default` only (`ERR_IMPORT_TENANT_UNSUPPORTED`): other tenants create the key and import with
+         *     `POST /v1/keys/{id}/import-params` and `POST /v1/keys/{id}/import`. A JWE bound to a key by an
+         *     `importToken` is refused here (`ERR_IMPORT_TOKEN_INVALID`).
          */
         post: operations["importKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/import-params": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Per-key BYOK import parameters (single use, at most 24 h), AWS KMS style.
+         * @description Scope `keys:write` in the key's tenant (any tenant); the key must be usable. Answers the public JWK
+         *     to encrypt the material to and a single-use `importToken` bound to this key; the import JWE's
+         *     protected header must carry `kid` (of `publicKey`) and `importToken`, so a captured JWE imports into
+         *     this key once and nowhere else (another key, a second use, an expired token, and the shared
+         *     `POST /v1/keys/import` are 400 `ERR_IMPORT_TOKEN_INVALID`). Only the token's SHA-256 is stored;
+         *     audited as `key.import-params`.
+         */
+        post: operations["createKeyImportParams"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import key material (BYOK) into this key as its new version, with per-key import parameters.
+         * @description Scope `keys:write`. `jwe` is a compact JWE (alg `RSA-OAEP-256` or `ECDH-ES+A256KW`, enc `A256GCM`) of
+         *     16–64 bytes of material to the `publicKey` of `POST /v1/keys/{id}/import-params`, whose protected
+         *     header carries that `kid` and `importToken`. The token is consumed in the same transaction as the new
+         *     version (audit `key.import`); the new version becomes current, as with a rotation. A missing, used,
+         *     expired or other key's token is 400 `ERR_IMPORT_TOKEN_INVALID`.
+         */
+        post: operations["importKeyMaterial"];
         delete?: never;
         options?: never;
         head?: never;
@@ -467,7 +523,10 @@ export interface paths {
          *     evaluated within its limits (over the cost limit, or out of time or memory in the sandbox) is 422
          *     `ERR_POLICY_TOO_COSTLY` / `ERR_POLICY_LIMIT_EXCEEDED` and releases nothing. JWE alg
          *     `ECDH-ES+A256KW` (EC/OKP) or `RSA-OAEP-256` (RSA), enc `A256GCM`. With `wrappedDataKey` (from
-         *     `POST /v1/keys/{id}/datakey`) the data key is released instead of the key. A key an anomaly alert
+         *     `POST /v1/keys/{id}/datakey`) the data key is released instead of the key. Outside tenant `default`,
+         *     evidence resting on a non-vendor anchor the policy does not name in `refs.anchors` is 403
+         *     `ERR_POLICY_ANCHOR_NOT_ALLOWED`, and an unchecked revocation without `refs.allowUncheckedRevocation:
+         *     true` is 403 `ERR_POLICY_REVOCATION_UNCHECKED` (docs/trust.md). A key an anomaly alert
          *     put on hold is refused with 409 `ERR_KEY_HELD` until an owner lifts the hold (`POST
          *     /v1/keys/{id}/lift-hold`).
          */
@@ -681,7 +740,11 @@ export interface paths {
          *     KEK, or a new key label on the same PKCS#11 token. An unknown name is 400 `ERR_KEK_TARGET_UNKNOWN`,
          *     refused before anything is opened or loaded; a target that is the active KEK is 409
          *     `ERR_KEK_TARGET_ACTIVE`. An interrupted rotation is resumed instead (`resumed: true`). Same as `keyward kek rotate`, which needs
-         *     the embedded database closed.
+         *     the embedded database closed. A platform change: with `KEYWARD_PLATFORM_QUORUM` above 1 the answer
+         *     is 202 with an approval that distinct platform admins sign with their passkeys; the change names the
+         *     active KEK and the target (`{target, uri, at}`), and at apply the URI is derived from the configuration
+         *     again (a different one is 409 `ERR_APPROVAL_STALE`). While fewer platform admins hold a passkey than the
+         *     quorum, 409 `ERR_PLATFORM_QUORUM_UNREACHABLE`.
          */
         post: operations["rotateKek"];
         delete?: never;
@@ -851,7 +914,8 @@ export interface paths {
         /**
          * Verify a login assertion; sets the `keyward_session` cookie and answers the CSRF token.
          * @description The cookie is HttpOnly, SameSite=Strict, Secure unless `KEYWARD_ORIGIN` is plain http on a loopback
-         *     name, and signed; the session ends after 12 h without use. Every cookie-authenticated write must
+         *     name, and signed; the session ends after 12 h without use and, however busy, 12 h after its login
+         *     (absolute lifetime; then 401 `ERR_AUTH_INVALID` and a new login). Every cookie-authenticated write must
          *     send `Origin: <KEYWARD_ORIGIN>` (else 403 `ERR_AUTH_ORIGIN_MISMATCH`) and the CSRF token in
          *     `x-keyward-csrf` (else 403 `ERR_AUTH_CSRF_INVALID`). A sign counter that does not advance is 401
          *     `ERR_WEBAUTHN_COUNTER_REGRESSED`.
@@ -1118,6 +1182,40 @@ export interface paths {
         delete: operations["removeMember"];
         options?: never;
         head?: never;
+        /**
+         * Change a member's role (owner ⇄ auditor), under the tenant's quorum.
+         * @description An owner of the tenant (scope `members:write`); a platform admin is 403 `ERR_TENANT_FORBIDDEN`.
+         *     The same role is 400 `ERR_REQUEST_INVALID`. Demoting an owner that would leave fewer owners with a
+         *     passkey than the quorum is 409 `ERR_TENANT_QUORUM_UNREACHABLE`. A member change: it cancels the
+         *     tenant's other pending approvals; the member's tokens act with the new role from then on (a token's
+         *     authority is its scopes ∩ its minter's current roles).
+         */
+        patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/members/{userId}/enrolment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-enrol an existing member (a new single-use enrolment code, 24 h), under the tenant's quorum.
+         * @description For a member who lost their passkeys, or whose invite expired. An owner of the tenant (or a platform
+         *     admin, for an owner, while no owner holds a passkey: at once). The member's open codes are revoked;
+         *     the new code registers one more passkey for the same user and works once the change applies (with
+         *     a quorum above 1 the 202 carries it). A member change: it cancels the tenant's other pending approvals.
+         */
+        post: operations["reenrolMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -1238,7 +1336,10 @@ export interface paths {
          *     become anchors with `source: "uploaded"`, valid only for NRAS results, never as a hardware root;
          *     claims resting on them say `anchor.source == "uploaded"`. Trusting an item already trusted changes
          *     nothing. Deleting the item (`DELETE /v1/collateral/{id}`) ends the trust. Other kinds are
-         *     `ERR_REQUEST_INVALID`; an item holding no usable public key is `ERR_COLLATERAL_INVALID`.
+         *     `ERR_REQUEST_INVALID`; an item holding no usable public key is `ERR_COLLATERAL_INVALID`. A platform
+         *     change: with `KEYWARD_PLATFORM_QUORUM` above 1 the answer is 202 with an approval naming the item
+         *     and the SPKI hashes it would trust, applied once that many platform admins signed it with their
+         *     passkeys (409 `ERR_PLATFORM_QUORUM_UNREACHABLE` while fewer of them hold a passkey).
          */
         post: operations["trustCollateral"];
         delete?: never;
@@ -1526,6 +1627,17 @@ export interface components {
                 reads: Record<string, unknown>;
                 message?: string;
             }[];
+            /** @description Outside tenant `default` (dry runs): the pieces whose non-vendor anchor the policy does not name in `refs.anchors`, or whose unchecked revocation it does not allow (`refs.allowUncheckedRevocation`); a release would be refused (`allowed` is then false). */
+            trustInputs?: {
+                tee: string;
+                /** @enum {string} */
+                rule: "refs.anchors" | "refs.allowUncheckedRevocation";
+                anchor?: {
+                    source?: string;
+                    spki?: string;
+                    name?: string;
+                };
+            }[];
         };
         AuditEvent: {
             seq: number;
@@ -1736,7 +1848,7 @@ export interface components {
          * @description Every stable error code keyward returns. The contract test keeps this list equal to src/errors.ts.
          * @enum {string}
          */
-        ErrorCode: "ERR_REQUEST_MALFORMED" | "ERR_REQUEST_INVALID" | "ERR_REQUEST_TOO_LARGE" | "ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "ERR_ROUTE_NOT_FOUND" | "ERR_PRECONDITION_FAILED" | "ERR_RATE_LIMITED" | "ERR_AUTH_REQUIRED" | "ERR_AUTH_INVALID" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_TOO_MANY_FAILURES" | "ERR_TOKEN_NOT_FOUND" | "ERR_TOKEN_EXCEEDS_MINTER" | "ERR_TENANT_FORBIDDEN" | "ERR_TENANT_REQUIRED" | "ERR_TENANT_NOT_FOUND" | "ERR_TENANT_NAME_TAKEN" | "ERR_TENANT_OWNERS_ENROLLED" | "ERR_TENANT_QUORUM_UNREACHABLE" | "ERR_MEMBER_NOT_FOUND" | "ERR_AUTH_CSRF_INVALID" | "ERR_AUTH_ORIGIN_MISMATCH" | "ERR_AUTH_REAUTH_REQUIRED" | "ERR_ENROLMENT_CODE_INVALID" | "ERR_WEBAUTHN_CHALLENGE_INVALID" | "ERR_WEBAUTHN_INVALID" | "ERR_WEBAUTHN_COUNTER_REGRESSED" | "ERR_APPROVAL_NOT_FOUND" | "ERR_APPROVAL_NOT_PENDING" | "ERR_APPROVAL_EXPIRED" | "ERR_APPROVAL_ALREADY_APPROVED" | "ERR_APPROVAL_STALE" | "ERR_APPROVAL_DIGEST_MISMATCH" | "ERR_APPROVAL_PASSKEY_REQUIRED" | "ERR_IMPORT_TENANT_UNSUPPORTED" | "ERR_KEY_NOT_FOUND" | "ERR_KEY_NAME_TAKEN" | "ERR_KEY_DISABLED" | "ERR_KEY_DESTROYED" | "ERR_KEY_PENDING_DESTROY" | "ERR_KEY_NOT_PENDING_DESTROY" | "ERR_KEY_HELD" | "ERR_KEY_NOT_HELD" | "ERR_KEY_VERSION_NOT_FOUND" | "ERR_DATAKEY_INVALID" | "ERR_IMPORT_JWE_INVALID" | "ERR_IMPORT_KEY_UNKNOWN" | "ERR_IMPORT_MATERIAL_INVALID" | "ERR_KEK_UNAVAILABLE" | "ERR_KEK_UNKNOWN" | "ERR_KEK_CONFIG_INVALID" | "ERR_KEK_TARGET_UNKNOWN" | "ERR_KEK_TARGET_ACTIVE" | "ERR_SEALED_RECORD_INVALID" | "ERR_ATTEST_NONCE_MALFORMED" | "ERR_ATTEST_NONCE_UNKNOWN" | "ERR_ATTEST_NONCE_EXPIRED" | "ERR_ATTEST_NONCE_REPLAYED" | "ERR_ATTEST_KEY_INVALID" | "ERR_ATTEST_TOKEN_REQUIRED" | "ERR_ATTEST_TOKEN_INVALID" | "ERR_ATTEST_TOKEN_EXPIRED" | "ERR_POLICY_NOT_BOUND" | "ERR_POLICY_NOT_FOUND" | "ERR_POLICY_NAME_TAKEN" | "ERR_POLICY_IN_USE" | "ERR_EVIDENCE_MALFORMED" | "ERR_EVIDENCE_UNSUPPORTED" | "ERR_EVIDENCE_NONCE_MISMATCH" | "ERR_EVIDENCE_BINDING_MISMATCH" | "ERR_EVIDENCE_CLAIM_MISMATCH" | "ERR_EVIDENCE_SET_INVALID" | "ERR_EVIDENCE_DUPLICATE_DEVICE" | "ERR_CHAIN_MALFORMED" | "ERR_CHAIN_INCOMPLETE" | "ERR_CHAIN_UNTRUSTED_ROOT" | "ERR_CHAIN_SIGNATURE_INVALID" | "ERR_CHAIN_NOT_YET_VALID" | "ERR_CHAIN_EXPIRED" | "ERR_CHAIN_REVOKED" | "ERR_CHAIN_CONSTRAINT_VIOLATION" | "ERR_CRL_INVALID" | "ERR_CRL_SIGNATURE_INVALID" | "ERR_CRL_STALE" | "ERR_CRL_NOT_YET_VALID" | "ERR_SNP_REPORT_MALFORMED" | "ERR_SNP_REPORT_VERSION_UNSUPPORTED" | "ERR_SNP_RESERVED_NONZERO" | "ERR_SNP_SIGNATURE_ALGORITHM_UNSUPPORTED" | "ERR_SNP_SIGNATURE_INVALID" | "ERR_SNP_SIGNER_MISMATCH" | "ERR_SNP_PRODUCT_MISMATCH" | "ERR_SNP_CHIP_ID_MISMATCH" | "ERR_SNP_TCB_MISMATCH" | "ERR_SNP_CERT_TABLE_MALFORMED" | "ERR_DCAP_QUOTE_MALFORMED" | "ERR_DCAP_QUOTE_VERSION_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_MISMATCH" | "ERR_DCAP_BODY_TYPE_UNSUPPORTED" | "ERR_DCAP_ATTESTATION_KEY_UNSUPPORTED" | "ERR_DCAP_QE_VENDOR_UNSUPPORTED" | "ERR_DCAP_CERT_DATA_UNSUPPORTED" | "ERR_DCAP_QUOTE_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_DATA_MISMATCH" | "ERR_DCAP_PCK_CERT_INVALID" | "ERR_DCAP_TCB_INFO_INVALID" | "ERR_DCAP_TCB_INFO_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_INVALID" | "ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_MISMATCH" | "ERR_DCAP_TDX_MODULE_MISMATCH" | "ERR_DCAP_TCB_NOT_SUPPORTED" | "ERR_NVIDIA_REPORT_MALFORMED" | "ERR_NVIDIA_SPDM_VERSION_UNSUPPORTED" | "ERR_NVIDIA_DEVICE_UNSUPPORTED" | "ERR_NVIDIA_REPORT_SIGNATURE_INVALID" | "ERR_NVIDIA_FWID_MISMATCH" | "ERR_NVIDIA_MEASUREMENT_MISMATCH" | "ERR_RIM_MALFORMED" | "ERR_RIM_ALGORITHM_UNSUPPORTED" | "ERR_RIM_DIGEST_MISMATCH" | "ERR_RIM_SIGNATURE_INVALID" | "ERR_RIM_INDEX_CONFLICT" | "ERR_OCSP_INVALID" | "ERR_OCSP_SIGNATURE_INVALID" | "ERR_OCSP_RESPONDER_UNTRUSTED" | "ERR_OCSP_NOT_YET_VALID" | "ERR_OCSP_STALE" | "ERR_OCSP_STATUS_UNKNOWN" | "ERR_NRAS_MALFORMED" | "ERR_NRAS_ALGORITHM_UNSUPPORTED" | "ERR_NRAS_KEY_INVALID" | "ERR_NRAS_SIGNER_UNTRUSTED" | "ERR_NRAS_SIGNATURE_INVALID" | "ERR_NRAS_ISSUER_UNTRUSTED" | "ERR_NRAS_TOKEN_EXPIRED" | "ERR_NRAS_TOKEN_NOT_YET_VALID" | "ERR_NRAS_SUBMODS_MISMATCH" | "ERR_NRAS_ATTESTATION_FAILED" | "ERR_NITRO_DOCUMENT_MALFORMED" | "ERR_NITRO_FIELD_INVALID" | "ERR_NITRO_ALGORITHM_UNSUPPORTED" | "ERR_NITRO_SIGNATURE_INVALID" | "ERR_NITRO_DEBUG_ENCLAVE" | "ERR_NITRO_TIMESTAMP_OUT_OF_RANGE" | "ERR_POLICY_MALFORMED" | "ERR_POLICY_INVALID" | "ERR_POLICY_SYNTAX" | "ERR_POLICY_TYPE" | "ERR_POLICY_TOO_COSTLY" | "ERR_POLICY_LIMIT_EXCEEDED" | "ERR_POLICY_DENIED" | "ERR_SEALED_OPTIONS_INVALID" | "ERR_SEALED_NOT_SEALED" | "ERR_SEALED_VERSION_UNSUPPORTED" | "ERR_SEALED_HEADER_MALFORMED" | "ERR_SEALED_CHUNK_MALFORMED" | "ERR_SEALED_TOO_LARGE" | "ERR_SEALED_INPUT_UNREADABLE" | "ERR_SEALED_OUTPUT_UNWRITABLE" | "ERR_SEALED_ABORTED" | "ERR_SEALED_KEY_MISMATCH" | "ERR_SEALED_HEADER_AUTH_FAILED" | "ERR_SEALED_CHUNK_AUTH_FAILED" | "ERR_SEALED_TRUNCATED" | "ERR_SEALED_EXTENDED" | "ERR_SEALED_KEY_ID_MISMATCH" | "ERR_SEALED_NAME_MISMATCH" | "ERR_SEALED_DIRECTORY_MISMATCH" | "ERR_SEALED_IO_FAILED" | "ERR_AGENT_OPTIONS_INVALID" | "ERR_AGENT_TSM_UNAVAILABLE" | "ERR_AGENT_TSM_BUSY" | "ERR_AGENT_EVIDENCE_FAILED" | "ERR_AGENT_GPU_CMD_FAILED" | "ERR_AGENT_GPU_CMD_OUTPUT_INVALID" | "ERR_AGENT_GPU_CMD_TIMEOUT" | "ERR_AGENT_DEV_CA_INVALID" | "ERR_CLIENT_OPTIONS_INVALID" | "ERR_CLIENT_ABORTED" | "ERR_CLIENT_UNREACHABLE" | "ERR_CLIENT_CONNECTION_FAILED" | "ERR_CLIENT_TIMEOUT" | "ERR_CLIENT_HTTP_ERROR" | "ERR_CLIENT_RESPONSE_INVALID" | "ERR_CLIENT_JWE_INVALID" | "ERR_CLI_OUTPUT_UNWRITABLE" | "ERR_CLI_OUTPUT_EXISTS" | "ERR_CLI_NOT_LOGGED_IN" | "ERR_CLI_AUDIT_BROKEN" | "ERR_COLLATERAL_MISSING" | "ERR_COLLATERAL_STALE" | "ERR_COLLATERAL_INVALID" | "ERR_COLLATERAL_REVOCATION_UNAVAILABLE" | "ERR_COLLATERAL_UNAVAILABLE" | "ERR_COLLATERAL_UNRECOGNIZED" | "ERR_COLLATERAL_MALFORMED" | "ERR_COLLATERAL_NOT_FOUND" | "ERR_COLLATERAL_ROLLBACK" | "ERR_NOT_READY" | "ERR_DB_UNAVAILABLE" | "ERR_CONFIG_INVALID" | "ERR_INTERNAL";
+        ErrorCode: "ERR_REQUEST_MALFORMED" | "ERR_REQUEST_INVALID" | "ERR_REQUEST_TOO_LARGE" | "ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "ERR_ROUTE_NOT_FOUND" | "ERR_PRECONDITION_FAILED" | "ERR_RATE_LIMITED" | "ERR_AUTH_REQUIRED" | "ERR_AUTH_INVALID" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_TOO_MANY_FAILURES" | "ERR_TOKEN_NOT_FOUND" | "ERR_TOKEN_EXCEEDS_MINTER" | "ERR_TENANT_FORBIDDEN" | "ERR_TENANT_REQUIRED" | "ERR_TENANT_NOT_FOUND" | "ERR_TENANT_NAME_TAKEN" | "ERR_TENANT_OWNERS_ENROLLED" | "ERR_TENANT_QUORUM_UNREACHABLE" | "ERR_MEMBER_NOT_FOUND" | "ERR_PLATFORM_QUORUM_UNREACHABLE" | "ERR_AUTH_CSRF_INVALID" | "ERR_AUTH_ORIGIN_MISMATCH" | "ERR_AUTH_REAUTH_REQUIRED" | "ERR_ENROLMENT_CODE_INVALID" | "ERR_WEBAUTHN_CHALLENGE_INVALID" | "ERR_WEBAUTHN_INVALID" | "ERR_WEBAUTHN_COUNTER_REGRESSED" | "ERR_APPROVAL_NOT_FOUND" | "ERR_APPROVAL_NOT_PENDING" | "ERR_APPROVAL_EXPIRED" | "ERR_APPROVAL_ALREADY_APPROVED" | "ERR_APPROVAL_STALE" | "ERR_APPROVAL_DIGEST_MISMATCH" | "ERR_APPROVAL_PASSKEY_REQUIRED" | "ERR_IMPORT_TENANT_UNSUPPORTED" | "ERR_IMPORT_TOKEN_INVALID" | "ERR_KEY_NOT_FOUND" | "ERR_KEY_NAME_TAKEN" | "ERR_KEY_DISABLED" | "ERR_KEY_DESTROYED" | "ERR_KEY_PENDING_DESTROY" | "ERR_KEY_NOT_PENDING_DESTROY" | "ERR_KEY_HELD" | "ERR_KEY_NOT_HELD" | "ERR_KEY_VERSION_NOT_FOUND" | "ERR_DATAKEY_INVALID" | "ERR_IMPORT_JWE_INVALID" | "ERR_IMPORT_KEY_UNKNOWN" | "ERR_IMPORT_MATERIAL_INVALID" | "ERR_KEK_UNAVAILABLE" | "ERR_KEK_UNKNOWN" | "ERR_KEK_CONFIG_INVALID" | "ERR_KEK_TARGET_UNKNOWN" | "ERR_KEK_TARGET_ACTIVE" | "ERR_SEALED_RECORD_INVALID" | "ERR_ATTEST_NONCE_MALFORMED" | "ERR_ATTEST_NONCE_UNKNOWN" | "ERR_ATTEST_NONCE_EXPIRED" | "ERR_ATTEST_NONCE_REPLAYED" | "ERR_ATTEST_KEY_INVALID" | "ERR_ATTEST_TOKEN_REQUIRED" | "ERR_ATTEST_TOKEN_INVALID" | "ERR_ATTEST_TOKEN_EXPIRED" | "ERR_POLICY_NOT_BOUND" | "ERR_POLICY_NOT_FOUND" | "ERR_POLICY_NAME_TAKEN" | "ERR_POLICY_IN_USE" | "ERR_EVIDENCE_MALFORMED" | "ERR_EVIDENCE_UNSUPPORTED" | "ERR_EVIDENCE_NONCE_MISMATCH" | "ERR_EVIDENCE_BINDING_MISMATCH" | "ERR_EVIDENCE_CLAIM_MISMATCH" | "ERR_EVIDENCE_SET_INVALID" | "ERR_EVIDENCE_DUPLICATE_DEVICE" | "ERR_CHAIN_MALFORMED" | "ERR_CHAIN_INCOMPLETE" | "ERR_CHAIN_UNTRUSTED_ROOT" | "ERR_CHAIN_SIGNATURE_INVALID" | "ERR_CHAIN_NOT_YET_VALID" | "ERR_CHAIN_EXPIRED" | "ERR_CHAIN_REVOKED" | "ERR_CHAIN_CONSTRAINT_VIOLATION" | "ERR_CRL_INVALID" | "ERR_CRL_SIGNATURE_INVALID" | "ERR_CRL_STALE" | "ERR_CRL_NOT_YET_VALID" | "ERR_SNP_REPORT_MALFORMED" | "ERR_SNP_REPORT_VERSION_UNSUPPORTED" | "ERR_SNP_RESERVED_NONZERO" | "ERR_SNP_SIGNATURE_ALGORITHM_UNSUPPORTED" | "ERR_SNP_SIGNATURE_INVALID" | "ERR_SNP_SIGNER_MISMATCH" | "ERR_SNP_PRODUCT_MISMATCH" | "ERR_SNP_CHIP_ID_MISMATCH" | "ERR_SNP_TCB_MISMATCH" | "ERR_SNP_CERT_TABLE_MALFORMED" | "ERR_DCAP_QUOTE_MALFORMED" | "ERR_DCAP_QUOTE_VERSION_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_UNSUPPORTED" | "ERR_DCAP_TEE_TYPE_MISMATCH" | "ERR_DCAP_BODY_TYPE_UNSUPPORTED" | "ERR_DCAP_ATTESTATION_KEY_UNSUPPORTED" | "ERR_DCAP_QE_VENDOR_UNSUPPORTED" | "ERR_DCAP_CERT_DATA_UNSUPPORTED" | "ERR_DCAP_QUOTE_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID" | "ERR_DCAP_QE_REPORT_DATA_MISMATCH" | "ERR_DCAP_PCK_CERT_INVALID" | "ERR_DCAP_TCB_INFO_INVALID" | "ERR_DCAP_TCB_INFO_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_INVALID" | "ERR_DCAP_QE_IDENTITY_SIGNATURE_INVALID" | "ERR_DCAP_QE_IDENTITY_MISMATCH" | "ERR_DCAP_TDX_MODULE_MISMATCH" | "ERR_DCAP_TCB_NOT_SUPPORTED" | "ERR_NVIDIA_REPORT_MALFORMED" | "ERR_NVIDIA_SPDM_VERSION_UNSUPPORTED" | "ERR_NVIDIA_DEVICE_UNSUPPORTED" | "ERR_NVIDIA_REPORT_SIGNATURE_INVALID" | "ERR_NVIDIA_FWID_MISMATCH" | "ERR_NVIDIA_MEASUREMENT_MISMATCH" | "ERR_RIM_MALFORMED" | "ERR_RIM_ALGORITHM_UNSUPPORTED" | "ERR_RIM_DIGEST_MISMATCH" | "ERR_RIM_SIGNATURE_INVALID" | "ERR_RIM_INDEX_CONFLICT" | "ERR_OCSP_INVALID" | "ERR_OCSP_SIGNATURE_INVALID" | "ERR_OCSP_RESPONDER_UNTRUSTED" | "ERR_OCSP_NOT_YET_VALID" | "ERR_OCSP_STALE" | "ERR_OCSP_STATUS_UNKNOWN" | "ERR_NRAS_MALFORMED" | "ERR_NRAS_ALGORITHM_UNSUPPORTED" | "ERR_NRAS_KEY_INVALID" | "ERR_NRAS_SIGNER_UNTRUSTED" | "ERR_NRAS_SIGNATURE_INVALID" | "ERR_NRAS_ISSUER_UNTRUSTED" | "ERR_NRAS_TOKEN_EXPIRED" | "ERR_NRAS_TOKEN_NOT_YET_VALID" | "ERR_NRAS_SUBMODS_MISMATCH" | "ERR_NRAS_ATTESTATION_FAILED" | "ERR_NITRO_DOCUMENT_MALFORMED" | "ERR_NITRO_FIELD_INVALID" | "ERR_NITRO_ALGORITHM_UNSUPPORTED" | "ERR_NITRO_SIGNATURE_INVALID" | "ERR_NITRO_DEBUG_ENCLAVE" | "ERR_NITRO_TIMESTAMP_OUT_OF_RANGE" | "ERR_POLICY_MALFORMED" | "ERR_POLICY_INVALID" | "ERR_POLICY_SYNTAX" | "ERR_POLICY_TYPE" | "ERR_POLICY_TOO_COSTLY" | "ERR_POLICY_LIMIT_EXCEEDED" | "ERR_POLICY_DENIED" | "ERR_POLICY_ANCHOR_NOT_ALLOWED" | "ERR_POLICY_REVOCATION_UNCHECKED" | "ERR_SEALED_OPTIONS_INVALID" | "ERR_SEALED_NOT_SEALED" | "ERR_SEALED_VERSION_UNSUPPORTED" | "ERR_SEALED_HEADER_MALFORMED" | "ERR_SEALED_CHUNK_MALFORMED" | "ERR_SEALED_TOO_LARGE" | "ERR_SEALED_INPUT_UNREADABLE" | "ERR_SEALED_OUTPUT_UNWRITABLE" | "ERR_SEALED_ABORTED" | "ERR_SEALED_KEY_MISMATCH" | "ERR_SEALED_HEADER_AUTH_FAILED" | "ERR_SEALED_CHUNK_AUTH_FAILED" | "ERR_SEALED_TRUNCATED" | "ERR_SEALED_EXTENDED" | "ERR_SEALED_KEY_ID_MISMATCH" | "ERR_SEALED_NAME_MISMATCH" | "ERR_SEALED_DIRECTORY_MISMATCH" | "ERR_SEALED_IO_FAILED" | "ERR_AGENT_OPTIONS_INVALID" | "ERR_AGENT_TSM_UNAVAILABLE" | "ERR_AGENT_TSM_BUSY" | "ERR_AGENT_EVIDENCE_FAILED" | "ERR_AGENT_GPU_CMD_FAILED" | "ERR_AGENT_GPU_CMD_OUTPUT_INVALID" | "ERR_AGENT_GPU_CMD_TIMEOUT" | "ERR_AGENT_DEV_CA_INVALID" | "ERR_CLIENT_OPTIONS_INVALID" | "ERR_CLIENT_ABORTED" | "ERR_CLIENT_UNREACHABLE" | "ERR_CLIENT_CONNECTION_FAILED" | "ERR_CLIENT_TIMEOUT" | "ERR_CLIENT_HTTP_ERROR" | "ERR_CLIENT_RESPONSE_INVALID" | "ERR_CLIENT_JWE_INVALID" | "ERR_CLI_OUTPUT_UNWRITABLE" | "ERR_CLI_OUTPUT_EXISTS" | "ERR_CLI_NOT_LOGGED_IN" | "ERR_CLI_AUDIT_BROKEN" | "ERR_COLLATERAL_MISSING" | "ERR_COLLATERAL_STALE" | "ERR_COLLATERAL_INVALID" | "ERR_COLLATERAL_REVOCATION_UNAVAILABLE" | "ERR_COLLATERAL_UNAVAILABLE" | "ERR_COLLATERAL_UNRECOGNIZED" | "ERR_COLLATERAL_MALFORMED" | "ERR_COLLATERAL_NOT_FOUND" | "ERR_COLLATERAL_ROLLBACK" | "ERR_NOT_READY" | "ERR_DB_UNAVAILABLE" | "ERR_CONFIG_INVALID" | "ERR_INTERNAL";
     };
     responses: {
         /** @description An error (`application/problem+json`) with a stable `code`. */
@@ -2015,6 +2127,84 @@ export interface operations {
                     "application/problem+json": components["schemas"]["NameTakenProblem"];
                 };
             };
+        };
+    };
+    createKeyImportParams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @default RSA-OAEP-256
+                     * @enum {string}
+                     */
+                    alg?: "RSA-OAEP-256" | "ECDH-ES+A256KW";
+                };
+            };
+        };
+        responses: {
+            /** @description The import parameters. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        publicKey: components["schemas"]["PublicJwk"];
+                        importToken: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
+        };
+    };
+    importKeyMaterial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    jwe: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The key with its new `version`. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            410: components["responses"]["Problem"];
         };
     };
     getImportKey: {
@@ -2986,6 +3176,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description KEYWARD_PLATFORM_QUORUM is above 1; the change waits for platform admins' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
@@ -3659,6 +3858,92 @@ export interface operations {
             409: components["responses"]["Problem"];
         };
     };
+    updateMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    role: "owner" | "auditor";
+                };
+            };
+        };
+        responses: {
+            /** @description The role changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        userId: string;
+                        /** @enum {string} */
+                        role: "owner" | "auditor";
+                    };
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    reenrolMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: components["parameters"]["Tenant"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new enrolment code (shown once). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invite"];
+                };
+            };
+            /** @description The tenant's quorum is above 1; the change waits for owners' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
     listTokens: {
         parameters: {
             query?: never;
@@ -3867,10 +4152,20 @@ export interface operations {
                     "application/json": components["schemas"]["Collateral"];
                 };
             };
+            /** @description KEYWARD_PLATFORM_QUORUM is above 1; the change waits for platform admins' passkey approvals. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
         };
     };

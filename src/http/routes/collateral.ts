@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CollateralBroker, CollateralListFilter } from '../../broker/collateral.js';
 import { fromBase64 } from '../../encoding.js';
 import { RequestError } from '../../errors.js';
-import { requestContext, type Handler, type RouteRegistrar } from '../app.js';
+import { requestContext, sendPerformed, type Handler, type RouteRegistrar } from '../app.js';
 import { toFastifyPath, type OpenApiDocument } from '../openapi.js';
 
 /** Media types taken as one raw collateral file (PEM, DER, JSON text, XML). application/json is the envelope. */
@@ -83,5 +83,7 @@ export function registerCollateralRoutes(r: RouteRegistrar, collateral: Collater
 
   r.route('deleteCollateral', 'collateral:write', async (request) => collateral.remove(requestContext(request), (request.params as { id: string }).id));
 
-  r.route('trustCollateral', 'collateral:trust', async (request) => collateral.trust(requestContext(request), (request.params as { id: string }).id));
+  r.route('trustCollateral', 'collateral:trust', async (request, reply) =>
+    sendPerformed(reply, await collateral.trust(requestContext(request), (request.params as { id: string }).id)),
+  );
 }

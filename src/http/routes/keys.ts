@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Vault, CreateKeyInput, KeyMetadata } from '../../broker/vault.js';
 import { dataKeyResponse } from '../../broker/vault.js';
 import type { ImportKeys } from '../../broker/import-keys.js';
+import type { KeyImports } from '../../broker/key-imports.js';
 import { releasesCsv, type ReleaseReport } from '../../broker/release-report.js';
 import { zeroize } from '../../encoding.js';
 import { requestContext, sendPerformed, type RouteRegistrar } from '../app.js';
@@ -26,7 +27,7 @@ function labelFilter(raw: string[] | undefined): Record<string, string> | undefi
   return out;
 }
 
-export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: ImportKeys, report: ReleaseReport): void {
+export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: ImportKeys, report: ReleaseReport, keyImports: KeyImports): void {
   r.route('scheduleKeyDestroy', 'keys:write', async (request, reply) => {
     const body = request.body as { pendingDays: number };
     return sendPerformed(reply, await vault.scheduleDestroy(requestContext(request), (request.params as IdParams).id, body.pendingDays), (key) => withEtag(reply, key));
@@ -110,6 +111,15 @@ export function registerKeyRoutes(r: RouteRegistrar, vault: Vault, importKeys: I
     vault.assertImportKeyAccess(requestContext(request));
     return importKeys.publicKey(q.alg);
   });
+
+  r.route('createKeyImportParams', 'keys:write', async (request) => {
+    const body = (request.body ?? {}) as { alg?: Parameters<KeyImports['params']>[2] };
+    return keyImports.params(requestContext(request), (request.params as IdParams).id, body.alg);
+  });
+
+  r.route('importKeyMaterial', 'keys:write', async (request, reply) =>
+    withEtag(reply, await keyImports.importMaterial(requestContext(request), (request.params as IdParams).id, (request.body as { jwe: string }).jwe)),
+  );
 
   r.route('importKey', 'keys:write', async (request, reply) => {
     const key = await vault.import(requestContext(request), request.body as CreateKeyInput & { jwe: string });

@@ -94,8 +94,8 @@ describe('keyward approval show', () => {
 describe('consoleBase', () => {
   it('prefers KEYWARD_ORIGIN, else spells a loopback IP localhost (passkeys are refused at 127.0.0.1)', async () => {
     const { consoleBase } = await import('../../../src/cli/admin-http.js');
-    expect(consoleBase({ baseUrl: 'http://127.0.0.1:8750' }, {})).toBe('http://localhost:8750');
-    expect(consoleBase({ baseUrl: 'http://127.0.0.1:8750' }, { KEYWARD_ORIGIN: 'https://kms.example/' })).toBe('https://kms.example');
-    expect(consoleBase({ baseUrl: 'https://kms.internal:8443' }, {})).toBe('https://kms.internal:8443');
+    expect(consoleBase({ baseUrl: 'http://127.0.0.1:8750' })).toBe('http://localhost:8750');
+    expect(consoleBase({ baseUrl: 'http://127.0.0.1:8750', settings: { consoleOrigin: 'https://kms.example/' } })).toBe('https://kms.example');
+    expect(consoleBase({ baseUrl: 'https://kms.internal:8443' })).toBe('https://kms.internal:8443');
   });
 });
