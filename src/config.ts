@@ -57,6 +57,10 @@ export interface Config {
   readonly policyMaxCost: number;
   /** KEYWARD_POLICY_TIMEOUT_MS: longest a policy evaluation may run in the sandbox, milliseconds. */
   readonly policyTimeoutMs: number;
+  /** KEYWARD_AUDIT_CHECKPOINT_EVENTS: sign an audit checkpoint once this many events are uncovered. */
+  readonly auditCheckpointEvents: number;
+  /** KEYWARD_AUDIT_CHECKPOINT_INTERVAL (seconds): ... or once the oldest uncovered event is this old. */
+  readonly auditCheckpointIntervalSeconds: number;
   /**
    * Release budgets per minute, shared by every replica: per key (KEYWARD_KEY_RATE_LIMIT, default
    * KEYWARD_RATE_LIMIT; a key's own `rateLimit` wins), per tenant (KEYWARD_TENANT_RATE_LIMIT, default 10 ×
@@ -320,6 +324,8 @@ export function loadConfig(env: Env = process.env): Config {
     failedAttemptLimit: intSetting(env, 'KEYWARD_FAILED_ATTEMPT_LIMIT', 60, 0, 1_000_000),
     policyMaxCost: intSetting(env, 'KEYWARD_POLICY_MAX_COST', 1_000_000, 1_000, Number.MAX_SAFE_INTEGER),
     policyTimeoutMs: intSetting(env, 'KEYWARD_POLICY_TIMEOUT_MS', 1000, 10, 60_000),
+    auditCheckpointEvents: intSetting(env, 'KEYWARD_AUDIT_CHECKPOINT_EVENTS', 1000, 1, 10_000_000),
+    auditCheckpointIntervalSeconds: intSetting(env, 'KEYWARD_AUDIT_CHECKPOINT_INTERVAL', 300, 1, 86_400),
     revocation: revocationSetting(env['KEYWARD_REVOCATION']),
     alerts: alertSettings(env),
     platformQuorum: intSetting(env, 'KEYWARD_PLATFORM_QUORUM', 1, 1, 16),

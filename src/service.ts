@@ -20,6 +20,8 @@ import { ImportKeys } from './broker/import-keys.js';
 import { KeyImports } from './broker/key-imports.js';
 import { MemberChanges } from './broker/member-changes.js';
 import { AuditLog } from './broker/audit-log.js';
+import { AuditCheckpoints } from './broker/audit-checkpoints.js';
+import { AuditExporter } from './broker/audit-export.js';
 import { Health } from './broker/health.js';
 import { CollateralBroker } from './broker/collateral.js';
 import type { CollateralFetchers } from './broker/collateral-fetch.js';
@@ -81,6 +83,8 @@ export interface Keyward {
   readonly policySandbox: PolicySandbox;
   readonly release: ReleaseService;
   readonly attestationTokens: AttestationTokens;
+  /** Signed audit checkpoints (written by a timer; `runDue()` writes one now when due). */
+  readonly auditCheckpoints: AuditCheckpoints;
   readonly anchors: TrustAnchors;
   /** Held (and, when enabled, fetched) collateral: `collateral.collateralFor(items, now)` for the verifiers. */
   readonly collateral: CollateralBroker;
@@ -90,6 +94,9 @@ export interface Keyward {
   listen(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** How often (seconds, at most) replicas look whether an audit checkpoint is due. */
+const CHECKPOINT_TICK_S = 5;
 
 export function kekConfigFor(setting: KekSetting, create: boolean): KekConfig {
   return { ...setting, create };
@@ -289,6 +296,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     await logPlatformQuorum(database.db, config.platformQuorum, logger);
     const vault = new Vault(database.db, keks, clock, importKeys, approvals);
     const auditLog = new AuditLog(database.db);
+    const auditCheckpoints = new AuditCheckpoints(database.db, keks, clock, { everyEvents: config.auditCheckpointEvents, intervalSeconds: config.auditCheckpointIntervalSeconds });
     const health = new Health(database, keks);
     const collateral = new CollateralBroker(database.db, clock, {
       fetchers: collateralFetchers(config, new PostgresCollateralCache(database.db, clock), clock),
@@ -345,7 +353,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     alerts.registerMetrics(http.metrics);
     registerAlertRoutes(http, alerts);
     registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault), new KeyImports(database.db, clock, vault, importKeys));
-    registerAdminRoutes(http, tokens, auditLog);
+    registerAdminRoutes(http, tokens, { log: auditLog, exporter: new AuditExporter(database.db, clock), checkpoints: auditCheckpoints });
     const tenants = new Tenants(database.db, clock, tokens, approvals);
     registerTenantRoutes(http, tenants, new MemberChanges(clock, tokens, approvals));
     const passkeys = new Passkeys(database.db, clock, { rpId: config.rpId, origin: config.origin, name: 'keyward' }, sessions, tokens);
@@ -371,6 +379,11 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       vault.sweepScheduledDestruction().catch((err: unknown) => logger.warn({ err }, 'scheduled destruction sweep failed'));
     }, 60_000);
     sweeper.unref();
+    // Checked often; a checkpoint is written only when due (KEYWARD_AUDIT_CHECKPOINT_EVENTS / _INTERVAL).
+    const checkpointer = setInterval(() => {
+      auditCheckpoints.runDue().catch((err: unknown) => logger.warn({ err }, 'audit checkpoint failed'));
+    }, Math.min(config.auditCheckpointIntervalSeconds, CHECKPOINT_TICK_S) * 1000);
+    checkpointer.unref();
 
     const ring = keks;
     let closed = false;
@@ -384,6 +397,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       policySandbox: sandbox,
       release,
       attestationTokens,
+      auditCheckpoints,
       anchors,
       collateral,
       logger,
@@ -400,6 +414,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
         if (closed) return;
         closed = true;
         clearInterval(sweeper);
+        clearInterval(checkpointer);
         alerts.close();
         await http.app.close();
         await sandbox.close();

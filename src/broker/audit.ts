@@ -1,6 +1,7 @@
 // Audit events: written in the same transaction as the change they record, hash-chained
 // (hash = SHA-256(prevHash ‖ seq ‖ canonical JSON of the event), computed in the database so an append is
-// one statement), never holding key material.
+// one statement), never holding key material. Each event also links into the chain of its tenant (or the
+// platform's): chainHash = SHA-256(chainPrevHash ‖ chainSeq ‖ hash) (docs/governance.md "Audit checkpoints").
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../store/database.js';
 import { appendAuditRow, type AuditRow } from '../store/audit-repo.js';
@@ -45,15 +46,40 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** hash = SHA-256(prevHash ‖ seq as 8-byte big-endian ‖ canonical JSON of the event without seq). */
-function hashEvent(prevHash: Uint8Array, seq: number, body: string): Uint8Array {
-  const seqBytes = Buffer.alloc(8);
-  seqBytes.writeBigUInt64BE(BigInt(seq));
-  return new Uint8Array(createHash('sha256').update(prevHash).update(seqBytes).update(body, 'utf8').digest());
+/** The all-zero hash every chain starts from. */
+export const GENESIS_HASH = '00'.repeat(32);
+
+function seqBytes(seq: number): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(BigInt(seq));
+  return bytes;
 }
 
-function eventBody(event: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): string {
-  return canonicalJson(event);
+/** hash = SHA-256(prevHash ‖ seq as 8-byte big-endian ‖ canonical JSON of the event without seq). */
+function hashEvent(prevHash: Uint8Array, seq: number, body: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(prevHash).update(seqBytes(seq)).update(body, 'utf8').digest());
+}
+
+/** What the global hash covers: the event's own fields, never its links. */
+export function eventBody(event: Pick<AuditEntry, 'id' | 'at' | 'actor' | 'action' | 'target' | 'outcome' | 'requestId' | 'details'>): string {
+  const { id, at, actor, action, target, outcome, requestId, details } = event;
+  return canonicalJson({ id, at, actor, action, target, outcome, requestId, details });
+}
+
+/** The hex hash an event with these fields and link must carry. */
+export function expectedEventHash(prevHash: string, seq: number, event: Parameters<typeof eventBody>[0]): string {
+  return toHex(hashEvent(Buffer.from(prevHash, 'hex'), seq, eventBody(event)));
+}
+
+/** chainHash = SHA-256(chainPrevHash ‖ chainSeq as 8-byte big-endian ‖ hash), all hex. */
+export function expectedChainHash(chainPrevHash: string, chainSeq: number, hash: string): string {
+  return createHash('sha256').update(Buffer.from(chainPrevHash, 'hex')).update(seqBytes(chainSeq)).update(Buffer.from(hash, 'hex')).digest('hex');
+}
+
+/** The chain of its own an event links into: its tenant's (`tenant:<name>`), or the platform's. */
+export function chainOf(details: Record<string, unknown>): string {
+  const tenant = details['tenant'];
+  return typeof tenant === 'string' ? `tenant:${tenant}` : 'platform';
 }
 
 /**
@@ -71,7 +97,7 @@ export async function appendAudit(db: Db, event: AuditEvent, at: Date): Promise<
     requestId: event.requestId,
     details: { actorName: event.actor.name, ...(event.details ?? {}) },
   };
-  await appendAuditRow(db, { ...entry, at, body: eventBody(entry) });
+  await appendAuditRow(db, { ...entry, at, body: eventBody(entry), chain: chainOf(entry.details) });
 }
 
 export function toAuditEntry(row: AuditRow): AuditEntry {
@@ -95,9 +121,8 @@ export function findBrokenLink(entries: readonly AuditEntry[], startPrevHash?: s
   let prev = startPrevHash ?? entries[0]?.prevHash;
   for (const e of entries) {
     if (e.prevHash !== prev) return e.seq;
-    const { prevHash, hash, seq, ...body } = e;
-    if (toHex(hashEvent(Buffer.from(prevHash, 'hex'), seq, eventBody(body))) !== hash) return e.seq;
-    prev = hash;
+    if (expectedEventHash(e.prevHash, e.seq, e) !== e.hash) return e.seq;
+    prev = e.hash;
   }
   return undefined;
 }

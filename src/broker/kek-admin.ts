@@ -10,6 +10,8 @@ import * as keysRepo from '../store/keys-repo.js';
 import * as importRepo from '../store/import-keys-repo.js';
 import * as authRepo from '../store/auth-repo.js';
 import * as releaseRepo from '../store/release-repo.js';
+import * as checkpointRepo from '../store/audit-checkpoints-repo.js';
+import { checkpointKeyAad } from './audit-checkpoints.js';
 import { signingKeyAad } from './attestation-tokens.js';
 import { KekRing, type Kek } from '../keys/kek.js';
 import { materialAad, importKeyAad } from '../keys/envelope.js';
@@ -64,7 +66,8 @@ export interface RotationResult {
 const BATCH = 200;
 
 /**
- * Reseals every key version, attestation-token signing key and import key not yet under `to`.
+ * Reseals every key version, attestation-token signing key, audit checkpoint key, import key and service
+ * key not yet under `to`.
  * Idempotent; safe to run concurrently.
  */
 export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number> {
@@ -102,6 +105,15 @@ export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number>
       zeroize(pkcs8);
     }
   }
+  for (const k of await checkpointRepo.checkpointKeysNotUnderKek(db, to.id)) {
+    const from = await ring.resolve(k.kekId);
+    const pkcs8 = await from.open(k.sealedPrivate, checkpointKeyAad(k.kid));
+    try {
+      if (await checkpointRepo.resealCheckpointKey(db, k.kid, k.kekId, to.id, await to.seal(pkcs8, checkpointKeyAad(k.kid)))) resealed++;
+    } finally {
+      zeroize(pkcs8);
+    }
+  }
   for (const k of await authRepo.serviceKeysNotUnderKek(db, to.id)) {
     const from = await ring.resolve(k.kekId);
     const secret = await from.open(k.sealed, serviceKeyAad(k.purpose));
@@ -131,7 +143,8 @@ export async function interruptedRotation(db: Db): Promise<string | null> {
     [...counts.keys()].some((id) => id !== active.id) ||
     (await releaseRepo.signingKeysNotUnderKek(db, active.id)).length > 0 ||
     (await importRepo.importKeysNotUnderKek(db, active.id)).length > 0 ||
-    (await authRepo.serviceKeysNotUnderKek(db, active.id)).length > 0;
+    (await authRepo.serviceKeysNotUnderKek(db, active.id)).length > 0 ||
+    (await checkpointRepo.checkpointKeysNotUnderKek(db, active.id)).length > 0;
   return pending ? active.id : null;
 }
 

@@ -1,7 +1,10 @@
-// `keyward audit list` (the hash-chained log, one page or --all) and `keyward audit verify` (the server
-// recomputes its chain) or `keyward audit verify FILE` (an exported log, checked offline here).
-import { readFileSync } from 'node:fs';
+// `keyward audit list` (the hash-chained log, one page or --all), `keyward audit export` (a chain with its
+// signed checkpoints, every page, to a file), `keyward audit keys` (the checkpoint public keys) and `keyward audit verify` (the server recomputes its chain) or
+// `keyward audit verify FILE` (an export, or a plain `audit list --all --json`, checked offline here).
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { JsonWebKey } from 'node:crypto';
 import { findBrokenLink, type AuditEntry } from '../broker/audit.js';
+import { EXPORT_FORMAT, verifyAuditExport, type AuditExport, type ExportVerdict } from '../broker/audit-verify.js';
 import { KeywardError } from '../errors.js';
 import { intOption, openAdmin, output, parseCommand, printFields, printTable } from './admin-http.js';
 import { UsageError, type CliIo } from './main.js';
@@ -19,14 +22,16 @@ function printEvents(io: CliIo, items: readonly AuditEntry[]): void {
   );
 }
 
-/** Reads an exported log: `{"items": [...]}` (audit list --json) or a plain array of events. */
-function readExport(file: string): AuditEntry[] {
-  let parsed: unknown;
+function readJson(file: string, what: string): unknown {
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new UsageError(`cannot read ${file} as JSON: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(`cannot read ${what} as JSON: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+/** Reads a plain event list: `{"items": [...]}` (audit list --all --json) or an array of events. */
+function readItems(parsed: unknown, file: string): AuditEntry[] {
   const items = Array.isArray(parsed) ? parsed : (parsed as Partial<Page> | null)?.items;
   if (!Array.isArray(items)) throw new UsageError(`${file} holds no audit events (expected the output of 'keyward audit list --all --json')`);
   return items as AuditEntry[];
@@ -58,10 +63,22 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
       const all = { items, nextAfter: null };
       return output(io, values, { text: JSON.stringify(all), json: all }, () => printEvents(io, items));
     }
+    case 'export':
+      return exportCommand(rest, io);
+    case 'keys': {
+      const { values } = parseCommand(rest, {}, { min: 0, max: 0, names: '' });
+      return output(io, values, await openAdmin().request('GET', '/v1/audit/checkpoint-keys'), (jwks: { keys: { kid: string; alg: string; crv: string; x: string }[] }) =>
+        printTable(io, ['KID', 'ALG', 'CRV', 'X'], jwks.keys.map((k) => [k.kid, k.alg, k.crv, k.x])),
+      );
+    }
     case 'verify': {
-      const { values, positionals } = parseCommand(rest, {}, { min: 0, max: 1, names: '' });
+      const { values, positionals } = parseCommand(rest, { key: { type: 'string' } }, { min: 0, max: 1, names: '' });
+      if (typeof values['key'] === 'string' && positionals[0] === undefined) throw new UsageError('--key pins the checkpoint key of an exported FILE; name the FILE');
       if (positionals[0] !== undefined) {
-        const items = readExport(positionals[0]);
+        const parsed = readJson(positionals[0], positionals[0]);
+        if ((parsed as Partial<AuditExport> | null)?.format === EXPORT_FORMAT) return verifyExportFile(io, positionals[0], parsed as AuditExport, values);
+        if (typeof values['key'] === 'string') throw new UsageError(`${positionals[0]} is a plain event list without checkpoints; --key applies to 'keyward audit export' files`);
+        const items = readItems(parsed, positionals[0]);
         const broken = findBrokenLink(items);
         const result = { ok: broken === undefined, events: items.length, firstSeq: items[0]?.seq ?? null, lastSeq: items[items.length - 1]?.seq ?? null, brokenAt: broken ?? null };
         if (values['json']) io.out(`${JSON.stringify(result)}\n`);
@@ -77,6 +94,66 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
       return result.ok ? 0 : 1;
     }
     default:
-      throw new UsageError('audit needs a subcommand: list or verify');
+      throw new UsageError('audit needs a subcommand: list, export, keys or verify');
   }
+}
+
+/** `keyward audit export [--tenant T] [--from N] [--out FILE]`: every page, merged into one export. */
+async function exportCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommand(args, { tenant: { type: 'string' }, from: { type: 'string' }, out: { type: 'string' } }, { min: 0, max: 0, names: '' });
+  const admin = openAdmin();
+  const from = intOption(values, 'from', 1, Number.MAX_SAFE_INTEGER) ?? 1;
+  const q = new URLSearchParams({ from: String(from) });
+  if (typeof values['tenant'] === 'string') q.set('tenant', values['tenant']);
+  let merged: AuditExport | undefined;
+  for (;;) {
+    const page = (await admin.request('GET', `/v1/audit/export?${q}`)).json as AuditExport;
+    merged = merged ? mergePages(merged, page) : page;
+    if (page.nextFrom === null) break;
+    q.set('from', String(page.nextFrom));
+  }
+  const text = `${JSON.stringify({ ...merged, from, nextFrom: null })}\n`;
+  if (typeof values['out'] === 'string') {
+    writeFileSync(values['out'], text, { mode: 0o600 });
+    io.err(`wrote ${merged.rows.length} events and ${merged.checkpoints.length} checkpoints of ${merged.chain} to ${values['out']}\n`);
+  } else {
+    io.out(text);
+  }
+  return 0;
+}
+
+function mergePages(a: AuditExport, b: AuditExport): AuditExport {
+  const checkpoints = new Map([...a.checkpoints, ...b.checkpoints].map((c) => [c.seq, c]));
+  const keys = new Map([...a.keys, ...b.keys].map((k) => [String((k as { kid?: unknown }).kid), k]));
+  return { ...a, rows: [...a.rows, ...b.rows], checkpoints: [...checkpoints.values()].sort((x, y) => x.seq - y.seq), keys: [...keys.values()] };
+}
+
+/** The keys --key names: a JWK, or a JWK set (`GET /v1/audit/checkpoint-keys`). */
+function readPinnedKeys(file: string): JsonWebKey[] {
+  const parsed = readJson(file, `--key ${file}`) as { keys?: unknown } | null;
+  const keys = Array.isArray(parsed?.keys) ? (parsed.keys as JsonWebKey[]) : [parsed as JsonWebKey];
+  if (keys.some((k) => typeof k !== 'object' || k === null || typeof (k as { kid?: unknown }).kid !== 'string')) throw new UsageError(`--key ${file} holds no JWK with a kid`);
+  return keys;
+}
+
+function printVerdict(io: CliIo, file: string, v: ExportVerdict): void {
+  printFields(io, [
+    ['file', file],
+    ['chain', v.chain],
+    ['rows', `${v.rows} (seq ${v.firstSeq ?? '-'} .. ${v.lastSeq ?? '-'})`],
+    ['checkpoints', `${v.checkpoints} (${v.keySource === 'pinned' ? 'signed by the pinned key' : 'signed by the key in the file, trusted as given: pin it with --key'})`],
+    ['checkpointed', v.lastCheckpointedSeq === null ? 'none' : `up to seq ${v.lastCheckpointedSeq}`],
+    ['not yet covered', `${v.notYetCovered} rows after the last checkpoint`],
+    ['verdict', v.verified ? 'verified' : `TAMPERED: ${v.error?.message ?? ''}`],
+  ]);
+}
+
+function verifyExportFile(io: CliIo, file: string, doc: AuditExport, values: Record<string, unknown>): number {
+  if (!Array.isArray(doc.rows) || !Array.isArray(doc.checkpoints) || typeof doc.chain !== 'string') throw new UsageError(`${file} is not a complete audit export (rows, checkpoints, chain)`);
+  const pinned = typeof values['key'] === 'string' ? readPinnedKeys(values['key']) : undefined;
+  const verdict = verifyAuditExport({ ...doc, from: typeof doc.from === 'number' ? doc.from : 1, keys: Array.isArray(doc.keys) ? doc.keys : [] }, pinned);
+  if (values['json']) io.out(`${JSON.stringify(verdict)}\n`);
+  else printVerdict(io, file, verdict);
+  if (!verdict.verified) throw new KeywardError('ERR_CLI_AUDIT_BROKEN', `${file}: ${verdict.error?.message ?? 'does not verify'}`);
+  return 0;
 }

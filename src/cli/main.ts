@@ -84,9 +84,15 @@ admin side (server KEYWARD_ADDR, default http://127.0.0.1:8750; token KEYWARD_TO
   approval approve ID       changes waiting for a quorum of owners; each recomputes the digest first;
                             approving needs a passkey: approve prints the console's URL (exit 3)
   audit list [--action A] [--target T] [--outcome O] [--after SEQ] [--limit N] [--all] [--json]
-  audit verify [FILE] [--json]
-                            the hash-chained audit log; verify asks the server, or checks an exported
-                            FILE (audit list --all --json) offline
+  audit export [--tenant T] [--from SEQ] [--out FILE]
+                            a chain of the audit log (a tenant's, or global for the platform) with the
+                            signed checkpoints and keys that cover it, every page, as one JSON file
+  audit keys [--json]        the public keys audit checkpoints are signed with (--json: the JWK set to pin)
+  audit verify [FILE] [--key JWK_FILE] [--json]
+                            the hash-chained audit log; verify asks the server, or checks FILE offline:
+                            an export's chain, checkpoint signatures and heads (exit 1 names the first
+                            bad row or checkpoint; --key pins the checkpoint key), or a plain
+                            'audit list --all --json' chain
   tenant create NAME [--quorum N] [--json]
   tenant list [--json]
   tenant update TENANT --quorum N [--json]

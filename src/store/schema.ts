@@ -99,6 +99,39 @@ export interface AuditEventsTable {
   details: ColumnType<Record<string, unknown>, string, never>;
   prevHash: Uint8Array;
   hash: Uint8Array;
+  /** 'platform' or 'tenant:<name>': the chain of its own this event also links into. */
+  chain: string;
+  chainSeq: number;
+  chainPrevHash: Uint8Array;
+  chainHash: Uint8Array;
+}
+
+export interface AuditChainHeadsTable {
+  chain: string;
+  seq: number;
+  hash: Uint8Array;
+  prevHash: Uint8Array;
+  lastRowHash: Uint8Array;
+}
+
+export interface AuditCheckpointKeysTable {
+  kid: string;
+  alg: 'EdDSA';
+  publicJwk: ColumnType<Record<string, unknown>, string, never>;
+  kekId: string;
+  sealedPrivate: Uint8Array;
+  state: 'active' | 'retired';
+  createdAt: Timestamp;
+}
+
+export interface AuditCheckpointsTable {
+  seq: number;
+  head: Uint8Array;
+  at: Timestamp;
+  kid: string;
+  statement: string;
+  signature: Uint8Array;
+  chains: ColumnType<Record<string, { seq: number; head: string }>, string, never>;
 }
 
 export interface AuditHeadTable {
@@ -336,6 +369,9 @@ export interface Schema {
   importTokens: ImportTokensTable;
   auditEvents: AuditEventsTable;
   auditHead: AuditHeadTable;
+  auditChainHeads: AuditChainHeadsTable;
+  auditCheckpointKeys: AuditCheckpointKeysTable;
+  auditCheckpoints: AuditCheckpointsTable;
   nonces: NoncesTable;
   policies: PoliciesTable;
   policyVersions: PolicyVersionsTable;

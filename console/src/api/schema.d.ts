@@ -814,9 +814,56 @@ export interface paths {
         };
         /**
          * Recompute the hash chain over the whole log.
-         * @description Scope `audit:read`.
+         * @description Scope `audit:read`. Checks the global chain and every tenant's (and the platform's) own chain; `brokenAt` is the first event either breaks at.
          */
         get: operations["verifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a chain of the audit log with the signed checkpoints and keys that cover it.
+         * @description Scope `audit:read`. With `tenant`: that tenant's own chain (its members only; anyone else gets 403
+         *     `ERR_TENANT_FORBIDDEN`, a platform admin included). Without: a platform principal gets the global
+         *     chain, with the rows of tenants it is not a member of reduced to their links (`redacted: true`);
+         *     anyone else gets their only tenant's chain (several tenants: 400 `ERR_TENANT_REQUIRED`). Verify the
+         *     result offline with `keyward audit verify FILE`. Pages: follow `nextFrom` (`keyward audit export`
+         *     does). See docs/governance.md "Audit checkpoints".
+         */
+        get: operations["exportAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/checkpoint-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys audit checkpoints are signed with (Ed25519; not the attestation-token keys).
+         * @description A JWK set of keyward's audit checkpoint keys, active and retired. These keys sign nothing but
+         *     checkpoints; they never appear in `/.well-known/jwks.json`. Pin one with `keyward audit verify
+         *     FILE --key`.
+         */
+        get: operations["listAuditCheckpointKeys"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1639,6 +1686,88 @@ export interface components {
             details: Record<string, unknown>;
             prevHash: components["schemas"]["Hex"];
             hash: components["schemas"]["Hex"];
+        };
+        ChainLink: {
+            /** @description `platform` or `tenant:<name>`: the chain of its own the event links into. */
+            chain: string;
+            chainSeq: number;
+            chainPrevHash: components["schemas"]["Hex"];
+            /** @description SHA-256(chainPrevHash ‖ chainSeq as 8-byte big-endian ‖ hash). */
+            chainHash: components["schemas"]["Hex"];
+        };
+        ExportedAuditEvent: {
+            seq: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            action: string;
+            target: string | null;
+            /** @enum {string} */
+            outcome: "success" | "failure" | "denied";
+            requestId: string | null;
+            details: Record<string, unknown>;
+            prevHash: components["schemas"]["Hex"];
+            hash: components["schemas"]["Hex"];
+            chain: string;
+            chainSeq: number;
+            chainPrevHash: components["schemas"]["Hex"];
+            chainHash: components["schemas"]["Hex"];
+        } | {
+            /** @constant */
+            redacted: true;
+            seq: number;
+            prevHash: components["schemas"]["Hex"];
+            hash: components["schemas"]["Hex"];
+            chain: string;
+            chainSeq: number;
+            chainPrevHash: components["schemas"]["Hex"];
+            chainHash: components["schemas"]["Hex"];
+        };
+        AuditCheckpoint: {
+            /** @description The global seq whose head it signs. */
+            seq: number;
+            kid: string;
+            /**
+             * @description The exact signed bytes: canonical JSON of `{"type": "keyward-audit-checkpoint/1", "seq", "head",
+             *     "chains": [sorted SHA-256 hex of each chain head's canonical JSON {chain, head, seq}], "at", "kid"}`.
+             */
+            statement: string;
+            /** @description Ed25519 over the statement (UTF-8), base64url. */
+            signature: string;
+            /** @description The chain heads shown (all in a global export; the tenant's own in a tenant export). */
+            leaves: {
+                chain: string;
+                seq: number;
+                head: components["schemas"]["Hex"];
+            }[];
+        };
+        CheckpointJwk: {
+            /** @constant */
+            kty: "OKP";
+            /** @constant */
+            crv: "Ed25519";
+            x: string;
+            kid: string;
+            /** @constant */
+            alg: "EdDSA";
+            use?: string;
+            key_ops?: string[];
+        };
+        AuditExport: {
+            /** @constant */
+            format: "keyward-audit-export/1";
+            /** @description `global` or `tenant:<name>`. */
+            chain: string;
+            from: number;
+            /** Format: date-time */
+            exportedAt: string;
+            rows: components["schemas"]["ExportedAuditEvent"][];
+            checkpoints: components["schemas"]["AuditCheckpoint"][];
+            keys: components["schemas"]["CheckpointJwk"][];
+            /** @description Where the next page starts (null: this is the last). */
+            nextFrom: number | null;
         };
         CreateTokenRequest: {
             name: string;
@@ -3215,6 +3344,56 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+        };
+    };
+    exportAudit: {
+        parameters: {
+            query?: {
+                tenant?: components["schemas"]["TenantName"];
+                /** @description The first sequence number to export (global seq, or the tenant chain's own seq). */
+                from?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditExport"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    listAuditCheckpointKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A JWK set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: components["schemas"]["CheckpointJwk"][];
+                    };
+                };
+            };
         };
     };
     passkeyRegisterOptions: {

@@ -1,9 +1,18 @@
 // Admin routes: API tokens and the audit log.
 import type { AuditLog } from '../../broker/audit-log.js';
+import type { AuditExporter } from '../../broker/audit-export.js';
+import type { AuditCheckpoints } from '../../broker/audit-checkpoints.js';
 import type { Role, Tokens } from '../../broker/api-tokens.js';
 import { requestContext, type RouteRegistrar } from '../app.js';
 
-export function registerAdminRoutes(r: RouteRegistrar, tokens: Tokens, auditLog: AuditLog): void {
+export interface AuditRoutes {
+  readonly log: AuditLog;
+  readonly exporter: AuditExporter;
+  readonly checkpoints: AuditCheckpoints;
+}
+
+export function registerAdminRoutes(r: RouteRegistrar, tokens: Tokens, audit: AuditRoutes): void {
+  const auditLog = audit.log;
   r.route('listAudit', 'audit:read', async (request) => {
     const q = request.query as { after?: number; limit: number; action?: string; target?: string; outcome?: 'success' | 'failure' | 'denied' };
     return auditLog.list(requestContext(request).actor, {
@@ -16,6 +25,13 @@ export function registerAdminRoutes(r: RouteRegistrar, tokens: Tokens, auditLog:
   });
 
   r.route('verifyAudit', 'audit:read', async () => auditLog.verifyChain());
+
+  r.route('exportAudit', 'audit:read', async (request) => {
+    const q = request.query as { tenant?: string; from: number; limit: number };
+    return audit.exporter.export(requestContext(request).actor, { from: q.from, limit: q.limit, ...(q.tenant !== undefined ? { tenant: q.tenant } : {}) });
+  });
+
+  r.route('listAuditCheckpointKeys', 'public', async () => audit.checkpoints.publicKeys());
 
   r.route('createToken', 'tokens:admin', async (request, reply) => {
     const body = request.body as { name: string; role: Role; scopes?: string[]; expiresInSeconds?: number; tenant?: string };
