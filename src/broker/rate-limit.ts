@@ -1,8 +1,5 @@
-// Request budgets shared by every replica (docs/design.md "Rate limits"): one-minute windows counted in
-// Postgres, so N replicas behind a balancer enforce the configured budget in total, not N times it. A
-// budget is judged on a sliding-window estimate — this window's count plus the previous window's, weighted
-// by how much of it still lies within the last minute — so a burst across a window boundary cannot get
-// twice the budget, as it could with fixed windows. Per
+// Request budgets shared by every replica (docs/design.md "Rate limits"): fixed one-minute windows counted in
+// Postgres, so N replicas behind a balancer enforce the configured budget in total, not N times it. Per
 // client address (challenge, attest, failed release attempts) and, for releases, per key, tenant and TEE
 // identity (SNP chip, DCAP platform, Nitro module, GPU).
 import type { Clock } from '../clock.js';
@@ -56,64 +53,43 @@ export class RateLimits {
   async take(budgets: readonly Budget[]): Promise<void> {
     const active = budgets.filter((b) => b.limit > 0);
     if (active.length === 0) return;
-    const w = this.window();
-    const counts = await counters.incrementCounters(this.db, active.map(refOf), w.windowStart, w.previousStart);
+    const { windowStart, retryAfterSeconds } = this.window();
+    const counts = await counters.incrementCounters(this.db, active.map(refOf), windowStart);
     for (const b of active) {
       const ref = refOf(b);
       const c = counts.find((v) => v.tenantId === ref.tenantId && v.scope === ref.scope && v.subject === ref.subject);
-      if (c && slidingCount(c, w.elapsed) > b.limit) throw this.refusal(b, retryAfterSeconds(c, b.limit, w.elapsed));
+      if (c && c.count > b.limit) throw this.refusal(b, retryAfterSeconds);
     }
   }
 
   /** Throws as `take` would, without counting: for budgets charged only after the outcome is known. */
   async check(budget: Budget): Promise<void> {
     if (budget.limit <= 0) return;
-    const w = this.window();
-    const c = await counters.readCounter(this.db, refOf(budget), w.windowStart, w.previousStart);
-    if (slidingCount(c, w.elapsed) + 1 > budget.limit) throw this.refusal(budget, retryAfterSeconds({ ...c, count: c.count + 1 }, budget.limit, w.elapsed));
+    const { windowStart, retryAfterSeconds } = this.window();
+    if ((await counters.readCounter(this.db, refOf(budget), windowStart)) >= budget.limit) throw this.refusal(budget, retryAfterSeconds);
   }
 
   /** Counts one request against `budget`; never refuses. */
   async charge(budget: Budget): Promise<void> {
     if (budget.limit <= 0) return;
-    const w = this.window();
-    await counters.incrementCounters(this.db, [refOf(budget)], w.windowStart, w.previousStart);
+    await counters.incrementCounters(this.db, [refOf(budget)], this.window().windowStart);
   }
 
   /** Drops counters of windows before the previous one; returns how many. */
   async purge(): Promise<number> {
-    return counters.deleteCountersBefore(this.db, this.window().previousStart);
+    return counters.deleteCountersBefore(this.db, new Date(this.window().windowStart.getTime() - WINDOW_MS));
   }
 
-  /** The current window, the one before it, and the fraction of the current one already past (0..1). */
-  private window(): { windowStart: Date; previousStart: Date; elapsed: number } {
+  private window(): { windowStart: Date; retryAfterSeconds: number } {
     const now = this.clock.now().getTime();
     const start = Math.floor(now / WINDOW_MS) * WINDOW_MS;
-    return { windowStart: new Date(start), previousStart: new Date(start - WINDOW_MS), elapsed: (now - start) / WINDOW_MS };
+    return { windowStart: new Date(start), retryAfterSeconds: Math.max(1, Math.ceil((start + WINDOW_MS - now) / 1000)) };
   }
 
   private refusal(b: Budget, retryAfterSeconds: number): RequestError {
     const code = b.scope === 'failures' ? 'ERR_AUTH_TOO_MANY_FAILURES' : 'ERR_RATE_LIMITED';
     return new RequestError(code, `Too many ${WHAT[b.scope]}; retry later.`, { extra: { retryAfterSeconds } });
   }
-}
-
-/** The requests of the last minute, estimated: this window's plus the previous window's share still in it. */
-export function slidingCount(c: { count: number; previous: number }, elapsed: number): number {
-  return c.count + c.previous * (1 - elapsed);
-}
-
-/**
- * Seconds until a request refused with counts `c` would fit under `limit`: within this window once the
- * previous window's share has decayed enough, else when this window's own count has rolled over into the
- * previous slot and decayed in turn (at least 1 s).
- */
-export function retryAfterSeconds(c: { count: number; previous: number }, limit: number, elapsed: number): number {
-  const room = limit - c.count; // requests the previous window's share must fall below
-  let waitFraction: number;
-  if (room > 0 && c.previous > 0) waitFraction = Math.max(0, 1 - room / c.previous - elapsed);
-  else waitFraction = 1 - elapsed + Math.max(0, 1 - limit / Math.max(1, c.count));
-  return Math.max(1, Math.ceil((waitFraction * WINDOW_MS) / 1000));
 }
 
 /**
