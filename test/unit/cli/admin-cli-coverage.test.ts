@@ -13,6 +13,7 @@ const EXCLUDED: Record<string, string> = {
   'POST /v1/challenge': 'workload release protocol (keyward agent, unseal)',
   'POST /v1/attest': 'workload release protocol (keyward agent, unseal)',
   'POST /v1/keys/{id}/release': 'workload release protocol (keyward agent, unseal)',
+  'POST /v1/release': 'workload release protocol (keyward agent, unseal)',
   'GET /.well-known/jwks.json': 'workload release protocol: the attestation token signers',
   'POST /v1/auth/passkeys/register/options': 'WebAuthn ceremony: a passkey in a browser',
   'POST /v1/auth/passkeys/register/verify': 'WebAuthn ceremony: a passkey in a browser',
