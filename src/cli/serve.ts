@@ -12,7 +12,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const keyward = await createKeyward({ config, logger });
-  await keyward.listen();
+  try {
+    await keyward.listen();
+  } catch (err) {
+    // Why close: the database, the policy sandbox's workers and the timers would keep the process alive.
+    await keyward.close().catch(() => undefined);
+    throw err;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
