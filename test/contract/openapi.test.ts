@@ -27,6 +27,20 @@ describe('openapi.yaml ↔ server', () => {
     expect(fromApp).toEqual(specOperations());
   });
 
+  it('documents 503 (a dependency down: retry) on every operation that reaches the database, KEK or collateral', () => {
+    // Served from memory whatever the database does: liveness, metrics, the console's files, the spec.
+    const memoryOnly = new Set(['GET /healthz', 'GET /metrics', 'GET /console/', 'GET /console/{file}', 'GET /openapi.yaml']);
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries(openapi.doc['paths'] as Record<string, JsonObject>)) {
+      for (const method of ['get', 'post', 'put', 'patch', 'delete']) {
+        const op = item[method] as JsonObject | undefined;
+        if (!op || memoryOnly.has(`${method.toUpperCase()} ${path}`)) continue;
+        if (!(op['responses'] as JsonObject)['503']) missing.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('lists every error code in the ErrorCode enum, and no other', () => {
     const schemas = (openapi.doc['components'] as JsonObject)['schemas'] as Record<string, JsonObject>;
     const enumCodes = ((schemas['ErrorCode'] as JsonObject)['enum'] as string[]).slice().sort();

@@ -1892,6 +1892,21 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description A dependency is down for now (`ERR_DB_UNAVAILABLE`: the database is not reachable; `ERR_NOT_READY`,
+         *     `ERR_KEK_UNAVAILABLE`, `ERR_COLLATERAL_UNAVAILABLE`): retry after `Retry-After` seconds. Nothing was
+         *     applied; a retry with the same request is safe.
+         */
+        Unavailable: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         KeyId: string;
@@ -2081,6 +2096,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createKey: {
@@ -2121,6 +2137,7 @@ export interface operations {
             };
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     importKey: {
@@ -2159,6 +2176,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["NameTakenProblem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     createKeyImportParams: {
@@ -2202,6 +2220,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     importKeyMaterial: {
@@ -2237,6 +2256,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getImportKey: {
@@ -2262,6 +2282,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getKey: {
@@ -2289,6 +2310,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     destroyKey: {
@@ -2325,6 +2347,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateKey: {
@@ -2360,6 +2383,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     scheduleKeyDestroy: {
@@ -2405,6 +2429,7 @@ export interface operations {
             409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     cancelKeyDestroy: {
@@ -2442,6 +2467,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     liftKeyHold: {
@@ -2479,6 +2505,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listKeyReleases: {
@@ -2514,6 +2541,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listKeyVersions: {
@@ -2542,6 +2570,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     rotateKey: {
@@ -2570,6 +2599,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     disableKey: {
@@ -2598,6 +2628,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     enableKey: {
@@ -2635,6 +2666,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     generateDataKey: {
@@ -2663,6 +2695,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createChallenge: {
@@ -2689,6 +2722,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     attest: {
@@ -2780,6 +2814,7 @@ export interface operations {
             410: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     releaseOneShot: {
@@ -2873,6 +2908,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     listPolicies: {
@@ -2905,6 +2941,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createPolicy: {
@@ -2939,6 +2976,7 @@ export interface operations {
             409: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     validatePolicy: {
@@ -2972,6 +3010,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getPolicy: {
@@ -3000,6 +3039,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updatePolicy: {
@@ -3043,6 +3083,7 @@ export interface operations {
             409: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     deletePolicy: {
@@ -3068,6 +3109,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     evaluatePolicy: {
@@ -3151,6 +3193,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             410: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     verifyEvidence: {
@@ -3198,6 +3241,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     kekStatus: {
@@ -3237,6 +3281,7 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     rotateKek: {
@@ -3316,6 +3361,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     verifyAudit: {
@@ -3344,6 +3390,7 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     exportAudit: {
@@ -3372,6 +3419,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listAuditCheckpointKeys: {
@@ -3394,6 +3442,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     passkeyRegisterOptions: {
@@ -3424,6 +3473,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     passkeyRegisterVerify: {
@@ -3458,6 +3508,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     loginOptions: {
@@ -3478,6 +3529,7 @@ export interface operations {
                     "application/json": Record<string, unknown>;
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     loginVerify: {
@@ -3512,6 +3564,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     logout: {
@@ -3532,6 +3585,7 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     whoAmI: {
@@ -3567,6 +3621,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     invitePlatformMember: {
@@ -3599,6 +3654,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listTenants: {
@@ -3622,6 +3678,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createTenant: {
@@ -3652,6 +3709,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateTenant: {
@@ -3695,6 +3753,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listApprovals: {
@@ -3721,6 +3780,7 @@ export interface operations {
             };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getApproval: {
@@ -3751,6 +3811,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     approvalOptions: {
@@ -3778,6 +3839,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     approveApproval: {
@@ -3816,6 +3878,7 @@ export interface operations {
             409: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     rejectApproval: {
@@ -3845,6 +3908,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listMembers: {
@@ -3873,6 +3937,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     inviteMember: {
@@ -3913,6 +3978,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     removeMember: {
@@ -3948,6 +4014,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateMember: {
@@ -3997,6 +4064,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     reenrolMember: {
@@ -4034,6 +4102,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listTokens: {
@@ -4058,6 +4127,7 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createToken: {
@@ -4087,6 +4157,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     revokeToken: {
@@ -4113,6 +4184,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listCollateral: {
@@ -4147,6 +4219,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     uploadCollateral: {
@@ -4196,6 +4269,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     deleteCollateral: {
@@ -4222,6 +4296,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
     trustCollateral: {
@@ -4259,6 +4334,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }
