@@ -3,6 +3,9 @@
 import { expect } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestKeyward } from './keyward.js';
+
+/** What the people helpers need of a keyward: requests (in-process inject, or over HTTP: see overHttp). */
+type Requester = Pick<TestKeyward, 'request'>;
 import { SoftwareAuthenticator, type CeremonyOverrides } from './webauthn-authenticator.js';
 
 export const ORIGIN = 'http://localhost:8750';
@@ -21,7 +24,7 @@ export interface Session {
 }
 
 /** Enrols a new passkey with an enrolment code (asserting success). */
-export async function enrol(kw: TestKeyward, enrolmentCode: string, authenticator = new SoftwareAuthenticator(ORIGIN)): Promise<Person> {
+export async function enrol(kw: Requester, enrolmentCode: string, authenticator = new SoftwareAuthenticator(ORIGIN)): Promise<Person> {
   const options = await kw.request('POST', '/v1/auth/passkeys/register/options', { token: null, body: { enrolmentCode } });
   expect(options.statusCode, options.body).toBe(200);
   const verify = await kw.request('POST', '/v1/auth/passkeys/register/verify', { token: null, body: { response: authenticator.create(options.json()) } });
@@ -30,13 +33,13 @@ export async function enrol(kw: TestKeyward, enrolmentCode: string, authenticato
 }
 
 /** Starts a login and answers it; returns the raw response (tests of refusals bend `o`). */
-export async function loginResponse(kw: TestKeyward, authenticator: SoftwareAuthenticator, o: CeremonyOverrides = {}): Promise<LightMyRequestResponse> {
+export async function loginResponse(kw: Requester, authenticator: SoftwareAuthenticator, o: CeremonyOverrides = {}): Promise<LightMyRequestResponse> {
   const options = await kw.request('POST', '/v1/auth/login/options', { token: null });
   expect(options.statusCode, options.body).toBe(200);
   return kw.request('POST', '/v1/auth/login/verify', { token: null, body: { response: authenticator.get(options.json(), o) } });
 }
 
-export function sessionFrom(kw: TestKeyward, res: LightMyRequestResponse): Session {
+export function sessionFrom(kw: Requester, res: LightMyRequestResponse): Session {
   expect(res.statusCode, res.body).toBe(200);
   const setCookie = [res.headers['set-cookie']].flat().find((c) => typeof c === 'string' && c.startsWith('keyward_session=')) as string;
   const cookie = setCookie.split(';')[0] as string;
@@ -56,13 +59,13 @@ export function sessionFrom(kw: TestKeyward, res: LightMyRequestResponse): Sessi
   };
 }
 
-export async function login(kw: TestKeyward, person: Person | SoftwareAuthenticator): Promise<Session> {
+export async function login(kw: Requester, person: Person | SoftwareAuthenticator): Promise<Session> {
   const authenticator = person instanceof SoftwareAuthenticator ? person : person.authenticator;
   return sessionFrom(kw, await loginResponse(kw, authenticator));
 }
 
 /** Invites a member as `token` (default: the bootstrap admin) and enrols and logs them in. */
-export async function inviteAndLogin(kw: TestKeyward, tenant: string, name: string, role: 'owner' | 'auditor', as?: Session): Promise<{ person: Person; session: Session }> {
+export async function inviteAndLogin(kw: Requester, tenant: string, name: string, role: 'owner' | 'auditor', as?: Session): Promise<{ person: Person; session: Session }> {
   const body = { name, role };
   const invite = as ? await as.request('POST', `/v1/tenants/${tenant}/members`, body) : await kw.request('POST', `/v1/tenants/${tenant}/members`, { body });
   expect(invite.statusCode, invite.body).toBe(201);
@@ -75,4 +78,23 @@ export async function approve(person: Person, session: Session, approvalId: stri
   const options = await session.request('POST', `/v1/approvals/${approvalId}/approve/options`);
   if (options.statusCode !== 200) return options;
   return session.request('POST', `/v1/approvals/${approvalId}/approve`, { response: person.authenticator.get(options.json()) });
+}
+
+/**
+ * A keyward child process as the people helpers see it: each request goes over HTTP to `base()` (read at
+ * every call, so a restarted server on another port is followed). `token` is sent unless a call says null.
+ */
+export function overHttp(base: () => string, token: string): Requester {
+  return {
+    async request(method, url, opts = {}) {
+      const auth = opts.token === undefined ? token : opts.token;
+      const headers: Record<string, string> = { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(opts.headers ?? {}) };
+      const res = await fetch(`${base()}${url}`, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+      const body = await res.text();
+      const responseHeaders: Record<string, string | string[]> = Object.fromEntries(res.headers.entries());
+      const cookies = res.headers.getSetCookie();
+      if (cookies.length > 0) responseHeaders['set-cookie'] = cookies;
+      return { statusCode: res.status, body, headers: responseHeaders, json: () => JSON.parse(body) } as unknown as LightMyRequestResponse;
+    },
+  };
 }
