@@ -244,6 +244,10 @@ class TestDirectories:
         assert not (shards / "gone").exists()
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(("sig", "exit_code", "name"), [(signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")])
 def test_interrupted_during_the_evidence_command_stops_cleanly(world: World, files: Path, tmp_path: Path, sig: int, exit_code: int, name: str) -> None:
     marker = tmp_path / "started"
@@ -255,6 +259,9 @@ def test_interrupted_during_the_evidence_command_stops_cleanly(world: World, fil
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=clean_env(),
+        # As from a terminal: a shell without job control starts background jobs with SIGINT ignored, and
+        # Python keeps an ignored SIGINT ignored, so CI run in the background would never see the Ctrl-C.
+        preexec_fn=_sigint_default,
     )
     deadline = time.monotonic() + 60
     while not marker.exists() and time.monotonic() < deadline:
