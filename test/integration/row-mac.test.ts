@@ -126,4 +126,23 @@ describe.each(DB_KINDS)('row MACs on %s', (kind) => {
     expect((await kw.request('PUT', `/v1/keys/${keyId}/policy`, { body: { policyId: strict } })).statusCode).toBe(200);
     expect((await release(kw, keyId)).json().code).toBe('ERR_POLICY_DENIED');
   }, 60_000);
+
+  it('backfills the rows of a database migrated before 0015 once; deleting the MAC key launders nothing', async () => {
+    const keyId = await keyBoundTo(kw, 'before-0015', permissive);
+    const env = { KEYWARD_KEK: kw.keyward.keks.active.uri };
+    await kw.keyward.close();
+    // The database as it was before 0015: no MAC columns, no row-MAC key.
+    await sql`ALTER TABLE keys DROP COLUMN mac`.execute(db.database.db);
+    await sql`ALTER TABLE policy_versions DROP COLUMN mac`.execute(db.database.db);
+    await sql`DELETE FROM service_keys WHERE purpose = 'row-mac'`.execute(db.database.db);
+    await sql`DELETE FROM keyward_migrations WHERE version = 15`.execute(db.database.db);
+    kw = await startTestKeyward(kind, { db, env });
+    expect((await release(kw, keyId)).statusCode).toBe(200);
+    // An attacker deletes the row-MAC key hoping a restart MACs their rows: it MACs nothing.
+    await kw.keyward.close();
+    await sql`DELETE FROM service_keys WHERE purpose = 'row-mac'`.execute(db.database.db);
+    kw = await startTestKeyward(kind, { db, env });
+    expect((await release(kw, keyId)).json().code).toBe('ERR_POLICY_NOT_BOUND');
+    expect(kw.logs.some((l) => l.includes('created a new row-MAC key outside the start that applied migration 0015'))).toBe(true);
+  }, 60_000);
 });
