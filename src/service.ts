@@ -291,7 +291,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     logTrustSettings(config, anchors, logger);
 
-    const tokens = new Tokens(database.db, clock);
+    // After migrations and the KEK: the first start after 0015 creates the row-MAC key and backfills.
+    const rowMac = await loadRowMac(database.db, keks, clock, logger, applied.some((m) => m.startsWith('0015')));
+    const tokens = new Tokens(database.db, clock, rowMac);
     const importKeys = new ImportKeys(database.db, keks, clock);
     const approvals = new Approvals(database.db, clock, config.platformQuorum);
     await logPlatformQuorum(database.db, config.platformQuorum, logger);
@@ -323,8 +325,6 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const sandbox = new PolicySandbox({ timeoutMs: config.policyTimeoutMs });
     sandboxes.push(sandbox);
-    // After migrations and the KEK: the first start after 0015 creates the row-MAC key and backfills.
-    const rowMac = await loadRowMac(database.db, keks, clock, logger, applied.some((m) => m.startsWith('0015')));
     const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox }, approvals, rowMac);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);

@@ -1,7 +1,8 @@
 // Row MACs (docs/threat-model.md "Row MACs"): the database is not trusted with authority. A key's policy
-// binding and every policy version carry an HMAC-SHA-256 under a KEK-sealed service key; a row whose MAC
-// does not verify counts as absent (the key is unbound, the version does not exist) and raises an alert,
-// so whoever can write the database but not use the KEK cannot re-bind a key or rewrite a policy.
+// binding, every policy version and every API token carry an HMAC-SHA-256 under a KEK-sealed service key;
+// a row whose MAC does not verify counts as absent (the key is unbound, the version or token does not
+// exist) and raises an alert, so whoever can write the database but not use the KEK cannot re-bind a
+// key, rewrite a policy or forge a token.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
@@ -9,6 +10,7 @@ import type { KekRing } from '../keys/kek.js';
 import * as authRepo from '../store/auth-repo.js';
 import * as keysRepo from '../store/keys-repo.js';
 import * as policiesRepo from '../store/policies-repo.js';
+import * as tokensRepo from '../store/tokens-repo.js';
 import { activeKekRow } from '../store/keks-repo.js';
 import { serviceKeyAad } from './kek-admin.js';
 import { SYSTEM_ACTOR } from './api-tokens.js';
@@ -22,6 +24,20 @@ export interface KeyBinding {
   readonly id: string;
   readonly policyId: string | null;
   readonly policyVersion: number | null;
+  readonly mac?: Uint8Array | null;
+}
+
+/** The columns of an API token row that decide what it may do. */
+export interface ApiTokenFields {
+  readonly id: string;
+  readonly tokenHash: Uint8Array;
+  readonly role: string;
+  readonly scopes: readonly string[];
+  readonly tenant: string | null;
+  readonly expiresAt: Date | null;
+  readonly userId: string;
+  readonly createdBy: string;
+  readonly bootstrap: boolean;
   readonly mac?: Uint8Array | null;
 }
 
@@ -78,12 +94,33 @@ export class RowMac {
     return this.verify('policy_versions', [v.policyId, v.version], { sha256: v.sha256, document: v.document }, v.mac);
   }
 
+  apiToken(t: ApiTokenFields): Buffer {
+    return this.sign('api_tokens', t.id, tokenFields(t));
+  }
+
+  apiTokenIntact(t: ApiTokenFields): boolean {
+    return this.verify('api_tokens', t.id, tokenFields(t), t.mac);
+  }
+
   /** A row whose MAC failed: logged as an error, counted, and audited as `alert.row-mac-mismatch`. */
   async alarm(db: Db, table: string, target: string): Promise<void> {
     this.log.error({ table, target }, 'row MAC mismatch: the row was written without the KEK; it counts as absent');
     this.onMismatch(table);
     await appendAudit(db, { actor: SYSTEM_ACTOR, action: 'alert.row-mac-mismatch', target, outcome: 'failure', requestId: null, details: { table } }, this.clock.now());
   }
+}
+
+function tokenFields(t: ApiTokenFields): Record<string, unknown> {
+  return {
+    tokenHash: Buffer.from(t.tokenHash).toString('hex'),
+    role: t.role,
+    scopes: [...t.scopes],
+    tenant: t.tenant,
+    expiresAt: t.expiresAt ? t.expiresAt.toISOString() : null,
+    userId: t.userId,
+    createdBy: t.createdBy,
+    bootstrap: t.bootstrap,
+  };
 }
 
 /**
@@ -107,7 +144,7 @@ export async function loadRowMac(db: Db, keks: KekRing, clock: Clock, log: RowMa
     await authRepo.insertServiceKey(trx, { purpose: PURPOSE, kekId: kek.id, sealed: await kek.seal(fresh, serviceKeyAad(PURPOSE)), at: clock.now() });
     const rowMac = new RowMac(fresh, clock, log);
     if (backfill) await macExistingRows(trx, rowMac);
-    else if ((await keysRepo.allBindings(trx)).length + (await policiesRepo.allPolicyVersions(trx)).length > 0) {
+    else if ((await keysRepo.allBindings(trx)).length + (await policiesRepo.allPolicyVersions(trx)).length + (await tokensRepo.listTokens(trx)).length > 0) {
       log.error({}, 'created a new row-MAC key outside the start that applied migration 0015: existing bindings and policy versions count as absent');
     }
     return rowMac;
@@ -117,4 +154,5 @@ export async function loadRowMac(db: Db, keks: KekRing, clock: Clock, log: RowMa
 async function macExistingRows(trx: Db, rowMac: RowMac): Promise<void> {
   for (const k of await keysRepo.allBindings(trx)) await keysRepo.setKeyMac(trx, k.id, rowMac.keyBinding(k));
   for (const v of await policiesRepo.allPolicyVersions(trx)) await policiesRepo.setPolicyVersionMac(trx, v.policyId, v.version, rowMac.policyVersion(v));
+  for (const t of await tokensRepo.listTokens(trx)) await tokensRepo.setTokenMac(trx, t.id, rowMac.apiToken(t));
 }

@@ -66,6 +66,8 @@ export interface ApiTokensTable {
   userId: string;
   /** The one tenant an owner/auditor token acts in; null for platform tokens. */
   tenant: string | null;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill. */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface ImportKeysTable {

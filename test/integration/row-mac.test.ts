@@ -12,6 +12,8 @@ import { teeKeyPair } from '../helpers/tee.js';
 import { openFileKek } from '../../src/keys/kek-file.js';
 import { rotateKek } from '../../src/broker/kek-admin.js';
 import { systemClock } from '../../src/clock.js';
+import { hashToken } from '../../src/broker/api-tokens.js';
+import { randomUUID } from 'node:crypto';
 
 const NEVER = { rules: [{ name: 'never', expr: 'false' }] };
 const ANY = { rules: [{ name: 'any', expr: 'true' }] };
@@ -113,6 +115,26 @@ describe.each(DB_KINDS)('row MACs on %s', (kind) => {
     expect((await release(kw, keyId)).json().code).toBe('ERR_POLICY_NOT_BOUND');
   });
 
+  it('refuses API tokens widened or inserted in the database with 401, minted ones keep working', async () => {
+    const db = kw.keyward.database.db;
+    const minted = (await kw.request('POST', '/v1/tokens', { body: { name: 'narrow', role: 'admin', scopes: ['tokens:admin'] } })).json();
+    const fine = (await kw.request('POST', '/v1/tokens', { body: { name: 'fine', role: 'admin', scopes: ['tokens:admin'] } })).json();
+    expect((await kw.request('GET', '/v1/tokens', { token: fine.token })).statusCode).toBe(200);
+    await db.updateTable('apiTokens').set({ scopes: JSON.stringify([]) }).where('id', '=', minted.id).execute();
+    const widened = await kw.request('GET', '/v1/tokens', { token: minted.token });
+    expect(widened.statusCode).toBe(401);
+    expect(widened.json().code).toBe('ERR_AUTH_INVALID');
+    expect(await mismatchAlerts(kw, minted.id)).toHaveLength(1);
+    // A row inserted with a known secret, wearing the bootstrap token's MAC.
+    const boot = await db.selectFrom('apiTokens').selectAll().where('bootstrap', '=', true).executeTakeFirstOrThrow();
+    const forged = { ...boot, id: randomUUID(), name: 'forged', tokenHash: hashToken('kw_forged-secret'), scopes: JSON.stringify([]), bootstrap: false };
+    await db.insertInto('apiTokens').values(forged).execute();
+    const inserted = await kw.request('GET', '/v1/tokens', { token: 'kw_forged-secret' });
+    expect(inserted.statusCode).toBe(401);
+    expect(inserted.json().code).toBe('ERR_AUTH_INVALID');
+    expect(await mismatchAlerts(kw, forged.id)).toHaveLength(1);
+  });
+
   it('keeps MACs verifying across a KEK rotation and a restart with only the new KEK', async () => {
     const keyId = await keyBoundTo(kw, 'rotating', permissive);
     const newKekPath = join(kw.dataDir, 'kek-next');
@@ -134,15 +156,18 @@ describe.each(DB_KINDS)('row MACs on %s', (kind) => {
     // The database as it was before 0015: no MAC columns, no row-MAC key.
     await sql`ALTER TABLE keys DROP COLUMN mac`.execute(db.database.db);
     await sql`ALTER TABLE policy_versions DROP COLUMN mac`.execute(db.database.db);
+    await sql`ALTER TABLE api_tokens DROP COLUMN mac`.execute(db.database.db);
     await sql`DELETE FROM service_keys WHERE purpose = 'row-mac'`.execute(db.database.db);
     await sql`DELETE FROM keyward_migrations WHERE version = 15`.execute(db.database.db);
     kw = await startTestKeyward(kind, { db, env });
     expect((await release(kw, keyId)).statusCode).toBe(200);
+    expect((await kw.request('GET', '/v1/tokens')).statusCode).toBe(200);
     // An attacker deletes the row-MAC key hoping a restart MACs their rows: it MACs nothing.
     await kw.keyward.close();
     await sql`DELETE FROM service_keys WHERE purpose = 'row-mac'`.execute(db.database.db);
     kw = await startTestKeyward(kind, { db, env });
     expect((await release(kw, keyId)).json().code).toBe('ERR_POLICY_NOT_BOUND');
+    expect((await kw.request('GET', '/v1/tokens')).statusCode).toBe(401);
     expect(kw.logs.some((l) => l.includes('created a new row-MAC key outside the start that applied migration 0015'))).toBe(true);
   }, 60_000);
 });
