@@ -45,6 +45,7 @@ import { Policies } from './broker/policies.js';
 import { PolicySandbox } from './broker/policy-sandbox.js';
 import { ReleaseService } from './broker/release.js';
 import { loadNonceSecret, StatelessNonces } from './broker/nonces.js';
+import { loadRowMac } from './broker/row-mac.js';
 import { createVerificationSource } from './broker/verification.js';
 import { RateLimits } from './broker/rate-limit.js';
 import { LruMemo } from './evidence/memo.js';
@@ -290,7 +291,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     logTrustSettings(config, anchors, logger);
 
-    const tokens = new Tokens(database.db, clock);
+    // After migrations and the KEK: the first start after 0015 creates the row-MAC key and backfills.
+    const rowMac = await loadRowMac(database.db, keks, clock, logger, applied.some((m) => m.startsWith('0015')));
+    const tokens = new Tokens(database.db, clock, rowMac);
     const importKeys = new ImportKeys(database.db, keks, clock);
     const approvals = new Approvals(database.db, clock, config.platformQuorum);
     await logPlatformQuorum(database.db, config.platformQuorum, logger);
@@ -322,12 +325,13 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     const sandbox = new PolicySandbox({ timeoutMs: config.policyTimeoutMs });
     sandboxes.push(sandbox);
-    const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox }, approvals);
+    const policies = new Policies(database.db, clock, { maxCost: config.policyMaxCost, sandbox }, approvals, rowMac);
     const attestationTokens = new AttestationTokens(database.db, keks, clock, { ttlSeconds: config.attestationTokenTtlSeconds });
     const memo = new LruMemo(50_000);
     const verification = createVerificationSource({ anchors, collateral, memo, revocation: config.revocation });
     const rateLimits = new RateLimits(database.db, clock);
     const alerts = new Alerts(clock, approvals, config.alerts, logger);
+    rowMac.onMismatch = () => alerts.countRowMacMismatch();
     const release = new ReleaseService({
       db: database.db,
       clock,

@@ -120,11 +120,16 @@ export class Alerts {
     this.approvals.register(this.liftOperation());
     this.webhook = opts.webhook ? new AlertWebhook(opts.webhook, clock, logger, (r: DeliveryResult) => this.deliveries.inc({ result: r })) : undefined;
     // Every series exists from the start (at 0), so rules over them see a rise rather than an appearance.
-    for (const kind of ['new-tee-identity', 'release-burst', 'repeated-denials']) this.raised.inc({ kind: `alert.${kind}` }, 0);
+    for (const kind of ['new-tee-identity', 'release-burst', 'repeated-denials', 'row-mac-mismatch']) this.raised.inc({ kind: `alert.${kind}` }, 0);
     for (const result of ['delivered', 'retried', 'failed', 'dropped']) this.deliveries.inc({ result }, 0);
   }
 
   /** Adds the alert metrics to the service's registry (served at /metrics). */
+  /** A security row whose MAC failed (row-mac.ts): counted with the anomaly alerts. */
+  countRowMacMismatch(): void {
+    this.raised.inc({ kind: 'alert.row-mac-mismatch' });
+  }
+
   registerMetrics(registry: Registry): void {
     registry.registerMetric(this.raised);
     registry.registerMetric(this.deliveries);

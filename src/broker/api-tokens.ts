@@ -2,6 +2,7 @@
 // expiring, revocable. The bootstrap admin token is created on a fresh install (README.md "Two commands").
 // A token belongs to the user who minted it and names one tenant (platform tokens none); its authority at
 // each use is its scopes ∩ what that user's CURRENT roles allow (docs/design.md "Admin side").
+import type { RowMac } from './row-mac.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
@@ -243,14 +244,20 @@ export class Tokens {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly rowMac: RowMac,
   ) {}
+
+  /** Inserts a token row with its row MAC (row-mac.ts). */
+  private insert(trx: Db, token: repo.NewToken): Promise<TokenRow> {
+    return repo.insertToken(trx, { ...token, mac: this.rowMac.apiToken(token) });
+  }
 
   /** The token row and its user's current roles (cached together, as briefly as a revocation allows). */
   private async lookup(tokenHash: Uint8Array, now: Date): Promise<{ row: TokenRow; roles: UserRoles } | undefined> {
     const key = Buffer.from(tokenHash).toString('hex');
     const hit = this.cache.get(key);
     if (hit && hit.until > now.getTime()) return hit;
-    const row = await repo.findTokenByHash(this.db, tokenHash);
+    const row = await this.intact(await repo.findTokenByHash(this.db, tokenHash));
     if (this.cache.size > 10_000) this.cache.clear();
     if (!row) {
       this.cache.delete(key);
@@ -259,6 +266,13 @@ export class Tokens {
     const entry = { row, roles: await findUserRoles(this.db, row.userId), until: now.getTime() + TOKEN_CACHE_MS };
     this.cache.set(key, entry);
     return entry;
+  }
+
+  /** The row, unless its row MAC fails: such a token was not minted by keyward and counts as absent (alerted). */
+  private async intact(row: TokenRow | undefined): Promise<TokenRow | undefined> {
+    if (!row || this.rowMac.apiTokenIntact(row)) return row;
+    await this.rowMac.alarm(this.db, 'api_tokens', row.id);
+    return undefined;
   }
 
   /** Forgets cached tokens (after a role change or a revocation in this process). */
@@ -300,7 +314,7 @@ export class Tokens {
       if (await repo.anyAdminTokenEver(trx)) return { created: false };
       const secret = preset ?? newTokenSecret();
       const at = this.clock.now();
-      const row = await repo.insertToken(trx, {
+      const row = await this.insert(trx, {
         id: randomUUID(),
         name: 'bootstrap admin',
         tokenHash: hashToken(secret),
@@ -331,7 +345,7 @@ export class Tokens {
     const userId = isPrincipal(ctx.actor) ? ctx.actor.userId : BOOTSTRAP_USER_ID;
     const secret = newTokenSecret();
     const info = await this.db.transaction().execute(async (trx) => {
-      const row = await repo.insertToken(trx, {
+      const row = await this.insert(trx, {
         id: randomUUID(),
         name: input.name,
         tokenHash: hashToken(secret),

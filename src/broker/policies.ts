@@ -18,6 +18,7 @@ import { toKeyMetadata, type KeyMetadata, type RequestContext } from './vault.js
 import { assertTenantScope, resolveTenant, type Scope } from './api-tokens.js';
 import { findTenant } from '../store/tenants-repo.js';
 import { stale, type Approvals, type Performed, type SensitiveOperation } from './approvals.js';
+import type { RowMac } from './row-mac.js';
 import { missingTrustInputs, type TrustInputProblem } from './trust-inputs.js';
 
 export interface PolicyInfo {
@@ -76,6 +77,8 @@ export class Policies {
     private readonly clock: Clock,
     private readonly limits: PolicyLimits,
     private readonly approvals: Approvals,
+    /** Row MACs of bindings and policy versions (row-mac.ts). */
+    readonly rowMac: RowMac,
   ) {
     approvals.register(this.bindOperation());
     approvals.register(this.updateOperation());
@@ -115,7 +118,7 @@ export class Policies {
     try {
       await this.db.transaction().execute(async (trx) => {
         await repo.insertPolicy(trx, { id, tenant, name: doc.name, at });
-        await repo.insertPolicyVersion(trx, { policyId: id, version: 1, document: doc, source, sha256, at, createdBy: ctx.actor.id });
+        await repo.insertPolicyVersion(trx, { policyId: id, version: 1, document: doc, source, sha256, at, createdBy: ctx.actor.id, mac: this.rowMac.policyVersion({ policyId: id, version: 1, sha256, document: doc }) });
         await appendAudit(trx, { actor: ctx.actor, action: 'policy.create', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant, name: doc.name, version: 1, sha256 } }, at);
       });
     } catch (err) {
@@ -176,8 +179,9 @@ export class Policies {
         if (createHash('sha256').update(canonicalJson(doc)).digest('hex') !== to.sha256) throw stale('the document does not match its hash');
         const at = this.clock.now();
         const row = await repo.bumpPolicyVersion(trx, policy.id, doc.name, at);
-        await repo.insertPolicyVersion(trx, { policyId: policy.id, version: row.currentVersion, document: doc, source: to.source, sha256: to.sha256, at, createdBy: actx.actor.id });
-        const repinned = await keysRepo.repinKeys(trx, policy.id, row.currentVersion, at);
+        const mac = this.rowMac.policyVersion({ policyId: policy.id, version: row.currentVersion, sha256: to.sha256, document: doc });
+        await repo.insertPolicyVersion(trx, { policyId: policy.id, version: row.currentVersion, document: doc, source: to.source, sha256: to.sha256, at, createdBy: actx.actor.id, mac });
+        const repinned = await this.repin(trx, bound, row.currentVersion, at);
         await appendAudit(trx, { actor: actx.actor, action: 'policy.update', target: policy.id, outcome: 'success', requestId: actx.requestId, details: { tenant: policy.tenant, name: doc.name, version: row.currentVersion, sha256: to.sha256, keysRepinned: repinned, approvalId: actx.approvalId } }, at);
         return policy.id;
       },
@@ -278,7 +282,8 @@ export class Policies {
           }
         }
         const at = this.clock.now();
-        const updated = await keysRepo.updateKey(trx, key.id, { policyId: to?.policyId ?? null, policyVersion: to?.policyVersion ?? null }, at);
+        const binding = { id: key.id, policyId: to?.policyId ?? null, policyVersion: to?.policyVersion ?? null };
+        const updated = await keysRepo.updateKey(trx, key.id, { ...binding, mac: this.rowMac.keyBinding(binding) }, at);
         await appendAudit(trx, {
           actor: actx.actor,
           action: 'key.bind-policy',
@@ -290,6 +295,12 @@ export class Policies {
         return toKeyMetadata(updated);
       },
     };
+  }
+
+  /** Re-pins the keys bound to a policy to its new version, each with its binding's new row MAC. */
+  private async repin(trx: Db, bound: readonly { id: string; policyId: string | null }[], version: number, at: Date): Promise<number> {
+    for (const k of bound) await keysRepo.repinKey(trx, k.id, version, this.rowMac.keyBinding({ id: k.id, policyId: k.policyId, policyVersion: version }), at);
+    return bound.length;
   }
 
   /** The current version of a policy, compiled (cached by id and version). */
@@ -306,6 +317,11 @@ export class Policies {
     if (cached) return { id, version, compiled: cached };
     const v = await repo.findPolicyVersion(db, id, version);
     if (!v) throw notFound();
+    // A version whose row MAC fails was not written by keyward: it does not exist (and raises an alert).
+    if (!this.rowMac.policyVersionIntact(v)) {
+      await this.rowMac.alarm(db, 'policy_versions', `${id}:${version}`);
+      throw notFound();
+    }
     const compiled = this.compiled.remember(key, () => this.compile(v.document));
     return { id, version, compiled };
   }

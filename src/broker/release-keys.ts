@@ -126,6 +126,11 @@ export async function judgeKey(deps: KeyJudgeDeps, db: Db, found: keysRepo.KeyFo
     if (err instanceof KeywardError) return refusal(err);
     throw err;
   }
+  if (!deps.policies.rowMac.keyBindingIntact(key)) {
+    // A binding whose row MAC fails was not written by keyward: the key counts as unbound (and alerts).
+    await deps.policies.rowMac.alarm(db, 'keys', key.id);
+    return refusal(new RequestError('ERR_POLICY_NOT_BOUND', 'The key has no release policy; it is never released.'), { rowMac: 'mismatch' });
+  }
   if (!key.policyId || found.policyVersion === undefined) {
     return refusal(new RequestError('ERR_POLICY_NOT_BOUND', 'The key has no release policy; it is never released.'));
   }

@@ -99,6 +99,8 @@ export async function updateKey(
     destroyAfter?: Date | null;
     stateBeforeDestroy?: 'active' | 'disabled' | null;
     alertHold?: boolean;
+    /** The binding's row MAC (broker/row-mac.ts); set with every change of policyId/policyVersion. */
+    mac?: Uint8Array | null;
   },
   at: Date,
 ): Promise<KeyRow> {
@@ -115,6 +117,7 @@ export async function updateKey(
       ...(patch.destroyAfter !== undefined ? { destroyAfter: patch.destroyAfter } : {}),
       ...(patch.stateBeforeDestroy !== undefined ? { stateBeforeDestroy: patch.stateBeforeDestroy } : {}),
       ...(patch.alertHold !== undefined ? { alertHold: patch.alertHold } : {}),
+      ...(patch.mac !== undefined ? { mac: patch.mac } : {}),
       updatedAt: at,
       revision: sql<number>`revision + 1`,
     })
@@ -229,14 +232,22 @@ export async function keysBoundToPolicy(db: Db, policyId: string): Promise<KeyRo
   return db.selectFrom('keys').selectAll().where('policyId', '=', policyId).where('state', '<>', 'destroyed').orderBy('id').forUpdate().execute();
 }
 
-export async function repinKeys(db: Db, policyId: string, version: number, at: Date): Promise<number> {
-  const result = await db
+/** Re-pins one bound key to `version` with the binding's new row MAC. */
+export async function repinKey(db: Db, id: string, version: number, mac: Uint8Array | null, at: Date): Promise<void> {
+  await db
     .updateTable('keys')
-    .set({ policyVersion: version, updatedAt: at, revision: sql<number>`revision + 1` })
-    .where('policyId', '=', policyId)
-    .where('state', '<>', 'destroyed')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .set({ policyVersion: version, mac, updatedAt: at, revision: sql<number>`revision + 1` })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Every bound key's binding (the row-MAC backfill). */
+export async function allBindings(db: Db): Promise<{ id: string; policyId: string | null; policyVersion: number | null }[]> {
+  return db.selectFrom('keys').select(['id', 'policyId', 'policyVersion']).where('policyId', 'is not', null).execute();
+}
+
+export async function setKeyMac(db: Db, id: string, mac: Uint8Array | null): Promise<void> {
+  await db.updateTable('keys').set({ mac }).where('id', '=', id).execute();
 }
 
 /** Keys whose destruction window ended at `now`, locked (skipping rows another replica is sweeping). */

@@ -19,7 +19,7 @@ export async function insertPolicy(db: Db, row: { id: string; tenant: string; na
 
 export async function insertPolicyVersion(
   db: Db,
-  row: { policyId: string; version: number; document: unknown; source: string | null; sha256: string; at: Date; createdBy: string },
+  row: { policyId: string; version: number; document: unknown; source: string | null; sha256: string; at: Date; createdBy: string; mac: Uint8Array },
 ): Promise<void> {
   await db
     .insertInto('policyVersions')
@@ -31,6 +31,7 @@ export async function insertPolicyVersion(
       sha256: row.sha256,
       createdAt: row.at,
       createdBy: row.createdBy,
+      mac: row.mac,
     })
     .execute();
 }
@@ -74,4 +75,13 @@ export async function markPolicyDeleted(db: Db, id: string, at: Date): Promise<v
 export async function keysBoundTo(db: Db, policyId: string): Promise<string[]> {
   const rows = await db.selectFrom('keys').select('id').where('policyId', '=', policyId).where('state', '<>', 'destroyed').execute();
   return rows.map((r) => r.id);
+}
+
+/** Every policy version's MAC'd columns (the row-MAC backfill). */
+export async function allPolicyVersions(db: Db): Promise<Pick<PolicyVersionRow, 'policyId' | 'version' | 'sha256' | 'document'>[]> {
+  return db.selectFrom('policyVersions').select(['policyId', 'version', 'sha256', 'document']).execute();
+}
+
+export async function setPolicyVersionMac(db: Db, policyId: string, version: number, mac: Uint8Array): Promise<void> {
+  await db.updateTable('policyVersions').set({ mac }).where('policyId', '=', policyId).where('version', '=', version).execute();
 }

@@ -35,6 +35,8 @@ export interface KeysTable {
   stateBeforeDestroy: ColumnType<'active' | 'disabled' | null, 'active' | 'disabled' | null | undefined, 'active' | 'disabled' | null>;
   /** An alert about the key holds it (releases refused until an owner lifts the hold). */
   alertHold: ColumnType<boolean, boolean | undefined, boolean>;
+  /** HMAC of the binding (id, policyId, policyVersion) under the row-MAC key (broker/row-mac.ts). */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   /** Held since (null: not held) and the alert kind that held it. */
   heldAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
   heldBy: ColumnType<string | null, string | null | undefined, string | null>;
@@ -64,6 +66,8 @@ export interface ApiTokensTable {
   userId: string;
   /** The one tenant an owner/auditor token acts in; null for platform tokens. */
   tenant: string | null;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill. */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface ImportKeysTable {
@@ -166,6 +170,8 @@ export interface PolicyVersionsTable {
   sha256: string;
   createdAt: Timestamp;
   createdBy: string;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill. */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface SigningKeysTable {
@@ -343,7 +349,7 @@ export interface SessionsTable {
 }
 
 export interface ServiceKeysTable {
-  purpose: 'session' | 'nonce';
+  purpose: 'session' | 'nonce' | 'row-mac';
   kekId: string;
   sealed: Uint8Array;
   createdAt: Timestamp;

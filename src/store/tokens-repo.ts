@@ -19,7 +19,7 @@ export interface NewToken {
   readonly tenant: string | null;
 }
 
-export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
+export async function insertToken(db: Db, token: NewToken & { readonly mac: Uint8Array }): Promise<TokenRow> {
   return db
     .insertInto('apiTokens')
     .values({ ...token, scopes: JSON.stringify(token.scopes), revokedAt: null })
@@ -33,6 +33,10 @@ export async function findTokenByHash(db: Db, tokenHash: Uint8Array): Promise<To
 
 export async function findTokenById(db: Db, id: string): Promise<TokenRow | undefined> {
   return db.selectFrom('apiTokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function setTokenMac(db: Db, id: string, mac: Uint8Array): Promise<void> {
+  await db.updateTable('apiTokens').set({ mac }).where('id', '=', id).execute();
 }
 
 export async function listTokens(db: Db): Promise<TokenRow[]> {

@@ -27,7 +27,7 @@ describe.each(DB_KINDS)('KEK rotation on %s', (kind) => {
     const newKekPath = join(first.dataDir, 'kek-next');
     const next = openFileKek(newKekPath, true);
     const result = await rotateKek(db.database.db, first.keyward.keks, next, systemClock, { id: 'test', name: 'test' });
-    expect(result).toMatchObject({ resumed: false, to: next.id, resealed: 6 }); // 2 key versions, 1 signing key, 1 import key, the session key, the nonce key
+    expect(result).toMatchObject({ resumed: false, to: next.id, resealed: 7 }); // 2 key versions, 1 signing key, 1 import key, the session, nonce and row-MAC keys
     const status = await kekStatus(db.database.db);
     expect(status.find((k) => k.id === next.id)).toMatchObject({ state: 'active', versions: 2 });
     expect(status.filter((k) => k.id !== next.id).map((k) => k.state)).toEqual(['retired']);
@@ -50,7 +50,7 @@ describe.each(DB_KINDS)('KEK rotation on %s', (kind) => {
       // And once more through the API, inside the running service.
       const viaApi = await second.request('POST', '/v1/kek/rotate');
       expect(viaApi.statusCode, viaApi.body).toBe(200);
-      expect(viaApi.json()).toMatchObject({ from: next.id, resumed: false, resealed: 7 }); // 3 key versions, 1 signing key, 1 import key, the session key, the nonce key
+      expect(viaApi.json()).toMatchObject({ from: next.id, resumed: false, resealed: 8 }); // 3 key versions, 1 signing key, 1 import key, the session, nonce and row-MAC keys
       const kekList = (await second.request('GET', '/v1/kek')).json().items;
       expect(kekList.filter((k: { state: string }) => k.state === 'active')).toHaveLength(1);
       expect((await second.request('POST', `/v1/keys/${key.id}/datakey`)).statusCode).toBe(200);
@@ -64,7 +64,7 @@ describe.each(DB_KINDS)('KEK rotation on %s', (kind) => {
       expect((await second.request('GET', '/v1/kek')).json().targets).toEqual([{ name: 'offsite', uri: `file:${targetPath}` }]);
       const toTarget = await second.request('POST', '/v1/kek/rotate', { body: { target: 'offsite' } });
       expect(toTarget.statusCode, toTarget.body).toBe(200);
-      expect(toTarget.json()).toMatchObject({ resumed: false, resealed: 7 });
+      expect(toTarget.json()).toMatchObject({ resumed: false, resealed: 8 });
       expect(statSync(targetPath).mode & 0o777).toBe(0o600);
       const again = await second.request('POST', '/v1/kek/rotate', { body: { target: 'offsite' } });
       expect(again.statusCode).toBe(409);

@@ -66,9 +66,12 @@ describe('policy cost limits with the defaults', () => {
 
   it('refuses a stored version over the limit when it is loaded, auditing the denial', async () => {
     const { keyId, policyId } = await keyBoundTo(kw, 'legacy', { rules: [{ name: 'any', expr: 'true' }] });
-    // A version written before the limit existed (or by someone with database access).
+    // A version written before the limit existed (by keyward: with a valid row MAC, docs/threat-model.md).
     const legacy = { name: 'legacy', rules: [{ name: 'double', expr: doublingChain(13, 4) }] };
-    await kw.keyward.database.db.updateTable('policyVersions').set({ document: JSON.stringify(legacy) }).where('policyId', '=', policyId).execute();
+    const db = kw.keyward.database.db;
+    const stored = await db.selectFrom('policyVersions').select(['version', 'sha256']).where('policyId', '=', policyId).executeTakeFirstOrThrow();
+    const mac = kw.keyward.policies.rowMac.policyVersion({ policyId, version: stored.version, sha256: stored.sha256, document: legacy });
+    await db.updateTable('policyVersions').set({ document: JSON.stringify(legacy), mac }).where('policyId', '=', policyId).execute();
     const { slowestHealthMs, result } = await healthWhile(kw, kw.request('POST', `/v1/keys/${keyId}/release`, { token: await attestationToken(kw), body: {} }));
     expect(result.statusCode).toBe(422);
     expect(result.json().code).toBe('ERR_POLICY_TOO_COSTLY');
