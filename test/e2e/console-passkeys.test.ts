@@ -331,7 +331,9 @@ describe.skipIf(!CHROMIUM.available)(titleNeeding(CHROMIUM, 'two owners in the c
 
     // A new version of the bound policy is a change under the quorum too: it waits, version 1 stays.
     await nav(page, 'Policies');
-    await page.getByRole('link', { name: 'llama-prod' }).click();
+    await page.getByRole('heading', { name: 'Policies', level: 1 }).waitFor();
+    // Both links lead to the same policy (the previous view's may still be on screen while the list renders).
+    await page.getByRole('link', { name: 'llama-prod' }).first().click();
     await page.getByRole('heading', { name: 'Policy llama-prod (version 1)' }).waitFor();
     await page.getByLabel('Description', { exact: true }).fill('Llama weights only to the production image (reviewed)');
     await page.getByText('The server accepts this policy.').waitFor();

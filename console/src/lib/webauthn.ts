@@ -25,6 +25,18 @@ export function supported(): boolean {
   return typeof window.PublicKeyCredential === 'function' && !!navigator.credentials;
 }
 
+/** The JSON form of a credential the server's WebAuthn verification reads, around its own `response` fields. */
+function credentialJson(cred: PublicKeyCredential, response: Json): Json {
+  return {
+    id: cred.id,
+    rawId: toBase64url(cred.rawId),
+    type: cred.type,
+    authenticatorAttachment: cred.authenticatorAttachment ?? undefined,
+    clientExtensionResults: cred.getClientExtensionResults(),
+    response,
+  };
+}
+
 /** navigator.credentials.get for PublicKeyCredentialRequestOptionsJSON; the assertion as JSON. */
 export async function getAssertion(options: Json): Promise<Json> {
   const publicKey: PublicKeyCredentialRequestOptions = {
@@ -35,19 +47,12 @@ export async function getAssertion(options: Json): Promise<Json> {
   const cred = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential | null;
   if (!cred) throw new Error('No passkey was used.');
   const r = cred.response as AuthenticatorAssertionResponse;
-  return {
-    id: cred.id,
-    rawId: toBase64url(cred.rawId),
-    type: cred.type,
-    authenticatorAttachment: cred.authenticatorAttachment ?? undefined,
-    clientExtensionResults: cred.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(r.clientDataJSON),
-      authenticatorData: toBase64url(r.authenticatorData),
-      signature: toBase64url(r.signature),
-      userHandle: toBase64url(r.userHandle),
-    },
-  };
+  return credentialJson(cred, {
+    clientDataJSON: toBase64url(r.clientDataJSON),
+    authenticatorData: toBase64url(r.authenticatorData),
+    signature: toBase64url(r.signature),
+    userHandle: toBase64url(r.userHandle),
+  });
 }
 
 /** navigator.credentials.create for PublicKeyCredentialCreationOptionsJSON; the attestation as JSON. */
@@ -62,16 +67,9 @@ export async function createCredential(options: Json): Promise<Json> {
   const cred = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential | null;
   if (!cred) throw new Error('No passkey was created.');
   const r = cred.response as AuthenticatorAttestationResponse;
-  return {
-    id: cred.id,
-    rawId: toBase64url(cred.rawId),
-    type: cred.type,
-    authenticatorAttachment: cred.authenticatorAttachment ?? undefined,
-    clientExtensionResults: cred.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(r.clientDataJSON),
-      attestationObject: toBase64url(r.attestationObject),
-      transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
-    },
-  };
+  return credentialJson(cred, {
+    clientDataJSON: toBase64url(r.clientDataJSON),
+    attestationObject: toBase64url(r.attestationObject),
+    transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+  });
 }
