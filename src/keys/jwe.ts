@@ -7,6 +7,7 @@ import {
   createHash,
   createPublicKey,
   diffieHellman,
+  createPrivateKey,
   generateKeyPairSync,
   publicEncrypt,
   randomBytes,
@@ -135,16 +136,35 @@ function concatKdf(z: Buffer): Buffer {
     .digest();
 }
 
+/**
+ * The JWK members of an ephemeral public key from its SPKI DER: the key is the DER's tail (X25519: the 32
+ * raw bytes; P-384: the uncompressed point 0x04 ‖ x ‖ y, 48 bytes each).
+ */
+function ephemeralJwk(spkiDer: Buffer, okp: boolean): Record<string, string> {
+  if (okp) return { kty: 'OKP', crv: 'X25519', x: spkiDer.subarray(spkiDer.length - 32).toString('base64url') };
+  const point = spkiDer.subarray(spkiDer.length - 97);
+  if (point[0] !== 0x04) throw new Error('unexpected P-384 public key encoding');
+  return { kty: 'EC', crv: 'P-384', x: point.subarray(1, 49).toString('base64url'), y: point.subarray(49).toString('base64url') };
+}
+
 /** The content-encryption key wrapped to the TEE key, and the header members that say how. */
 function wrapCek(cek: Buffer, tee: TeeKey): { encryptedKey: Buffer; header: Record<string, unknown> } {
   if (tee.jwk.kty === 'RSA') {
     return { encryptedKey: publicEncrypt({ key: tee.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek), header: {} };
   }
-  const ephemeral =
-    tee.jwk.kty === 'OKP' ? generateKeyPairSync('x25519') : generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  // Why the public key comes out encoded (SPKI DER) rather than as a KeyObject exported to a JWK later: on
+  // Node 20, exporting a freshly generated key's JWK can deadlock the process when a garbage collection
+  // during the export frees the generation job, whose destructor takes the lock the export holds (seen in a
+  // soak: the replica's main thread stuck in KeyGenJob::~KeyGenJob under ExportJWKEdKey).
+  const ephemeral: { publicKey: Buffer; privateKey: Buffer } =
+    tee.jwk.kty === 'OKP'
+      ? generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } })
+      : generateKeyPairSync('ec', { namedCurve: 'P-384', publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+  const ephemeralPrivate = createPrivateKey({ key: ephemeral.privateKey, format: 'der', type: 'pkcs8' });
+  ephemeral.privateKey.fill(0);
   let z: Buffer;
   try {
-    z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: tee.key });
+    z = diffieHellman({ privateKey: ephemeralPrivate, publicKey: tee.key });
   } catch (cause) {
     // OpenSSL refuses an all-zero X25519 result: the TEE key is of small order.
     throw invalid('teePublicKey cannot agree a secret key.', cause);
@@ -155,8 +175,7 @@ function wrapCek(cek: Buffer, tee: TeeKey): { encryptedKey: Buffer; header: Reco
   const wrap = createCipheriv('id-aes256-wrap', kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
   const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
   kek.fill(0);
-  const epk = ephemeral.publicKey.export({ format: 'jwk' }) as Record<string, string>;
-  const epkMembers = tee.jwk.kty === 'OKP' ? { kty: 'OKP', crv: 'X25519', x: epk['x'] } : { kty: 'EC', crv: 'P-384', x: epk['x'], y: epk['y'] };
+  const epkMembers = ephemeralJwk(ephemeral.publicKey, tee.jwk.kty === 'OKP');
   return { encryptedKey, header: { epk: epkMembers } };
 }
 
