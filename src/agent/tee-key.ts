@@ -1,10 +1,11 @@
 // The workload's ephemeral TEE key (docs/design.md "Release protocol", step 2): a key pair generated in memory
 // (X25519 by default, P-384 or RSA-3072), its RFC 7638 thumbprint, the binding
 // SHA-512(nonce ‖ thumbprint) the evidence must carry, and opening the released JWE with the private key.
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { compactDecrypt, decodeProtectedHeader } from 'jose';
 import { fromBase64Url, toBase64Url } from '../encoding.js';
 import { jwkThumbprint, type TeePublicJwk } from '../keys/jwe.js';
+import { freshKeyPair } from '../keys/key-pair.js';
 import { KeywardClientError } from './client-error.js';
 
 export type TeeKeyType = 'x25519' | 'p384' | 'rsa';
@@ -50,12 +51,8 @@ export function createTeeKeyPair(type: TeeKeyType = 'x25519'): TeeKeyPair {
   if (!TEE_KEY_TYPES.includes(type)) {
     throw new KeywardClientError('ERR_CLIENT_OPTIONS_INVALID', `the TEE key type must be one of ${TEE_KEY_TYPES.join(', ')}`);
   }
-  const pair =
-    type === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: RSA_BITS })
-      : type === 'p384'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-384' })
-        : generateKeyPairSync('x25519');
+  const pair = freshKeyPair(type === 'rsa' ? { type: 'rsa', modulusLength: RSA_BITS } : type === 'p384' ? { type: 'ec', namedCurve: 'P-384' } : { type: 'x25519' });
+  pair.pkcs8.fill(0);
   const privateKey = pair.privateKey;
   const publicJwk = publicMembers(type, pair.publicKey);
   const thumbprint = jwkThumbprint(publicJwk);

@@ -2,7 +2,7 @@
 // cheap next to the evidence verification it follows) carrying the verified claims and `cnf` (the TEE key).
 // Signing keys are shared by all replicas (private halves sealed under the KEK in Postgres), rotate daily,
 // and stay in the JWKS until every token they signed has expired.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomUUID, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
@@ -10,6 +10,7 @@ import { fromBase64Url, toBase64Url, zeroize } from '../encoding.js';
 import type { Db } from '../store/database.js';
 import * as repo from '../store/release-repo.js';
 import type { KekRing } from '../keys/kek.js';
+import { freshKeyPair } from '../keys/key-pair.js';
 
 export const TOKEN_TYPE = 'kw-attest+jwt';
 export const TOKEN_ISSUER = 'keyward';
@@ -138,10 +139,9 @@ export class AttestationTokens {
         zeroize(pkcs8);
       }
     }
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const { publicKey, privateKey, pkcs8 } = freshKeyPair({ type: 'ed25519' });
     const jwk = publicKey.export({ format: 'jwk' }) as JWK;
     const kid = `kw-${toBase64Url(createHash('sha256').update(String(jwk.x)).digest()).slice(0, 16)}`;
-    const pkcs8 = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }));
     const kek = this.keks.active;
     const sealed = await kek.seal(pkcs8, signingKeyAad(kid));
     zeroize(pkcs8);

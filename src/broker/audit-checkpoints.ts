@@ -1,9 +1,10 @@
 // Signed audit checkpoints (docs/governance.md "Audit checkpoints"): every N events or T seconds, one
 // replica signs {global head, every chain head} with keyward's checkpoint key — an Ed25519 key of its own,
 // sealed under the KEK, apart from the attestation-token and session keys — and audits that it did.
-import { createHash, createPrivateKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { KekRing } from '../keys/kek.js';
+import { freshKeyPair } from '../keys/key-pair.js';
 import type { Db } from '../store/database.js';
 import * as repo from '../store/audit-checkpoints-repo.js';
 import { readAuditHead } from '../store/audit-repo.js';
@@ -122,10 +123,9 @@ export class AuditCheckpoints {
 
   /** A fresh key; when another replica created one first, theirs wins and this one is dropped. */
   private async createKey(): Promise<repo.CheckpointKeyRow> {
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const { publicKey, pkcs8 } = freshKeyPair({ type: 'ed25519' });
     const jwk = publicKey.export({ format: 'jwk' });
     const kid = `kw-audit-${toBase64Url(createHash('sha256').update(String(jwk.x)).digest()).slice(0, 16)}`;
-    const pkcs8 = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }));
     const kek = this.keks.active;
     const sealed = await kek.seal(pkcs8, checkpointKeyAad(kid));
     zeroize(pkcs8);

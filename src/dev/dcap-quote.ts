@@ -1,7 +1,8 @@
 // Mints look-alike Intel DCAP quotes (v3 SGX, v4 TDX/SGX, v5 with body types 1–3) for tests and the TEE
 // simulator: a Quoting Enclave with its own attestation key and a QE report signed by a PCK key, and
 // quotes signed by that attestation key. Layouts follow the DCAP quote format (see evidence/dcap/quote.ts).
-import { createHash, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createHash, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { freshKeyPair } from '../keys/key-pair.js';
 import { INTEL_QE_MRSIGNER, INTEL_TD_QE_MRSIGNER } from './dcap-collateral.js';
 
 const INTEL_QE_VENDOR_ID = Buffer.from('939a7233f79c4ca9940a0db3957f0607', 'hex');
@@ -131,7 +132,7 @@ function defaultQeReport(tee: 'sgx' | 'tdx'): SgxReportInput {
 
 /** A Quoting Enclave: a fresh attestation key and a QE report binding it, signed by the PCK key. */
 export function createQuotingEnclave(opts: QuotingEnclaveOptions): QuotingEnclave {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { publicKey, privateKey } = freshKeyPair({ type: 'ec', namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   const attestationPublicKey = new Uint8Array(Buffer.concat([Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]));
   const authData = opts.authData ?? filled(32, 0xa5).map((b, i) => b ^ i);

@@ -1,6 +1,7 @@
 // Synthetic NRAS attestation results for tests and the simulator: an ES384 signing key published as a
 // JWKS, and detached EATs shaped like NRAS's (overall token with submods digests + one token per device).
-import { KeyObject, createHash, generateKeyPairSync } from 'node:crypto';
+import { KeyObject, createHash } from 'node:crypto';
+import { freshKeyPair } from '../keys/key-pair.js';
 import { SignJWT, exportJWK, type JWK } from 'jose';
 import { toHex } from '../encoding.js';
 import { devPrivateKeyObject, generateDevKeyPair, issueCertificate, type DevCertificate } from './pki.js';
@@ -28,7 +29,7 @@ export interface DevNrasKeyOptions {
 export async function createDevNrasKey(opts: DevNrasKeyOptions = {}): Promise<DevNrasKey> {
   const kid = opts.kid ?? 'nv-eat-kid-dev-simulated';
   if (!opts.issuer) {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const { privateKey, publicKey } = freshKeyPair({ type: 'ec', namedCurve: 'P-384' });
     return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' } };
   }
   const keys = await generateDevKeyPair('p384');

@@ -1,8 +1,9 @@
 // BYOK import (docs/design.md "Keys"): keyward publishes an RSA-OAEP-256 or ECDH-ES public JWK; an owner
 // encrypts the key material to it as a compact JWE (enc A256GCM), so plaintext never crosses the API.
-import { createPrivateKey, createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createHash, type KeyObject } from 'node:crypto';
 import { compactDecrypt, decodeProtectedHeader, exportJWK, type JWK } from 'jose';
 import { RequestError } from '../errors.js';
+import { freshKeyPair } from './key-pair.js';
 import { toBase64Url, zeroize } from '../encoding.js';
 
 export type ImportAlgorithm = 'RSA-OAEP-256' | 'ECDH-ES+A256KW';
@@ -20,14 +21,11 @@ export const MIN_IMPORT_MATERIAL = 16;
 export const MAX_IMPORT_MATERIAL = 64;
 
 export async function generateImportKeyPair(alg: ImportAlgorithm): Promise<ImportKeyPair> {
-  const { publicKey, privateKey } =
-    alg === 'RSA-OAEP-256'
-      ? generateKeyPairSync('rsa', { modulusLength: 3072 })
-      : generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const { publicKey, spki, pkcs8 } = freshKeyPair(alg === 'RSA-OAEP-256' ? { type: 'rsa', modulusLength: 3072 } : { type: 'ec', namedCurve: 'P-384' });
   const jwk = await exportJWK(publicKey);
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
   const kid = `import-${toBase64Url(createHash('sha256').update(spki).digest()).slice(0, 22)}`;
-  const privatePkcs8 = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }));
+  const privatePkcs8 = new Uint8Array(pkcs8);
+  pkcs8.fill(0);
   return { kid, alg, publicJwk: { ...jwk, kid, alg, use: 'enc' }, privatePkcs8 };
 }
 

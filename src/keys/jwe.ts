@@ -7,13 +7,12 @@ import {
   createHash,
   createPublicKey,
   diffieHellman,
-  createPrivateKey,
-  generateKeyPairSync,
   publicEncrypt,
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
 import { RequestError } from '../errors.js';
+import { freshKeyPair } from './key-pair.js';
 
 /** The public members of a TEE key JWK, and nothing else (a private member is refused). */
 export type TeePublicJwk =
@@ -152,16 +151,10 @@ function wrapCek(cek: Buffer, tee: TeeKey): { encryptedKey: Buffer; header: Reco
   if (tee.jwk.kty === 'RSA') {
     return { encryptedKey: publicEncrypt({ key: tee.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek), header: {} };
   }
-  // Why the public key comes out encoded (SPKI DER) rather than as a KeyObject exported to a JWK later: on
-  // Node 20, exporting a freshly generated key's JWK can deadlock the process when a garbage collection
-  // during the export frees the generation job, whose destructor takes the lock the export holds (seen in a
-  // soak: the replica's main thread stuck in KeyGenJob::~KeyGenJob under ExportJWKEdKey).
-  const ephemeral: { publicKey: Buffer; privateKey: Buffer } =
-    tee.jwk.kty === 'OKP'
-      ? generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } })
-      : generateKeyPairSync('ec', { namedCurve: 'P-384', publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
-  const ephemeralPrivate = createPrivateKey({ key: ephemeral.privateKey, format: 'der', type: 'pkcs8' });
-  ephemeral.privateKey.fill(0);
+  // The ephemeral key's JWK members are read from its SPKI, never exported from a key object (see key-pair.ts).
+  const ephemeral = freshKeyPair(tee.jwk.kty === 'OKP' ? { type: 'x25519' } : { type: 'ec', namedCurve: 'P-384' });
+  const ephemeralPrivate = ephemeral.privateKey;
+  ephemeral.pkcs8.fill(0);
   let z: Buffer;
   try {
     z = diffieHellman({ privateKey: ephemeralPrivate, publicKey: tee.key });
@@ -175,7 +168,7 @@ function wrapCek(cek: Buffer, tee: TeeKey): { encryptedKey: Buffer; header: Reco
   const wrap = createCipheriv('id-aes256-wrap', kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
   const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
   kek.fill(0);
-  const epkMembers = ephemeralJwk(ephemeral.publicKey, tee.jwk.kty === 'OKP');
+  const epkMembers = ephemeralJwk(ephemeral.spki, tee.jwk.kty === 'OKP');
   return { encryptedKey, header: { epk: epkMembers } };
 }
 
