@@ -13,9 +13,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { jwkThumbprint } from '../dist/keys/jwe.js';
+import { freshKeyPair } from '../dist/keys/key-pair.js';
 import { openDevCa } from '../dist/dev/ca.js';
 import { writeDevCaBundle } from '../dist/dev/ca-collateral.js';
 import { createSimulatorProvider, SIMULATED_DEFAULTS } from '../dist/dev/simulator-provider.js';
@@ -148,7 +149,7 @@ async function main() {
       keys[name] = key.id;
     }
     const provider = createSimulatorProvider({ tee: 'snp', gpus: 0, ca });
-    const tee = generateKeyPairSync('x25519');
+    const tee = freshKeyPair({ type: 'x25519' });
     const teePublicKey = { kty: 'OKP', crv: 'X25519', x: tee.publicKey.export({ format: 'jwk' }).x };
     const thumb = jwkThumbprint(teePublicKey);
 

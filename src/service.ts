@@ -291,11 +291,11 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
 
     logTrustSettings(config, anchors, logger);
 
-    // After migrations and the KEK: the first start after 0015 creates the row-MAC key and backfills.
-    const rowMac = await loadRowMac(database.db, keks, clock, logger, applied.some((m) => m.startsWith('0015')));
+    // After migrations and the KEK: the starts that apply 0015 and 0016 MAC the rows that exist (once).
+    const rowMac = await loadRowMac(database.db, keks, clock, logger, { authority: applied.some((m) => m.startsWith('0015')), people: applied.some((m) => m.startsWith('0016')) });
     const tokens = new Tokens(database.db, clock, rowMac);
     const importKeys = new ImportKeys(database.db, keks, clock);
-    const approvals = new Approvals(database.db, clock, config.platformQuorum);
+    const approvals = new Approvals(database.db, clock, rowMac, config.platformQuorum);
     await logPlatformQuorum(database.db, config.platformQuorum, logger);
     const vault = new Vault(database.db, keks, clock, importKeys, approvals);
     const auditLog = new AuditLog(database.db);
@@ -350,7 +350,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const limits = { limits: rateLimits, perClient: config.workloadRateLimit, failuresPerClient: config.failedAttemptLimit };
 
     const openapi = loadOpenApi();
-    const sessions = new Sessions(database.db, clock);
+    const sessions = new Sessions(database.db, clock, rowMac);
     const sessionSecret = await Sessions.signingSecret(database.db, keks, clock);
     const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit, sessions, sessionSecret, origin: config.origin });
     registerSystemRoutes(http, health, http.metrics, openapi);
@@ -360,7 +360,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     registerAdminRoutes(http, tokens, { log: auditLog, exporter: new AuditExporter(database.db, clock), checkpoints: auditCheckpoints });
     const tenants = new Tenants(database.db, clock, tokens, approvals);
     registerTenantRoutes(http, tenants, new MemberChanges(clock, tokens, approvals));
-    const passkeys = new Passkeys(database.db, clock, { rpId: config.rpId, origin: config.origin, name: 'keyward' }, sessions, tokens);
+    const passkeys = new Passkeys(database.db, clock, { rpId: config.rpId, origin: config.origin, name: 'keyward' }, sessions, tokens, rowMac);
     registerAuthRoutes(http, { passkeys, sessions, tenants, origin: config.origin });
     registerApprovalRoutes(http, approvals, new ApprovalSigning(database.db, approvals, passkeys));
     registerPolicyRoutes(http, policies, release);

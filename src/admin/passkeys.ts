@@ -21,6 +21,7 @@ import { revokeBootstrapTokens } from '../store/tokens-repo.js';
 import { appendAudit } from '../broker/audit.js';
 import { hashEnrolmentCode } from '../broker/tenants.js';
 import type { Principal, Tokens } from '../broker/api-tokens.js';
+import type { RowMac } from '../broker/row-mac.js';
 import { REAUTH_MS, type Sessions } from './sessions.js';
 
 /** How long a WebAuthn challenge can be answered. */
@@ -75,7 +76,13 @@ export class Passkeys {
     private readonly rp: RelyingParty,
     private readonly sessions: Sessions,
     private readonly tokens: Tokens,
+    private readonly rowMac: RowMac,
   ) {}
+
+  /** The enrolment code, unless its row MAC fails (an invite planted in the database: alarmed, and unknown). */
+  private intactCode(code: tenantsRepo.EnrolmentCodeRow | undefined): tenantsRepo.EnrolmentCodeRow | undefined {
+    return this.rowMac.intactOrAbsent(code, (c) => this.rowMac.enrolmentCodeIntact(c), 'enrolment_codes', (c) => c.userId);
+  }
 
   /** Creation options for an invitee (enrolment code) or a signed-in user adding a passkey (fresh login). */
   async registrationOptions(input: { enrolmentCode?: string }, principal: Principal | null): Promise<PublicKeyCredentialCreationOptionsJSON> {
@@ -85,7 +92,7 @@ export class Passkeys {
     let sessionId: string | undefined;
     if (input.enrolmentCode !== undefined) {
       codeHash = hashEnrolmentCode(input.enrolmentCode);
-      const code = await tenantsRepo.findEnrolmentCode(this.db, codeHash);
+      const code = this.intactCode(await tenantsRepo.findEnrolmentCode(this.db, codeHash));
       if (!code || code.usedAt || code.revokedAt || code.expiresAt <= now) throw new RequestError('ERR_ENROLMENT_CODE_INVALID', 'The enrolment code is unknown, used, revoked or expired.');
       userId = code.userId;
     } else {
@@ -150,15 +157,16 @@ export class Passkeys {
     await this.db.transaction().execute(async (trx) => {
       let tenant: string | null = null;
       if (row.enrolmentCodeHash) {
-        const code = await tenantsRepo.consumeEnrolmentCode(trx, row.enrolmentCodeHash, now);
+        const code = this.intactCode(await tenantsRepo.consumeEnrolmentCode(trx, row.enrolmentCodeHash, now));
         if (!code) throw new RequestError('ERR_ENROLMENT_CODE_INVALID', 'The enrolment code is unknown, used, revoked or expired.');
         tenant = code.tenant;
         // Serialize with invites: a platform admin's invite and the first owner's enrolment cannot interleave.
         if (tenant) await tenantsRepo.findTenant(trx, tenant, { forUpdate: true });
       }
       if (await authRepo.findPasskey(trx, credential.id)) throw invalid('This passkey is already registered.');
-      await authRepo.insertPasskey(trx, { credentialId: credential.id, userId, publicKey: credential.publicKey, signCount: credential.counter, transports: credential.transports ?? [], at: now });
-      const roles = await tenantsRepo.findUserRoles(trx, userId);
+      const mac = this.rowMac.passkey({ credentialId: credential.id, userId, publicKey: credential.publicKey });
+      await authRepo.insertPasskey(trx, { credentialId: credential.id, userId, publicKey: credential.publicKey, signCount: credential.counter, transports: credential.transports ?? [], at: now, mac });
+      const roles = await tenantsRepo.findUserRoles(trx, userId, this.rowMac.keepMembership);
       const actor = { id: `user:${userId}`, name: (await tenantsRepo.findUser(trx, userId))?.name ?? userId };
       const details = { credentialId: credential.id, enrolment: row.enrolmentCodeHash !== null, addedFromSession: row.sessionId };
       // Shown to every owner: one event in each tenant the user belongs to, and one for the platform.
@@ -210,7 +218,9 @@ export class Passkeys {
     if (expect && (row.userId !== expect.userId || row.approvalId !== expect.approvalId)) {
       throw new RequestError('ERR_WEBAUTHN_CHALLENGE_INVALID', 'The challenge was issued for another approval or user.');
     }
-    const passkey = typeof response.id === 'string' ? await authRepo.findPasskey(db, response.id) : undefined;
+    const found = typeof response.id === 'string' ? await authRepo.findPasskey(db, response.id) : undefined;
+    // A passkey whose row MAC fails was planted in the database: it is not registered here (alarmed).
+    const passkey = this.rowMac.intactOrAbsent(found, (p) => this.rowMac.passkeyIntact(p), 'passkeys', (p) => p.credentialId);
     if (!passkey || (row.userId !== null && passkey.userId !== row.userId)) throw invalid('The passkey is not registered here.');
     const stored = Number(passkey.signCount);
     const counter = counterOf(String(response.response?.authenticatorData ?? ''));

@@ -11,6 +11,7 @@ import { findUser, findUserRoles } from '../store/tenants-repo.js';
 import { activeKekRow } from '../store/keks-repo.js';
 import { serviceKeyAad } from '../broker/kek-admin.js';
 import { sessionAuthority, type Principal } from '../broker/api-tokens.js';
+import type { RowMac } from '../broker/row-mac.js';
 
 /** A session unused this long is over. */
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
@@ -35,6 +36,7 @@ export class Sessions {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly rowMac: RowMac,
   ) {}
 
   /**
@@ -70,7 +72,7 @@ export class Sessions {
       throw new RequestError('ERR_AUTH_INVALID', 'The session has ended; log in again.');
     }
     if (now.getTime() - row.lastSeenAt.getTime() > TOUCH_MS) await authRepo.touchSession(this.db, row.id, now);
-    const [user, roles] = await Promise.all([findUser(this.db, row.userId), findUserRoles(this.db, row.userId)]);
+    const [user, roles] = await Promise.all([findUser(this.db, row.userId), findUserRoles(this.db, row.userId, this.rowMac.keepMembership)]);
     const authority = sessionAuthority(roles);
     return {
       id: `user:${row.userId}`,

@@ -263,14 +263,15 @@ export class Tokens {
       this.cache.delete(key);
       return undefined;
     }
-    const entry = { row, roles: await findUserRoles(this.db, row.userId), until: now.getTime() + TOKEN_CACHE_MS };
+    const entry = { row, roles: await findUserRoles(this.db, row.userId, this.rowMac.keepMembership), until: now.getTime() + TOKEN_CACHE_MS };
     this.cache.set(key, entry);
     return entry;
   }
 
   /** The row, unless its row MAC fails: such a token was not minted by keyward and counts as absent (alerted). */
   private async intact(row: TokenRow | undefined): Promise<TokenRow | undefined> {
-    if (!row || this.rowMac.apiTokenIntact(row)) return row;
+    // A revoked token keeps no MAC, and is refused as revoked: no alarm for it.
+    if (!row || row.revokedAt || this.rowMac.apiTokenIntact(row)) return row;
     await this.rowMac.alarm(this.db, 'api_tokens', row.id);
     return undefined;
   }

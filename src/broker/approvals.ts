@@ -12,6 +12,7 @@ import type { ApprovalRow, VoteRow } from '../store/approvals-repo.js';
 import { countPlatformAdminsWithPasskey, findTenant } from '../store/tenants-repo.js';
 import { appendAudit, canonicalJson, type Actor } from './audit.js';
 import { isPrincipal, type Principal } from './api-tokens.js';
+import type { RowMac } from './row-mac.js';
 import type { RequestContext } from './vault.js';
 
 /** How long an approval waits for its quorum. */
@@ -116,6 +117,8 @@ export class Approvals {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** Row MACs of approvals, votes and tenants; the people side's writers use it too. */
+    readonly rowMac: RowMac,
     /** KEYWARD_PLATFORM_QUORUM: distinct platform admins who approve a platform change (tenant null). */
     private readonly platformQuorum = 1,
   ) {}
@@ -136,7 +139,12 @@ export class Approvals {
    * names the problem instead of leaving approvals that can only expire.
    */
   private async quorumOf(db: Db, tenant: string | null): Promise<number> {
-    if (tenant !== null) return (await findTenant(db, tenant))?.quorum ?? 1;
+    if (tenant !== null) {
+      // Why not a default: a tenant row that is missing or whose MAC fails (a lowered quorum) must not mean 1.
+      const row = this.rowMac.intactOrAbsent(await findTenant(db, tenant), (t) => this.rowMac.tenantIntact(t), 'tenants', (t) => t.name);
+      if (!row) throw new RequestError('ERR_TENANT_NOT_FOUND', `No tenant "${tenant}" exists.`);
+      return row.quorum;
+    }
     if (this.platformQuorum <= 1) return 1;
     const admins = await countPlatformAdminsWithPasskey(db);
     if (admins < this.platformQuorum) {
@@ -161,7 +169,7 @@ export class Approvals {
       const expiresAt = new Date(now.getTime() + APPROVAL_TTL_MS);
       const change: ChangeJson = { ...base, approvalId: id, expiresAt: expiresAt.toISOString() };
       const digest = changeDigest(change);
-      const row = await repo.insertApproval(trx, {
+      const fields = {
         id,
         tenant: d.tenant,
         operation: name,
@@ -173,7 +181,8 @@ export class Approvals {
         requestedByUser: isPrincipal(ctx.actor) ? ctx.actor.userId : null,
         createdAt: now,
         expiresAt,
-      });
+      };
+      const row = await repo.insertApproval(trx, { ...fields, mac: this.rowMac.approval(fields) });
       await appendAudit(trx, { actor: ctx.actor, action: 'approval.request', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: d.tenant, operation: name, target: d.target, digest, required } }, now);
       return { approval: toInfo(row, [], now), ...(d.extra ? { extra: d.extra } : {}) };
     });
@@ -188,7 +197,8 @@ export class Approvals {
   }
 
   private async row(db: Db, ctx: RequestContext, id: string, action: 'read' | 'decide', forUpdate = false): Promise<ApprovalRow> {
-    const row = isUuid(id) ? await repo.findApproval(db, id, { forUpdate }) : undefined;
+    const found = isUuid(id) ? await repo.findApproval(db, id, { forUpdate }) : undefined;
+    const row = this.rowMac.intactOrAbsent(found, (a) => this.rowMac.approvalIntact(a), 'approvals', (a) => a.id);
     if (!row) throw new RequestError('ERR_APPROVAL_NOT_FOUND', 'No approval with this id exists.');
     if (!isPrincipal(ctx.actor)) throw new RequestError('ERR_AUTH_REQUIRED', 'Authentication is required.');
     this.assertEligible(ctx.actor, row, action);
@@ -198,14 +208,15 @@ export class Approvals {
   async list(ctx: RequestContext, state?: ApprovalRow['state']): Promise<{ items: ApprovalInfo[] }> {
     if (!isPrincipal(ctx.actor)) throw new RequestError('ERR_AUTH_REQUIRED', 'Authentication is required.');
     const now = this.clock.now();
-    const rows = await repo.listApprovals(this.db, { tenants: [...ctx.actor.tenantRoles.keys()], platform: ctx.actor.platformRole === 'admin', now, ...(state ? { state } : {}) });
-    return { items: await Promise.all(rows.map(async (r) => toInfo(r, await repo.listVotes(this.db, r.id), now))) };
+    const listed = await repo.listApprovals(this.db, { tenants: [...ctx.actor.tenantRoles.keys()], platform: ctx.actor.platformRole === 'admin', now, ...(state ? { state } : {}) });
+    const rows = listed.filter((r) => this.rowMac.intactOrAbsent(r, (a) => this.rowMac.approvalIntact(a), 'approvals', (a) => a.id));
+    return { items: await Promise.all(rows.map(async (r) => toInfo(r, await this.votes(this.db, r.id), now))) };
   }
 
   /** The approval and its exact change JSON: clients recompute the digest from it before signing. */
   async get(ctx: RequestContext, id: string): Promise<{ approval: ApprovalInfo; change: Record<string, unknown> }> {
     const row = await this.row(this.db, ctx, id, 'read');
-    return { approval: toInfo(row, await repo.listVotes(this.db, row.id), this.clock.now()), change: row.change };
+    return { approval: toInfo(row, await this.votes(this.db, row.id), this.clock.now()), change: row.change };
   }
 
   /** A pending, unexpired approval the caller may sign, whose stored change still hashes to its digest. */
@@ -224,17 +235,18 @@ export class Approvals {
    * Records a verified passkey signature of the approval's digest and, when the quorum is reached,
    * re-checks and applies the change in the same transaction as every approver's audit row.
    */
-  async approve(ctx: RequestContext, id: string, vote: Omit<VoteRow, 'approvalId' | 'at'>): Promise<{ approval: ApprovalInfo; applied?: unknown }> {
+  async approve(ctx: RequestContext, id: string, vote: Omit<VoteRow, 'approvalId' | 'at' | 'mac'>): Promise<{ approval: ApprovalInfo; applied?: unknown }> {
     const now = this.clock.now();
     let out: { approval: ApprovalInfo; applied?: unknown; operation?: string; approvers?: readonly VoteRow[] };
     try {
       out = await this.db.transaction().execute(async (trx) => {
         const row = await this.forSigning(ctx, id, trx, true);
-        const votes = await repo.listVotes(trx, id);
+        const votes = await this.votes(trx, id);
         if (votes.some((v) => v.userId === vote.userId)) throw new RequestError('ERR_APPROVAL_ALREADY_APPROVED', 'This owner has already approved; another owner must.');
-        await repo.insertVote(trx, { ...vote, approvalId: id, at: now });
+        const cast = { ...vote, approvalId: id, at: now };
+        await repo.insertVote(trx, { ...cast, mac: this.rowMac.vote(cast) });
         await appendAudit(trx, { actor: ctx.actor, action: 'approval.approve', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant, digest: row.digest, credentialId: vote.credentialId } }, now);
-        const all = await repo.listVotes(trx, id);
+        const all = await this.votes(trx, id);
         if (all.length < row.required) return { approval: toInfo(row, all, now) };
         const change = row.change as unknown as ChangeJson;
         const applied = await this.op(row.operation).apply(trx, change, { actor: ctx.actor, requestId: ctx.requestId, approvalId: id, approvers: all });
@@ -272,6 +284,12 @@ export class Approvals {
     return { ...result, applied: await op.afterCommit(result.applied, { actor: ctx.actor, requestId: ctx.requestId, approvalId: id, approvers: approvers ?? [] }) };
   }
 
+  /** An approval's votes; a vote whose MAC fails was not cast through keyward and does not count (alarmed). */
+  private async votes(db: Db, approvalId: string): Promise<VoteRow[]> {
+    const all = await repo.listVotes(db, approvalId);
+    return all.filter((v) => this.rowMac.intactOrAbsent(v, (x) => this.rowMac.voteIntact(x), 'approval_votes', (x) => `${x.approvalId}:${x.userId}`));
+  }
+
   private async fail(id: string, reason: string): Promise<void> {
     const at = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
@@ -290,7 +308,7 @@ export class Approvals {
       if (row.state !== 'pending') throw new RequestError('ERR_APPROVAL_NOT_PENDING', `The approval is ${row.state}.`);
       await repo.decideApproval(trx, id, 'rejected', now, ctx.actor.id, null);
       await appendAudit(trx, { actor: ctx.actor, action: 'approval.reject', target: id, outcome: 'success', requestId: ctx.requestId, details: { tenant: row.tenant, digest: row.digest } }, now);
-      return { ...toInfo(row, await repo.listVotes(trx, id), now), state: 'rejected' as const };
+      return { ...toInfo(row, await this.votes(trx, id), now), state: 'rejected' as const };
     });
   }
 }

@@ -73,7 +73,7 @@ export class MemberChanges {
         await repo.findTenant(trx, tenant, { forUpdate: true });
         const member = await repo.findTenantMember(trx, tenant, from.userId);
         if (!member || member.role !== from.role) throw stale('the membership changed');
-        await repo.updateTenantMemberRole(trx, tenant, to.userId, to.role);
+        await repo.updateTenantMemberRole(trx, tenant, to.userId, to.role, this.approvals.rowMac.membership({ tenant, userId: to.userId, role: to.role }));
         if (from.role === 'owner') await assertDemotionKeepsQuorum(trx, tenant, from.userId, 0);
         const at = this.clock.now();
         const cancelled = await cancelPending(trx, tenant, actx.approvalId, at, actx.actor.id);
@@ -113,7 +113,8 @@ export class MemberChanges {
         const at = this.clock.now();
         const expiresAt = new Date(at.getTime() + ENROLMENT_TTL_MS);
         const revoked = await repo.revokeEnrolmentCodes(trx, to.userId, at);
-        await repo.insertEnrolmentCode(trx, { codeHash: new Uint8Array(Buffer.from(to.codeHash, 'hex')), userId: to.userId, tenant, at, createdBy: actx.actor.id, expiresAt });
+        const code = { codeHash: new Uint8Array(Buffer.from(to.codeHash, 'hex')), userId: to.userId, tenant, at, createdBy: actx.actor.id, expiresAt };
+        await repo.insertEnrolmentCode(trx, { ...code, mac: this.approvals.rowMac.enrolmentCode(code) });
         const cancelled = await cancelPending(trx, tenant, actx.approvalId, at, actx.actor.id);
         await appendAudit(trx, { actor: actx.actor, action: 'member.re-enrol', target: to.userId, outcome: 'success', requestId: actx.requestId, details: { tenant, role: to.role, codesRevoked: revoked, expiresAt: expiresAt.toISOString(), approvalId: actx.approvalId, approvalsCancelled: cancelled } }, at);
         return { userId: to.userId, enrolmentCode: '', expiresAt: expiresAt.toISOString() };

@@ -106,7 +106,8 @@ export class Tenants {
     const at = this.clock.now();
     try {
       const row = await this.db.transaction().execute(async (trx) => {
-        const created = await repo.insertTenant(trx, { name: input.name, quorum: input.quorum ?? 1, at, createdBy: p.id });
+        const quorum = input.quorum ?? 1;
+        const created = await repo.insertTenant(trx, { name: input.name, quorum, at, createdBy: p.id, mac: this.approvals.rowMac.tenant({ name: input.name, quorum }) });
         await appendAudit(trx, { actor: p, action: 'tenant.create', target: created.name, outcome: 'success', requestId: ctx.requestId, details: { name: created.name, quorum: created.quorum } }, at);
         return created;
       });
@@ -157,8 +158,10 @@ export class Tenants {
         const expiresAt = new Date(at.getTime() + ENROLMENT_TTL_MS);
         await repo.findTenant(trx, tenant, { forUpdate: true });
         await repo.insertUser(trx, { id: to.userId, name: to.name, at, createdBy: actx.actor.id });
-        await repo.insertTenantMember(trx, { tenant, userId: to.userId, role: to.role, at, createdBy: actx.actor.id });
-        await repo.insertEnrolmentCode(trx, { codeHash: new Uint8Array(Buffer.from(to.codeHash, 'hex')), userId: to.userId, tenant, at, createdBy: actx.actor.id, expiresAt });
+        const rowMac = this.approvals.rowMac;
+        await repo.insertTenantMember(trx, { tenant, userId: to.userId, role: to.role, at, createdBy: actx.actor.id, mac: rowMac.membership({ tenant, userId: to.userId, role: to.role }) });
+        const code = { codeHash: new Uint8Array(Buffer.from(to.codeHash, 'hex')), userId: to.userId, tenant, at, createdBy: actx.actor.id, expiresAt };
+        await repo.insertEnrolmentCode(trx, { ...code, mac: rowMac.enrolmentCode(code) });
         const cancelled = await cancelPending(trx, tenant, actx.approvalId, at, actx.actor.id);
         await appendAudit(trx, { actor: actx.actor, action: 'member.invite', target: to.userId, outcome: 'success', requestId: actx.requestId, details: { tenant, role: to.role, name: to.name, expiresAt: expiresAt.toISOString(), approvalId: actx.approvalId, approvalsCancelled: cancelled } }, at);
         return { userId: to.userId, enrolmentCode: '', expiresAt: expiresAt.toISOString() };
@@ -179,8 +182,10 @@ export class Tenants {
     const userId = randomUUID();
     await this.db.transaction().execute(async (trx) => {
       await repo.insertUser(trx, { id: userId, name: input.name, at, createdBy: p.id });
-      await repo.insertPlatformMember(trx, { userId, role: input.role, at });
-      await repo.insertEnrolmentCode(trx, { codeHash: hashEnrolmentCode(code), userId, tenant: null, at, createdBy: p.id, expiresAt });
+      const rowMac = this.approvals.rowMac;
+      await repo.insertPlatformMember(trx, { userId, role: input.role, at, mac: rowMac.membership({ tenant: null, userId, role: input.role }) });
+      const invite = { codeHash: hashEnrolmentCode(code), userId, tenant: null, at, createdBy: p.id, expiresAt };
+      await repo.insertEnrolmentCode(trx, { ...invite, mac: rowMac.enrolmentCode(invite) });
       await appendAudit(trx, { actor: p, action: 'platform.invite', target: userId, outcome: 'success', requestId: ctx.requestId, details: { role: input.role, name: input.name, expiresAt: expiresAt.toISOString() } }, at);
     });
     return { userId, enrolmentCode: code, expiresAt: expiresAt.toISOString() };
@@ -295,7 +300,7 @@ export class Tenants {
         if (!row || row.quorum !== from.quorum) throw stale('the quorum changed');
         await assertQuorumKept(trx, tenant, to.quorum);
         const at = this.clock.now();
-        const updated = await repo.updateTenantQuorum(trx, tenant, to.quorum);
+        const updated = await repo.updateTenantQuorum(trx, tenant, to.quorum, this.approvals.rowMac.tenant({ name: tenant, quorum: to.quorum }));
         const cancelled = await cancelPending(trx, tenant, actx.approvalId, at, actx.actor.id);
         await appendAudit(trx, { actor: actx.actor, action: 'tenant.quorum', target: tenant, outcome: 'success', requestId: actx.requestId, details: { tenant, from: from.quorum, to: to.quorum, approvalId: actx.approvalId, approvalsCancelled: cancelled } }, at);
         return { name: updated.name, quorum: updated.quorum, createdAt: updated.createdAt.toISOString(), role: isPrincipal(actx.actor) ? (actx.actor.tenantRoles.get(tenant) ?? null) : null };

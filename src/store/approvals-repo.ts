@@ -48,6 +48,23 @@ export async function cancelPending(db: Db, tenant: string, keep: string | null,
   return (await q.returning('id').execute()).map((r) => r.id);
 }
 
+/** Every approval and vote (the 0016 backfill). */
+export async function allApprovals(db: Db): Promise<ApprovalRow[]> {
+  return db.selectFrom('approvals').selectAll().execute();
+}
+
+export async function allVotes(db: Db): Promise<VoteRow[]> {
+  return db.selectFrom('approvalVotes').selectAll().execute();
+}
+
+export async function setApprovalMac(db: Db, id: string, mac: Uint8Array): Promise<void> {
+  await db.updateTable('approvals').set({ mac }).where('id', '=', id).execute();
+}
+
+export async function setVoteMac(db: Db, approvalId: string, userId: string, mac: Uint8Array): Promise<void> {
+  await db.updateTable('approvalVotes').set({ mac }).where('approvalId', '=', approvalId).where('userId', '=', userId).execute();
+}
+
 export async function insertVote(db: Db, row: VoteRow): Promise<void> {
   await db.insertInto('approvalVotes').values(row).execute();
 }

@@ -47,10 +47,10 @@ export async function purgeChallenges(db: Db, before: Date): Promise<void> {
   await db.deleteFrom('webauthnChallenges').where('expiresAt', '<', before).execute();
 }
 
-export async function insertPasskey(db: Db, row: { credentialId: string; userId: string; publicKey: Uint8Array; signCount: number; transports: string[]; at: Date }): Promise<void> {
+export async function insertPasskey(db: Db, row: { credentialId: string; userId: string; publicKey: Uint8Array; signCount: number; transports: string[]; at: Date; mac: Uint8Array }): Promise<void> {
   await db
     .insertInto('passkeys')
-    .values({ credentialId: row.credentialId, userId: row.userId, publicKey: row.publicKey, signCount: row.signCount, transports: JSON.stringify(row.transports), createdAt: row.at, lastUsedAt: null })
+    .values({ credentialId: row.credentialId, userId: row.userId, publicKey: row.publicKey, signCount: row.signCount, transports: JSON.stringify(row.transports), createdAt: row.at, lastUsedAt: null, mac: row.mac })
     .execute();
 }
 

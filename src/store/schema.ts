@@ -251,6 +251,8 @@ export interface TenantsTable {
   quorum: number;
   createdAt: Timestamp;
   createdBy: string;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill (0016). */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface UsersTable {
@@ -264,6 +266,8 @@ export interface PlatformMembersTable {
   userId: string;
   role: 'admin' | 'operator';
   createdAt: Timestamp;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill (0016). */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface TenantMembersTable {
@@ -272,6 +276,8 @@ export interface TenantMembersTable {
   role: 'owner' | 'auditor';
   createdAt: Timestamp;
   createdBy: string;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill (0016). */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface EnrolmentCodesTable {
@@ -283,6 +289,8 @@ export interface EnrolmentCodesTable {
   expiresAt: Timestamp;
   usedAt: Timestamp | null;
   revokedAt: Timestamp | null;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill (0016). */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface PasskeysTable {
@@ -293,6 +301,8 @@ export interface PasskeysTable {
   transports: ColumnType<string[], string, string>;
   createdAt: Timestamp;
   lastUsedAt: Timestamp | null;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill (0016). */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface WebauthnChallengesTable {
@@ -324,6 +334,8 @@ export interface ApprovalsTable {
   decidedAt: Timestamp | null;
   decidedBy: string | null;
   reason: string | null;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill (0016). */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface ApprovalVotesTable {
@@ -336,6 +348,8 @@ export interface ApprovalVotesTable {
   clientDataJson: string;
   signature: string;
   at: Timestamp;
+  /** HMAC under the row-MAC key (broker/row-mac.ts); NULL only before the one-time backfill (0016). */
+  mac: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface SessionsTable {

@@ -2,7 +2,7 @@
 // admin side's membership tables. Works inside or outside a transaction.
 import { sql, type Selectable } from 'kysely';
 import { mapStoreErrors, type Db } from './database.js';
-import type { EnrolmentCodesTable, TenantMembersTable, TenantsTable, UsersTable } from './schema.js';
+import type { EnrolmentCodesTable, PasskeysTable, TenantMembersTable, TenantsTable, UsersTable } from './schema.js';
 
 export type TenantRow = Selectable<TenantsTable>;
 export type UserRow = Selectable<UsersTable>;
@@ -13,9 +13,9 @@ export type EnrolmentCodeRow = Selectable<EnrolmentCodesTable>;
 export const BOOTSTRAP_USER_ID = '00000000-0000-4000-8000-000000000001';
 
 /** Throws DuplicateRowError when the name is taken. */
-export async function insertTenant(db: Db, row: { name: string; quorum: number; at: Date; createdBy: string }): Promise<TenantRow> {
+export async function insertTenant(db: Db, row: { name: string; quorum: number; at: Date; createdBy: string; mac: Uint8Array }): Promise<TenantRow> {
   return mapStoreErrors('tenants', () =>
-    db.insertInto('tenants').values({ name: row.name, quorum: row.quorum, createdAt: row.at, createdBy: row.createdBy }).returningAll().executeTakeFirstOrThrow(),
+    db.insertInto('tenants').values({ name: row.name, quorum: row.quorum, createdAt: row.at, createdBy: row.createdBy, mac: row.mac }).returningAll().executeTakeFirstOrThrow(),
   );
 }
 
@@ -45,27 +45,39 @@ export interface UserRoles {
   readonly tenants: ReadonlyMap<string, 'owner' | 'auditor'>;
 }
 
-/** A user's current platform role and tenant roles (one round trip). */
-export async function findUserRoles(db: Db, userId: string): Promise<UserRoles> {
-  const rows = await sql<{ tenant: string | null; role: string }>`
-    SELECT NULL::text AS tenant, role FROM platform_members WHERE user_id = ${userId}
+/** A platform role (tenant null) or a tenant role, with its row MAC. */
+export interface MembershipRow {
+  readonly tenant: string | null;
+  readonly userId: string;
+  readonly role: string;
+  readonly mac: Uint8Array | null;
+}
+
+/**
+ * A user's current platform role and tenant roles (one round trip); `keep` drops rows that must not
+ * count (those whose row MAC fails).
+ */
+export async function findUserRoles(db: Db, userId: string, keep: (m: MembershipRow) => boolean): Promise<UserRoles> {
+  const rows = await sql<MembershipRow>`
+    SELECT NULL::text AS tenant, user_id AS "userId", role, mac FROM platform_members WHERE user_id = ${userId}
     UNION ALL
-    SELECT tenant, role FROM tenant_members WHERE user_id = ${userId}`.execute(db);
+    SELECT tenant, user_id AS "userId", role, mac FROM tenant_members WHERE user_id = ${userId}`.execute(db);
   let platform: UserRoles['platform'] = null;
   const tenants = new Map<string, 'owner' | 'auditor'>();
   for (const r of rows.rows) {
+    if (!keep(r)) continue;
     if (r.tenant === null) platform = r.role as 'admin' | 'operator';
     else tenants.set(r.tenant, r.role as 'owner' | 'auditor');
   }
   return { platform, tenants };
 }
 
-export async function insertPlatformMember(db: Db, row: { userId: string; role: 'admin' | 'operator'; at: Date }): Promise<void> {
-  await db.insertInto('platformMembers').values({ userId: row.userId, role: row.role, createdAt: row.at }).execute();
+export async function insertPlatformMember(db: Db, row: { userId: string; role: 'admin' | 'operator'; at: Date; mac: Uint8Array }): Promise<void> {
+  await db.insertInto('platformMembers').values({ userId: row.userId, role: row.role, createdAt: row.at, mac: row.mac }).execute();
 }
 
-export async function insertTenantMember(db: Db, row: { tenant: string; userId: string; role: 'owner' | 'auditor'; at: Date; createdBy: string }): Promise<void> {
-  await db.insertInto('tenantMembers').values({ tenant: row.tenant, userId: row.userId, role: row.role, createdAt: row.at, createdBy: row.createdBy }).execute();
+export async function insertTenantMember(db: Db, row: { tenant: string; userId: string; role: 'owner' | 'auditor'; at: Date; createdBy: string; mac: Uint8Array }): Promise<void> {
+  await db.insertInto('tenantMembers').values({ tenant: row.tenant, userId: row.userId, role: row.role, createdAt: row.at, createdBy: row.createdBy, mac: row.mac }).execute();
 }
 
 export async function deleteTenantMember(db: Db, tenant: string, userId: string): Promise<TenantMemberRow | undefined> {
@@ -125,11 +137,11 @@ export async function countPasskeys(db: Db, userId: string): Promise<number> {
 
 export async function insertEnrolmentCode(
   db: Db,
-  row: { codeHash: Uint8Array; userId: string; tenant: string | null; at: Date; createdBy: string; expiresAt: Date },
+  row: { codeHash: Uint8Array; userId: string; tenant: string | null; at: Date; createdBy: string; expiresAt: Date; mac: Uint8Array },
 ): Promise<void> {
   await db
     .insertInto('enrolmentCodes')
-    .values({ codeHash: row.codeHash, userId: row.userId, tenant: row.tenant, createdAt: row.at, createdBy: row.createdBy, expiresAt: row.expiresAt, usedAt: null, revokedAt: null })
+    .values({ codeHash: row.codeHash, userId: row.userId, tenant: row.tenant, createdAt: row.at, createdBy: row.createdBy, expiresAt: row.expiresAt, usedAt: null, revokedAt: null, mac: row.mac })
     .execute();
 }
 
@@ -161,10 +173,55 @@ export async function findEnrolmentCode(db: Db, codeHash: Uint8Array): Promise<E
   return db.selectFrom('enrolmentCodes').selectAll().where('codeHash', '=', codeHash).executeTakeFirst();
 }
 
-export async function updateTenantQuorum(db: Db, name: string, quorum: number): Promise<TenantRow> {
-  return db.updateTable('tenants').set({ quorum }).where('name', '=', name).returningAll().executeTakeFirstOrThrow();
+export async function updateTenantQuorum(db: Db, name: string, quorum: number, mac: Uint8Array): Promise<TenantRow> {
+  return db.updateTable('tenants').set({ quorum, mac }).where('name', '=', name).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function updateTenantMemberRole(db: Db, tenant: string, userId: string, role: 'owner' | 'auditor'): Promise<TenantMemberRow | undefined> {
-  return db.updateTable('tenantMembers').set({ role }).where('tenant', '=', tenant).where('userId', '=', userId).returningAll().executeTakeFirst();
+export async function updateTenantMemberRole(db: Db, tenant: string, userId: string, role: 'owner' | 'auditor', mac: Uint8Array): Promise<TenantMemberRow | undefined> {
+  return db.updateTable('tenantMembers').set({ role, mac }).where('tenant', '=', tenant).where('userId', '=', userId).returningAll().executeTakeFirst();
+}
+
+/** The migration-seeded rows that still hold exactly their seeded values (and no MAC). */
+export async function seedRows(db: Db): Promise<{ tenant: boolean; memberships: { tenant: string | null; userId: string; role: string }[] }> {
+  const tenant = await db.selectFrom('tenants').select('name').where('name', '=', 'default').where('quorum', '=', 1).where('createdBy', '=', 'system').where('mac', 'is', null).executeTakeFirst();
+  const platform = await db.selectFrom('platformMembers').select(['userId', 'role']).where('userId', '=', BOOTSTRAP_USER_ID).where('role', '=', 'admin').where('mac', 'is', null).execute();
+  const owner = await db
+    .selectFrom('tenantMembers')
+    .select(['tenant', 'userId', 'role'])
+    .where('tenant', '=', 'default')
+    .where('userId', '=', BOOTSTRAP_USER_ID)
+    .where('role', '=', 'owner')
+    .where('createdBy', '=', 'system')
+    .where('mac', 'is', null)
+    .execute();
+  return { tenant: tenant !== undefined, memberships: [...platform.map((m) => ({ ...m, tenant: null })), ...owner] };
+}
+
+/** Every row the people-side row MACs cover (the 0016 backfill). */
+export async function allPeopleRows(db: Db): Promise<{ tenants: TenantRow[]; memberships: MembershipRow[]; passkeys: Selectable<PasskeysTable>[]; enrolmentCodes: EnrolmentCodeRow[] }> {
+  const platform = await db.selectFrom('platformMembers').select(['userId', 'role', 'mac']).execute();
+  const tenant = await db.selectFrom('tenantMembers').select(['tenant', 'userId', 'role', 'mac']).execute();
+  return {
+    tenants: await db.selectFrom('tenants').selectAll().execute(),
+    memberships: [...platform.map((m) => ({ ...m, tenant: null })), ...tenant],
+    passkeys: await db.selectFrom('passkeys').selectAll().execute(),
+    enrolmentCodes: await db.selectFrom('enrolmentCodes').selectAll().execute(),
+  };
+}
+
+export async function setTenantMac(db: Db, name: string, mac: Uint8Array): Promise<void> {
+  await db.updateTable('tenants').set({ mac }).where('name', '=', name).execute();
+}
+
+export async function setMembershipMac(db: Db, m: { tenant: string | null; userId: string }, mac: Uint8Array): Promise<void> {
+  if (m.tenant === null) await db.updateTable('platformMembers').set({ mac }).where('userId', '=', m.userId).execute();
+  else await db.updateTable('tenantMembers').set({ mac }).where('tenant', '=', m.tenant).where('userId', '=', m.userId).execute();
+}
+
+export async function setPasskeyMac(db: Db, credentialId: string, mac: Uint8Array): Promise<void> {
+  await db.updateTable('passkeys').set({ mac }).where('credentialId', '=', credentialId).execute();
+}
+
+export async function setEnrolmentCodeMac(db: Db, codeHash: Uint8Array, mac: Uint8Array): Promise<void> {
+  await db.updateTable('enrolmentCodes').set({ mac }).where('codeHash', '=', codeHash).execute();
 }

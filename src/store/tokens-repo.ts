@@ -46,7 +46,7 @@ export async function listTokens(db: Db): Promise<TokenRow[]> {
 export async function revokeToken(db: Db, id: string, at: Date): Promise<TokenRow | undefined> {
   return db
     .updateTable('apiTokens')
-    .set({ revokedAt: at })
+    .set({ revokedAt: at, mac: null })
     .where('id', '=', id)
     .where('revokedAt', 'is', null)
     .returningAll()
@@ -63,7 +63,7 @@ export async function anyAdminTokenEver(db: Db): Promise<boolean> {
 export async function revokeUserTenantTokens(db: Db, userId: string, tenant: string, at: Date): Promise<Uint8Array[]> {
   const rows = await db
     .updateTable('apiTokens')
-    .set({ revokedAt: at })
+    .set({ revokedAt: at, mac: null })
     .where('userId', '=', userId)
     .where('tenant', '=', tenant)
     .where('revokedAt', 'is', null)
@@ -74,6 +74,6 @@ export async function revokeUserTenantTokens(db: Db, userId: string, tenant: str
 
 /** Revokes the bootstrap token(s) still live; returns their ids. */
 export async function revokeBootstrapTokens(db: Db, at: Date): Promise<string[]> {
-  const rows = await db.updateTable('apiTokens').set({ revokedAt: at }).where('bootstrap', '=', true).where('revokedAt', 'is', null).returning('id').execute();
+  const rows = await db.updateTable('apiTokens').set({ revokedAt: at, mac: null }).where('bootstrap', '=', true).where('revokedAt', 'is', null).returning('id').execute();
   return rows.map((r) => r.id);
 }

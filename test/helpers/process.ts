@@ -49,8 +49,11 @@ export async function serve(env: Record<string, string>, timeoutMs = 60_000): Pr
   };
 }
 
-/** Runs a CLI command to completion; returns exit code and output. */
-export async function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs a CLI command to completion; returns exit code and output. A command still running after
+ * `timeoutMs` is killed and fails the test with what it printed, rather than hanging it.
+ */
+export async function run(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env['PATH'] ?? '', KEYWARD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,7 +62,14 @@ export async function run(args: string[], env: Record<string, string>): Promise<
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  let hung = false;
+  const timer = setTimeout(() => {
+    hung = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
   const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  if (hung) throw new Error(`keyward ${args.join(' ')} did not finish within ${timeoutMs} ms (killed)\nstdout: ${stdout}\nstderr: ${stderr}`);
   return { code, stdout, stderr };
 }
 

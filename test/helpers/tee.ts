@@ -3,11 +3,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { compactDecrypt } from 'jose';
 import { createAmdLookalikePki, createArkCrl, issueVcek, buildSnpReport, signSnpReport, DEFAULT_TCB, type AmdLookalikePki } from '../../src/dev/snp.js';
 import type { DevCertificate } from '../../src/dev/pki.js';
 import { jwkThumbprint, type TeePublicJwk } from '../../src/keys/jwe.js';
+import { freshKeyPair } from '../../src/keys/key-pair.js';
 import type { SnpTcb } from '../../src/evidence/snp/claims.js';
 
 export const MEASUREMENT = 'a1'.repeat(48);
@@ -20,12 +21,7 @@ export interface TeeKeyPair {
 }
 
 export function teeKeyPair(kind: 'p384' | 'x25519' | 'rsa' = 'x25519'): TeeKeyPair {
-  const pair =
-    kind === 'p384'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-384' })
-      : kind === 'rsa'
-        ? generateKeyPairSync('rsa', { modulusLength: 3072 })
-        : generateKeyPairSync('x25519');
+  const pair = freshKeyPair(kind === 'p384' ? { type: 'ec', namedCurve: 'P-384' } : kind === 'rsa' ? { type: 'rsa', modulusLength: 3072 } : { type: 'x25519' });
   const jwk = pair.publicKey.export({ format: 'jwk' }) as Record<string, string>;
   const publicJwk = (kind === 'rsa' ? { kty: 'RSA', n: jwk['n'], e: jwk['e'] } : kind === 'p384' ? { kty: 'EC', crv: 'P-384', x: jwk['x'], y: jwk['y'] } : { kty: 'OKP', crv: 'X25519', x: jwk['x'] }) as TeePublicJwk;
   return { publicJwk, privateKey: pair.privateKey, thumbprint: jwkThumbprint(publicJwk) };

@@ -1,7 +1,8 @@
 // A software WebAuthn authenticator for tests: real ES256 keys (node:crypto), attestation "none", real
 // CBOR authenticatorData with the UP|UV flags and a sign counter, real clientDataJSON, real signatures.
 // Nothing in keyward's verification is mocked; tests bend one input (origin, RP id, counter, challenge).
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { freshKeyPair } from '../../src/keys/key-pair.js';
 import { Encoder } from 'cbor-x';
 
 const cbor = new Encoder({ tagUint8Array: false, mapsAsObjects: false, useRecords: false });
@@ -74,7 +75,7 @@ export class SoftwareAuthenticator {
 
   /** navigator.credentials.create(): a new ES256 credential, as RegistrationResponseJSON. */
   create(options: { challenge: string; rp: { id?: string }; user: { id: string } }, o: CeremonyOverrides = {}): Record<string, unknown> {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = freshKeyPair({ type: 'ec', namedCurve: 'P-256' });
     const id = randomBytes(16);
     const cose = coseEs256(publicKey);
     const credential: Credential = { id, privateKey, cose, userHandle: options.user.id, counter: 0 };

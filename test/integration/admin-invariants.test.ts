@@ -12,11 +12,11 @@ import { changeDigest } from '../../src/broker/approvals.js';
 
 const POLICY = { name: 'prod', rules: [{ name: 'no-debug', expr: '!cpu.debug' }] };
 
-/** Arranges database state directly: the bootstrap user gains a tenant role (as an invite would give a user). */
+/** Arranges database state directly, with its row MAC: the bootstrap user gains a tenant role (as an invite would give a user). */
 async function grantRole(kw: TestKeyward, tenant: string, role: 'owner' | 'auditor', userId = BOOTSTRAP_USER_ID): Promise<void> {
   await kw.keyward.database.db
     .insertInto('tenantMembers')
-    .values({ tenant, userId, role, createdAt: new Date(), createdBy: 'test' })
+    .values({ tenant, userId, role, createdAt: new Date(), createdBy: 'test', mac: kw.keyward.policies.rowMac.membership({ tenant, userId, role }) })
     .execute();
   kw.keyward.tokens.forget();
 }

@@ -15,6 +15,7 @@ import { systemClock } from '../../src/clock.js';
 import { hashToken } from '../../src/broker/api-tokens.js';
 import { randomUUID } from 'node:crypto';
 
+const PEOPLE_TABLES = ['tenants', 'platform_members', 'tenant_members', 'passkeys', 'enrolment_codes', 'approvals', 'approval_votes'];
 const NEVER = { rules: [{ name: 'never', expr: 'false' }] };
 const ANY = { rules: [{ name: 'any', expr: 'true' }] };
 
@@ -153,12 +154,10 @@ describe.each(DB_KINDS)('row MACs on %s', (kind) => {
     const keyId = await keyBoundTo(kw, 'before-0015', permissive);
     const env = { KEYWARD_KEK: kw.keyward.keks.active.uri };
     await kw.keyward.close();
-    // The database as it was before 0015: no MAC columns, no row-MAC key.
-    await sql`ALTER TABLE keys DROP COLUMN mac`.execute(db.database.db);
-    await sql`ALTER TABLE policy_versions DROP COLUMN mac`.execute(db.database.db);
-    await sql`ALTER TABLE api_tokens DROP COLUMN mac`.execute(db.database.db);
+    // The database as it was before 0015 (and so before 0016): no MAC columns, no row-MAC key.
+    for (const table of ['keys', 'policy_versions', 'api_tokens', ...PEOPLE_TABLES]) await sql.raw(`ALTER TABLE ${table} DROP COLUMN mac`).execute(db.database.db);
     await sql`DELETE FROM service_keys WHERE purpose = 'row-mac'`.execute(db.database.db);
-    await sql`DELETE FROM keyward_migrations WHERE version = 15`.execute(db.database.db);
+    await sql`DELETE FROM keyward_migrations WHERE version IN (15, 16)`.execute(db.database.db);
     kw = await startTestKeyward(kind, { db, env });
     expect((await release(kw, keyId)).statusCode).toBe(200);
     expect((await kw.request('GET', '/v1/tokens')).statusCode).toBe(200);
