@@ -44,8 +44,13 @@ interface Logger {
 export class ReleaseCache {
   /** key id → (version asked for, or 'current') → entry; Map order is the LRU order of key ids. */
   private readonly keys = new Map<string, Map<string, Entry>>();
-  /** Bumped by every invalidation: a read that started before one is not stored. */
+  /**
+   * Bumped by every invalidation. A database read that started before an invalidation of its key (or of
+   * every key) is not stored: it may hold the rows from before the change.
+   */
   private generation = 0;
+  private clearedAt = 0;
+  private readonly invalidatedAt = new Map<string, number>();
   private listening = false;
   private subscription: Subscription | undefined;
   private readonly counts = { hit: 0, miss: 0, stale: 0 };
@@ -105,13 +110,18 @@ export class ReleaseCache {
 
   /** Forgets one key's entries ('*' or an empty payload: every key). */
   invalidate(keyId: string): void {
+    if (keyId === '*' || keyId === '') return this.clear();
     this.generation++;
-    if (keyId === '*' || keyId === '') this.keys.clear();
-    else this.keys.delete(keyId);
+    this.keys.delete(keyId);
+    this.invalidatedAt.set(keyId, this.generation);
+    // Bounded: forgetting which keys were invalidated is safe if it counts as every key invalidated.
+    if (this.invalidatedAt.size > this.settings.maxKeys) this.clear();
   }
 
   private clear(): void {
     this.generation++;
+    this.clearedAt = this.generation;
+    this.invalidatedAt.clear();
     this.keys.clear();
   }
 
@@ -137,7 +147,7 @@ export class ReleaseCache {
 
   /** @internal for ReleaseReads: stores a database read unless an invalidation came in since it started. */
   store(keyId: string, slot: string, found: keysRepo.KeyForRelease, startedAt: number): void {
-    if (!this.usable() || startedAt !== this.generation) return;
+    if (!this.usable() || this.clearedAt > startedAt || (this.invalidatedAt.get(keyId) ?? 0) > startedAt) return;
     let versions = this.keys.get(keyId);
     if (versions) this.keys.delete(keyId);
     else versions = new Map();
