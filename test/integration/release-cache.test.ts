@@ -247,6 +247,26 @@ describe.each(DB_KINDS)('release cache with two replicas on %s', (kind) => {
     expect(delta).toEqual({ hit: 0, miss: 1, stale: 0 });
   });
 
+  it.skipIf(kind !== 'postgres')('forgets everything when its notification connection drops and comes back: what was sent meanwhile is missed', async () => {
+    const keyId = await warmOnA('one-shot');
+    const listeningLogs = () => a.logs.filter((l) => l.includes('release cache listening for invalidations')).length;
+    const before = listeningLogs();
+    // Both replicas of this test run in this process: their listeners carry its pid in their name.
+    // One script, so the change commits before a listener could have reconnected.
+    await outside([
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'keyward-listen/%/${process.pid}'`,
+      `UPDATE keys SET state = 'disabled' WHERE id = '${keyId}'`,
+    ]);
+    const since = Date.now();
+    while (listeningLogs() === before) {
+      expect(Date.now() - since).toBeLessThan(10_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { result, delta } = await cacheDelta(a, () => release(a, 'one-shot', keyId));
+    expect(result.json().code).toBe('ERR_KEY_DISABLED');
+    expect(delta).toEqual({ hit: 0, miss: 1, stale: 0 });
+  });
+
   it('keeps releasing after a KEK rotation on B rewraps the key versions', async () => {
     const keyId = await warmOnA('one-shot');
     const next = openFileKek(join(a.dataDir, `kek-next-${kind}`), true);
