@@ -279,3 +279,23 @@ describe.each(DB_KINDS)('release cache with two replicas on %s', (kind) => {
     }
   });
 });
+
+describe('KEYWARD_RELEASE_CACHE=off', () => {
+  it('reads the key rows from the database at every release', async () => {
+    const snp = await createTestSnpPlatform();
+    const kw = await startTestKeyward('pglite', { env: { ...snp.env, KEYWARD_RELEASE_CACHE: 'off' } });
+    try {
+      const keyId = (await kw.request('POST', '/v1/keys', { body: { name: 'uncached', kind: 'model' } })).json().id as string;
+      const policyId = (await kw.request('POST', '/v1/policies', { body: snpPolicy('uncached') })).json().id;
+      expect((await kw.request('PUT', `/v1/keys/${keyId}/policy`, { body: { policyId } })).statusCode).toBe(200);
+      const { delta } = await cacheDelta(kw, async () => {
+        for (const flow of RELEASE_FLOWS) {
+          for (let i = 0; i < 2; i++) expect((await releaseThrough(kw, flow, teeKeyPair(), async (bind) => [await snp.evidence(bind)], keyId)).statusCode).toBe(200);
+        }
+      });
+      expect(delta).toEqual({ hit: 0, miss: 4, stale: 0 });
+    } finally {
+      await kw.close();
+    }
+  });
+});
