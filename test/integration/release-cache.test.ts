@@ -103,11 +103,11 @@ describe.each(DB_KINDS)('release cache with two replicas on %s', (kind) => {
    * A key released on A until a release came from A's cache (the notifications of the key's own creation
    * and binding may arrive after the first read and drop it: a few releases at most).
    */
-  async function warmOnA(flow: ReleaseFlow): Promise<string> {
-    const keyId = await newKey();
+  async function warmOnA(flow: ReleaseFlow, keyId?: string, status = 200): Promise<string> {
+    keyId ??= await newKey();
     for (let attempt = 0; ; attempt++) {
       const { result, delta } = await cacheDelta(a, () => release(a, flow, keyId));
-      expect(result.statusCode, result.body).toBe(200);
+      expect(result.statusCode, result.body).toBe(status);
       if (delta.hit === 1) {
         expect(delta).toEqual({ hit: 1, miss: 0, stale: 0 });
         return keyId;
@@ -201,7 +201,7 @@ describe.each(DB_KINDS)('release cache with two replicas on %s', (kind) => {
       // Judged from the stale entry (hit), found stale at commit, judged again from the database (miss).
       expect(delta).toEqual({ hit: 1, miss: 1, stale: 1 });
       // One attempt: one audit row, and (one-shot) its nonce consumed, once.
-      const rows = (await a.request('GET', '/v1/audit?limit=1000')).json().items.filter((e: { requestId: string; action: string }) => e.requestId === result.requestId && e.action === 'key.release');
+      const rows = (await a.request('GET', `/v1/audit?limit=1000&action=key.release&target=${keyId}`)).json().items.filter((e: { requestId: string }) => e.requestId === result.requestId);
       expect(rows.map((r: { outcome: string; details: { code: string } }) => [r.outcome, r.details.code])).toEqual([['denied', 'ERR_KEY_DISABLED']]);
       if (result.nonce) {
         const consumed = await sql<{ n: number }>`SELECT count(*)::int AS n FROM nonces`.execute(a.keyward.database.db);
@@ -209,6 +209,25 @@ describe.each(DB_KINDS)('release cache with two replicas on %s', (kind) => {
         const again = await a.request('POST', '/v1/release', { token: null, body: result.resend });
         expect(again.json().code).toBe('ERR_ATTEST_NONCE_REPLAYED');
       }
+    });
+
+    it('judges a denial made on stale cached rows again: a key enabled without a notification is released', async () => {
+      const keyId = await warmOnA(flow);
+      expect((await b.request('POST', `/v1/keys/${keyId}/disable`)).statusCode).toBe(200);
+      // A's cache now holds the disabled key.
+      await warmOnA(flow, keyId, 409);
+      await outside([
+        'BEGIN',
+        'SET LOCAL session_replication_role = replica',
+        `UPDATE keys SET state = 'active' WHERE id = '${keyId}'`,
+        'UPDATE release_cache_epoch SET epoch = epoch + 1',
+        'COMMIT',
+      ]);
+      const { result, delta } = await cacheDelta(a, () => releaseOnce(flow, keyId));
+      expect(result.status).toBe(200);
+      expect(delta).toEqual({ hit: 1, miss: 1, stale: 1 });
+      const rows = (await a.request('GET', `/v1/audit?limit=1000&action=key.release&target=${keyId}`)).json().items.filter((e: { requestId: string }) => e.requestId === result.requestId);
+      expect(rows.map((r: { outcome: string }) => r.outcome)).toEqual(['success']);
     });
 
     it('releases the new current version after a rotation on B', async () => {
