@@ -169,6 +169,11 @@ export class ReleaseCache {
   }
 }
 
+/** A judging pass's reads: through `cache` when there is one (`fresh`: straight from the database). */
+export function releaseReads(cache: ReleaseCache | undefined, db: Db, fresh = false): ReleaseReads {
+  return cache ? cache.reads(db, fresh) : ReleaseReads.direct(db);
+}
+
 /**
  * The key rows one judging pass of a release read, and the epochs of those that came from the cache: the
  * release's transaction commits only if the epoch it reads equals every one of them.

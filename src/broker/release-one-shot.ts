@@ -19,7 +19,7 @@ import {
 } from './release-attestation.js';
 import { alertAfter, auditBase, claimsDigest, findTarget, judgeKey, sealForTee, type KeyAsk, type Refusal, type Verdict, type Workload } from './release-keys.js';
 import type { ReleaseDeps, ReleaseResult, RequestOrigin } from './release.js';
-import { ReleaseReads } from './release-cache.js';
+import { releaseReads, type ReleaseReads } from './release-cache.js';
 
 /** Keys one request may ask for (also the schema's maxItems in openapi.yaml). */
 export const MAX_ONE_SHOT_KEYS = 16;
@@ -97,11 +97,11 @@ interface Committed {
  * from the database, whatever the first verdict was (a denial judged on stale rows is judged again too).
  */
 async function judgeAndCommit(deps: ReleaseDeps, parsed: ParsedAttestation, origin: RequestOrigin, workload: Workload, asks: readonly KeyAsk[]): Promise<Committed> {
-  const first = await judgePass(deps, workload, origin, asks, deps.cache ? deps.cache.reads(deps.db) : ReleaseReads.direct(deps.db), true);
+  const first = await judgePass(deps, workload, origin, asks, releaseReads(deps.cache, deps.db), true);
   if (await commitAttempt(deps, parsed, origin, first.events, first.reads)) return first;
   deps.cache?.staleAt();
   // The budgets were spent by the first pass: one attempt spends them once.
-  const again = await judgePass(deps, workload, origin, asks, deps.cache ? deps.cache.reads(deps.db, true) : ReleaseReads.direct(deps.db), false);
+  const again = await judgePass(deps, workload, origin, asks, releaseReads(deps.cache, deps.db, true), false);
   if (!(await commitAttempt(deps, parsed, origin, again.events, again.reads))) throw new KeywardError('ERR_INTERNAL', 'A release judged on rows read from the database was found stale.');
   return again;
 }

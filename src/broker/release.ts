@@ -37,7 +37,7 @@ import {
 import { alertAfter, auditBase, claimsDigest, findTarget, judgeKey, revocationNote, sealForTee, type KeyAsk, type Workload, type WorkloadClaims } from './release-keys.js';
 import { releaseOneShot, type OneShotRequest, type OneShotResult } from './release-one-shot.js';
 import { verifyEvidenceRequest } from './evidence-request.js';
-import { ReleaseReads, type ReleaseCache } from './release-cache.js';
+import { releaseReads, type ReleaseCache, type ReleaseReads } from './release-cache.js';
 
 /** A release pass judged on cached rows that were no longer current: nothing was written. */
 const STALE = Symbol('stale');
@@ -171,11 +171,11 @@ export class ReleaseService {
    */
   async release(caller: AttestedCaller, keyId: string, body: ReleaseBody, requestId: string | null): Promise<ReleaseResult> {
     const cache = this.deps.cache;
-    const first = await this.releaseOnce(caller, keyId, body, requestId, cache ? cache.reads(this.deps.db) : ReleaseReads.direct(this.deps.db), true);
+    const first = await this.releaseOnce(caller, keyId, body, requestId, releaseReads(cache, this.deps.db), true);
     if (first !== STALE) return first;
     cache?.staleAt();
     // The budgets were spent by the first pass: one attempt spends them once.
-    const again = await this.releaseOnce(caller, keyId, body, requestId, cache ? cache.reads(this.deps.db, true) : ReleaseReads.direct(this.deps.db), false);
+    const again = await this.releaseOnce(caller, keyId, body, requestId, releaseReads(cache, this.deps.db, true), false);
     if (again === STALE) throw new KeywardError('ERR_INTERNAL', 'A release judged on rows read from the database was found stale.');
     return again;
   }
