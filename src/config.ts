@@ -88,6 +88,11 @@ export interface Config {
   readonly origin: string;
   /** Anomaly alerts (docs/operations.md "Anomaly alerts"): which kinds, their thresholds, the webhook. */
   readonly alerts: AlertSettings;
+  /**
+   * KEYWARD_RELEASE_CACHE (default on): the per-replica cache of the key rows releases read
+   * (docs/performance.md "Per-replica cache of key rows"); `off`: every release reads the database.
+   */
+  readonly releaseCache: boolean;
 }
 
 export const ALERT_KINDS = ['new-tee-identity', 'release-burst', 'repeated-denials'] as const;
@@ -207,8 +212,8 @@ function revocationSetting(raw: string | undefined): 'required' | 'optional' {
   throw invalid(`KEYWARD_REVOCATION must be required or optional, got "${raw}".`);
 }
 
-function onOff(env: Env, name: string): boolean {
-  const raw = (env[name] ?? 'off').toLowerCase();
+function onOff(env: Env, name: string, fallback: 'on' | 'off' = 'off'): boolean {
+  const raw = (env[name] ?? fallback).toLowerCase();
   if (['on', 'true', '1', 'yes'].includes(raw)) return true;
   if (['off', 'false', '0', 'no', ''].includes(raw)) return false;
   throw invalid(`${name} must be on or off, got "${env[name]}".`);
@@ -329,6 +334,7 @@ export function loadConfig(env: Env = process.env): Config {
     revocation: revocationSetting(env['KEYWARD_REVOCATION']),
     alerts: alertSettings(env),
     platformQuorum: intSetting(env, 'KEYWARD_PLATFORM_QUORUM', 1, 1, 16),
+    releaseCache: onOff(env, 'KEYWARD_RELEASE_CACHE', 'on'),
   };
 }
 

@@ -44,6 +44,7 @@ import { AttestationTokens } from './broker/attestation-tokens.js';
 import { Policies } from './broker/policies.js';
 import { PolicySandbox } from './broker/policy-sandbox.js';
 import { ReleaseService } from './broker/release.js';
+import { ReleaseCache, RELEASE_CACHE_DEFAULTS } from './broker/release-cache.js';
 import { loadNonceSecret, StatelessNonces } from './broker/nonces.js';
 import { loadRowMac } from './broker/row-mac.js';
 import { createVerificationSource } from './broker/verification.js';
@@ -281,6 +282,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     ));
   let keks: KekRing | undefined;
   const sandboxes: PolicySandbox[] = [];
+  let startedCache: ReleaseCache | undefined;
   try {
     const { applied } = await migrate(database);
     logger.info({ database: database.description, kind: database.kind, migrationsApplied: applied }, 'database ready');
@@ -332,7 +334,11 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const rateLimits = new RateLimits(database.db, clock);
     const alerts = new Alerts(clock, approvals, config.alerts, logger);
     rowMac.onMismatch = () => alerts.countRowMacMismatch();
+    const releaseCache = new ReleaseCache(clock, { enabled: config.releaseCache, ...RELEASE_CACHE_DEFAULTS });
+    startedCache = releaseCache;
+    await releaseCache.start(database, logger);
     const release = new ReleaseService({
+      cache: releaseCache,
       db: database.db,
       clock,
       verification,
@@ -355,6 +361,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     const http = createHttpApp({ logger, openapi, tokens, bodyLimit: config.bodyLimit, sessions, sessionSecret, origin: config.origin });
     registerSystemRoutes(http, health, http.metrics, openapi);
     alerts.registerMetrics(http.metrics);
+    releaseCache.registerMetrics(http.metrics);
     registerAlertRoutes(http, alerts);
     registerKeyRoutes(http, vault, importKeys, new ReleaseReport(database.db, vault), new KeyImports(database.db, clock, vault, importKeys));
     registerAdminRoutes(http, tokens, { log: auditLog, exporter: new AuditExporter(database.db, clock), checkpoints: auditCheckpoints });
@@ -420,6 +427,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
         clearInterval(sweeper);
         clearInterval(checkpointer);
         alerts.close();
+        await releaseCache.close();
         await http.app.close();
         await sandbox.close();
         await ring.close();
@@ -428,6 +436,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     };
   } catch (err) {
     for (const sandbox of sandboxes) await sandbox.close();
+    await startedCache?.close();
     await keks?.close();
     if (!opts.database) await database.close().catch(() => undefined);
     throw err;

@@ -4,7 +4,7 @@
 // platform's): chainHash = SHA-256(chainPrevHash ‖ chainSeq ‖ hash) (docs/governance.md "Audit checkpoints").
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../store/database.js';
-import { appendAuditRow, type AuditRow } from '../store/audit-repo.js';
+import { appendAuditRowIf, type AuditRow } from '../store/audit-repo.js';
 import { toHex } from '../encoding.js';
 
 export interface Actor {
@@ -87,6 +87,14 @@ export function chainOf(details: Record<string, unknown>): string {
  * atomic).
  */
 export async function appendAudit(db: Db, event: AuditEvent, at: Date): Promise<void> {
+  if (!(await appendAuditIf(db, event, at, undefined))) throw new Error('the audit head row is missing');
+}
+
+/**
+ * Appends the event only if the release-cache epoch is still `epoch` (undefined: unconditionally); false
+ * when it moved and nothing was written.
+ */
+export async function appendAuditIf(db: Db, event: AuditEvent, at: Date, epoch: string | undefined): Promise<boolean> {
   const entry = {
     id: randomUUID(),
     at: at.toISOString(),
@@ -97,7 +105,7 @@ export async function appendAudit(db: Db, event: AuditEvent, at: Date): Promise<
     requestId: event.requestId,
     details: { actorName: event.actor.name, ...(event.details ?? {}) },
   };
-  await appendAuditRow(db, { ...entry, at, body: eventBody(entry), chain: chainOf(entry.details) });
+  return (await appendAuditRowIf(db, { ...entry, at, body: eventBody(entry), chain: chainOf(entry.details) }, epoch)) !== undefined;
 }
 
 export function toAuditEntry(row: AuditRow): AuditEntry {

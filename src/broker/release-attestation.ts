@@ -102,9 +102,10 @@ export async function assertNonceUnused(db: Db, nonce: OpenedNonce): Promise<voi
  * Consumes the nonce in the caller's transaction (`db` is one): the consumed set gains SHA-256 of its bytes
  * unless it holds it already or the database's clock says it expired. Refuses with the specific code.
  */
-export async function consumeNonce(db: Db, nonce: OpenedNonce, client: string | null): Promise<void> {
+export async function consumeNonce(db: Db, nonce: OpenedNonce, client: string | null): Promise<{ epoch: string }> {
   const use = { nonceHash: nonce.hash, expiresAt: nonce.expiresAt, client };
-  if (await releaseRepo.consumeNonce(db, use)) return;
+  const consumed = await releaseRepo.consumeNonce(db, use);
+  if (consumed) return consumed;
   const state = await releaseRepo.nonceState(db, use);
   throw state.consumed || !state.expired ? replayedNonce() : expiredNonce();
 }

@@ -15,6 +15,7 @@ import type { Policies } from './policies.js';
 import { assertUsable, type Vault } from './vault.js';
 import { assertNotHeld, type Alerts } from './alerts.js';
 import { missingTrustInputs, trustInputRefusal, type TrustInputProblem } from './trust-inputs.js';
+import type { ReleaseReads } from './release-cache.js';
 
 /** The claims a release is judged on (the policy's `cpu` and `gpus`). */
 export interface WorkloadClaims {
@@ -102,12 +103,15 @@ export function claimsDigest(claims: WorkloadClaims): string {
   return createHash('sha256').update(canonicalJson({ cpu: claims.cpu, gpus: claims.gpus })).digest('hex');
 }
 
-/** The key as asked for (one round trip), or ERR_KEY_NOT_FOUND / ERR_KEY_VERSION_NOT_FOUND. */
-export async function findTarget(db: Db, ask: KeyAsk): Promise<keysRepo.KeyForRelease> {
+/**
+ * The key as asked for (from the release cache, or one round trip), or ERR_KEY_NOT_FOUND /
+ * ERR_KEY_VERSION_NOT_FOUND.
+ */
+export async function findTarget(reads: ReleaseReads, ask: KeyAsk): Promise<keysRepo.KeyForRelease> {
   if (ask.version !== undefined && !(Number.isSafeInteger(ask.version) && ask.version >= 1 && ask.version <= MAX_INT4)) {
     throw new RequestError('ERR_KEY_VERSION_NOT_FOUND', `Key version ${ask.version} does not exist.`);
   }
-  const found = isUuid(ask.keyId) ? await keysRepo.findKeyForRelease(db, ask.keyId, ask.wrappedDataKey === undefined ? ask.version : undefined) : undefined;
+  const found = isUuid(ask.keyId) ? await reads.find(ask.keyId, ask.wrappedDataKey === undefined ? ask.version : undefined) : undefined;
   if (!found) throw new RequestError('ERR_KEY_NOT_FOUND', 'No key with this id exists.');
   return found;
 }

@@ -19,6 +19,7 @@ import {
 } from './release-attestation.js';
 import { alertAfter, auditBase, claimsDigest, findTarget, judgeKey, sealForTee, type KeyAsk, type Refusal, type Verdict, type Workload } from './release-keys.js';
 import type { ReleaseDeps, ReleaseResult, RequestOrigin } from './release.js';
+import { releaseReads, type ReleaseReads } from './release-cache.js';
 
 /** Keys one request may ask for (also the schema's maxItems in openapi.yaml). */
 export const MAX_ONE_SHOT_KEYS = 16;
@@ -58,16 +59,11 @@ export async function releaseOneShot(deps: ReleaseDeps, request: OneShotRequest,
     throw outcome.failure;
   }
   const workload: Workload = { claims: outcome.claims, tee: parsed.tee, jkt: parsed.jkt, evidence: parsed.digests };
-  const judged = await judgeAll(deps, workload, asks);
-  const sealed = judged.every((j) => j.verdict.allowed) ? await sealAll(deps, workload, judged) : judged;
-  const refused = firstRefusal(sealed);
+  const { sealed, refused, delivered } = await judgeAndCommit(deps, parsed, origin, workload, asks);
   if (refused) {
-    await commitAttempt(deps, parsed, origin, denialEvents(workload, origin, sealed, refused));
     await alertDenials(deps, workload, origin, sealed);
     throw refusalForWorkload(refused);
   }
-  const delivered = sealed.filter(isSealed).map((s) => ({ ...s, releaseId: randomUUID() }));
-  await commitAttempt(deps, parsed, origin, delivered.map((d) => releaseEvent(workload, origin, d.judged, 'success', successDetails(workload, d))));
   for (const d of delivered) {
     await alertAfter(deps.alerts, deps.db, workload, { keyId: d.judged.ask.keyId, tenant: d.judged.found?.key.tenant ?? 'default', requestId: origin.requestId, releaseId: d.releaseId });
   }
@@ -87,32 +83,78 @@ function checkAsks(keys: readonly KeyAsk[]): readonly KeyAsk[] {
   return keys;
 }
 
-/** The explicit consumption of the nonce and the audit rows of the attempt, in ONE transaction. */
-async function commitAttempt(deps: ReleaseDeps, parsed: ParsedAttestation, origin: RequestOrigin, events: readonly AuditEvent[]): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
-    await consumeNonce(trx, parsed.nonce, origin.client);
-    const at = deps.clock.now();
-    for (const event of events) await appendAudit(trx, event, at);
-  });
+/** What one pass decided and committed: every key's verdict, the first refusal, or the keys delivered. */
+interface Committed {
+  readonly sealed: readonly (Sealed | Judged)[];
+  readonly refused: (Judged & { verdict: Refusal }) | undefined;
+  readonly delivered: readonly (Sealed & { releaseId: string })[];
+}
+
+/**
+ * Judges and seals every key, then commits the attempt. Why twice at most: a pass judged on cached key rows
+ * commits only if they are still current (the epoch the nonce insert reads); otherwise its transaction is
+ * rolled back — nothing released, the nonce not consumed — and the request is judged once more on rows read
+ * from the database, whatever the first verdict was (a denial judged on stale rows is judged again too).
+ */
+async function judgeAndCommit(deps: ReleaseDeps, parsed: ParsedAttestation, origin: RequestOrigin, workload: Workload, asks: readonly KeyAsk[]): Promise<Committed> {
+  const first = await judgePass(deps, workload, origin, asks, releaseReads(deps.cache, deps.db), true);
+  if (await commitAttempt(deps, parsed, origin, first.events, first.reads)) return first;
+  deps.cache?.staleAt();
+  // The budgets were spent by the first pass: one attempt spends them once.
+  const again = await judgePass(deps, workload, origin, asks, releaseReads(deps.cache, deps.db, true), false);
+  if (!(await commitAttempt(deps, parsed, origin, again.events, again.reads))) throw new KeywardError('ERR_INTERNAL', 'A release judged on rows read from the database was found stale.');
+  return again;
+}
+
+async function judgePass(deps: ReleaseDeps, workload: Workload, origin: RequestOrigin, asks: readonly KeyAsk[], reads: ReleaseReads, spendBudgets: boolean): Promise<Committed & { events: AuditEvent[]; reads: ReleaseReads }> {
+  const judged = await judgeAll(deps, reads, workload, asks, spendBudgets);
+  const sealed = judged.every((j) => j.verdict.allowed) ? await sealAll(deps, workload, judged) : judged;
+  const refused = firstRefusal(sealed);
+  if (refused) return { sealed, refused, delivered: [], events: denialEvents(workload, origin, sealed, refused), reads };
+  const delivered = sealed.filter(isSealed).map((s) => ({ ...s, releaseId: randomUUID() }));
+  return { sealed, refused, delivered, events: delivered.map((d) => releaseEvent(workload, origin, d.judged, 'success', successDetails(workload, d))), reads };
+}
+
+/** Thrown inside the attempt's transaction to roll it back: the cached rows it was judged on are stale. */
+class StaleReads extends Error {}
+
+/**
+ * The explicit consumption of the nonce and the audit rows of the attempt, in ONE transaction. With the
+ * reads of a judging pass: false (rolled back, nothing written) when the rows it took from the cache are
+ * not current at the epoch the nonce insert read.
+ */
+async function commitAttempt(deps: ReleaseDeps, parsed: ParsedAttestation, origin: RequestOrigin, events: readonly AuditEvent[], reads?: ReleaseReads): Promise<boolean> {
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      const { epoch } = await consumeNonce(trx, parsed.nonce, origin.client);
+      if (reads && !reads.currentAt(epoch)) throw new StaleReads();
+      const at = deps.clock.now();
+      for (const event of events) await appendAudit(trx, event, at);
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof StaleReads) return false;
+    throw err;
+  }
 }
 
 /**
  * Judges every key by its own policy (each one, so the audit shows every key's verdict). A key that
  * exists spends its budgets first: a 429 here consumes nothing and the same nonce may be sent again.
  */
-async function judgeAll(deps: ReleaseDeps, workload: Workload, asks: readonly KeyAsk[]): Promise<Judged[]> {
+async function judgeAll(deps: ReleaseDeps, reads: ReleaseReads, workload: Workload, asks: readonly KeyAsk[], spendBudgets: boolean): Promise<Judged[]> {
   const judged: Judged[] = [];
   for (const ask of asks) {
     let found: KeyForRelease;
     try {
-      found = await findTarget(deps.db, ask);
+      found = await findTarget(reads, ask);
     } catch (err) {
       if (!(err instanceof KeywardError)) throw err;
       judged.push({ ask, found: undefined, verdict: { allowed: false, error: err, outcome: 'denied', details: {} } });
       continue;
     }
     const rl = deps.rateLimits;
-    if (rl) await rl.limits.take(releaseBudgets(ask.keyId, found.key.rateLimitPerMinute, { cpu: workload.claims.cpu, gpus: workload.claims.gpus }, rl.defaults, found.key.tenant));
+    if (rl && spendBudgets) await rl.limits.take(releaseBudgets(ask.keyId, found.key.rateLimitPerMinute, { cpu: workload.claims.cpu, gpus: workload.claims.gpus }, rl.defaults, found.key.tenant));
     judged.push({ ask, found, verdict: await judgeKey(deps, deps.db, found, workload.claims) });
   }
   return judged;

@@ -12,7 +12,7 @@ import type { KeyForRelease } from '../store/keys-repo.js';
 import { decodeEvidenceItem } from '../evidence/wire.js';
 import { MAX_EVIDENCE_ITEMS } from '../evidence/verify.js';
 import { parseTeePublicKey, type TeeKey } from '../keys/jwe.js';
-import { appendAudit, canonicalJson, type Actor } from './audit.js';
+import { appendAudit, appendAuditIf, canonicalJson, type Actor } from './audit.js';
 import type { Alerts } from './alerts.js';
 import type { AttestationTokens } from './attestation-tokens.js';
 import type { Policies } from './policies.js';
@@ -37,6 +37,10 @@ import {
 import { alertAfter, auditBase, claimsDigest, findTarget, judgeKey, revocationNote, sealForTee, type KeyAsk, type Workload, type WorkloadClaims } from './release-keys.js';
 import { releaseOneShot, type OneShotRequest, type OneShotResult } from './release-one-shot.js';
 import { verifyEvidenceRequest } from './evidence-request.js';
+import { releaseReads, type ReleaseCache, type ReleaseReads } from './release-cache.js';
+
+/** A release pass judged on cached rows that were no longer current: nothing was written. */
+const STALE = Symbol('stale');
 
 export { bindingFor, WORKLOAD_ACTOR_PREFIX, type AttestRequest } from './release-attestation.js';
 export { workloadSummary } from './release-keys.js';
@@ -58,6 +62,8 @@ export interface ReleaseDeps {
   readonly rateLimits?: { readonly limits: RateLimits; readonly defaults: ReleaseBudgetDefaults };
   /** Anomaly alerts, told of every release and denial once its rows committed; absent: none. */
   readonly alerts?: Alerts;
+  /** The per-replica cache of key rows (release-cache.ts); absent: every release reads the database. */
+  readonly cache?: ReleaseCache;
   /** Told when evidence chained to a non-vendor (extra or uploaded) anchor was accepted. */
   readonly onExtraAnchor?: (anchors: string[]) => void;
 }
@@ -158,16 +164,32 @@ export class ReleaseService {
     return { payload, claims: claimsFromToken(payload), tee, jkt };
   }
 
-  /** Releases a key (or a data key of it) to the verified caller's TEE key, if the key's policy allows. */
+  /**
+   * Releases a key (or a data key of it) to the verified caller's TEE key, if the key's policy allows. Why
+   * twice at most: a verdict judged on cached key rows is audited (the one write of this flow) only if they
+   * are still current; otherwise nothing is written and it is judged once more on rows read from the database.
+   */
   async release(caller: AttestedCaller, keyId: string, body: ReleaseBody, requestId: string | null): Promise<ReleaseResult> {
+    const cache = this.deps.cache;
+    const first = await this.releaseOnce(caller, keyId, body, requestId, releaseReads(cache, this.deps.db), true);
+    if (first !== STALE) return first;
+    cache?.staleAt();
+    // The budgets were spent by the first pass: one attempt spends them once.
+    const again = await this.releaseOnce(caller, keyId, body, requestId, releaseReads(cache, this.deps.db, true), false);
+    if (again === STALE) throw new KeywardError('ERR_INTERNAL', 'A release judged on rows read from the database was found stale.');
+    return again;
+  }
+
+  /** One judging pass: the result, a thrown refusal (audited), or STALE (nothing written). */
+  private async releaseOnce(caller: AttestedCaller, keyId: string, body: ReleaseBody, requestId: string | null, reads: ReleaseReads, spendBudgets: boolean): Promise<ReleaseResult | typeof STALE> {
     const ask: KeyAsk = { keyId, ...body };
-    const found = await findTarget(this.deps.db, ask);
+    const found = await findTarget(reads, ask);
     const workload: Workload = { claims: caller.claims, tee: caller.tee, jkt: caller.jkt, evidence: caller.payload['evidence'], tokenId: caller.payload['jti'] };
-    const audit = this.releaseAuditor(workload, found, keyId, requestId);
-    await this.spendBudgets(keyId, found, caller.claims);
+    const audit = this.releaseAuditor(workload, found, keyId, requestId, reads.requiredEpoch());
+    if (spendBudgets) await this.spendBudgets(keyId, found, caller.claims);
     const verdict = await judgeKey(this.deps, this.deps.db, found, caller.claims);
     if (!verdict.allowed) {
-      await audit(verdict.outcome, { code: verdict.error.code, ...verdict.details });
+      if (!(await audit(verdict.outcome, { code: verdict.error.code, ...verdict.details }))) return STALE;
       if (verdict.outcome === 'denied') await alertAfter(this.deps.alerts, this.deps.db, workload, { keyId, tenant: found.key.tenant, requestId, code: verdict.error.code });
       throw verdict.error;
     }
@@ -175,21 +197,22 @@ export class ReleaseService {
     try {
       sealed = await sealForTee(this.deps, this.deps.db, found, ask, caller.tee);
     } catch (err) {
-      if (err instanceof KeywardError) await audit('failure', { code: err.code, ...verdict.policyRef });
+      if (err instanceof KeywardError && !(await audit('failure', { code: err.code, ...verdict.policyRef }))) return STALE;
       throw err;
     }
     const releaseId = randomUUID();
     const what = ask.wrappedDataKey !== undefined ? 'datakey' : 'key';
-    await audit('success', { ...verdict.policyRef, releaseId, version: sealed.version, what, claimsDigest: claimsDigest(caller.claims) });
+    if (!(await audit('success', { ...verdict.policyRef, releaseId, version: sealed.version, what, claimsDigest: claimsDigest(caller.claims) }))) return STALE;
     await alertAfter(this.deps.alerts, this.deps.db, workload, { keyId, tenant: found.key.tenant, requestId, releaseId });
     return { keyId, version: sealed.version, jwe: sealed.jwe, releaseId };
   }
 
-  private releaseAuditor(workload: Workload, found: KeyForRelease, keyId: string, requestId: string | null) {
+  /** Appends the release's audit row, only if the release-cache epoch is still `epoch` (undefined: always); false when it moved. */
+  private releaseAuditor(workload: Workload, found: KeyForRelease, keyId: string, requestId: string | null, epoch: string | undefined) {
     const actor: Actor = { id: `${WORKLOAD_ACTOR_PREFIX}${workload.jkt}`, name: 'attested workload' };
     const base = auditBase(workload, found.key.tenant);
     return (outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>) =>
-      appendAudit(this.deps.db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, ...details } }, this.deps.clock.now());
+      appendAuditIf(this.deps.db, { actor, action: 'key.release', target: keyId, outcome, requestId, details: { ...base, ...details } }, this.deps.clock.now(), epoch);
   }
 
   /**

@@ -30,8 +30,20 @@ export interface NewAuditRow {
  * multiplied estimate makes Postgres JIT-compile every append, ~300 ms each.)
  */
 export async function appendAuditRow(db: Db, row: NewAuditRow): Promise<{ seq: number }> {
+  const appended = await appendAuditRowIf(db, row, undefined);
+  if (!appended) throw new Error('the audit head row is missing');
+  return appended;
+}
+
+/**
+ * appendAuditRow, but only if the release-cache epoch (migration 0017) is still `epoch` in the statement's
+ * snapshot: undefined (nothing written) when it moved. The three-call release's single write, so a release
+ * judged on cached key rows commits only if they were current, in the same statement.
+ */
+export async function appendAuditRowIf(db: Db, row: NewAuditRow, epoch: string | undefined): Promise<{ seq: number } | undefined> {
+  const current = epoch === undefined ? sql<boolean>`true` : sql<boolean>`(SELECT epoch::text FROM release_cache_epoch) = ${epoch}`;
   const result = await sql<{ seq: number }>`WITH
-    old AS (SELECT seq, hash FROM audit_head WHERE singleton LIMIT 1 FOR UPDATE),
+    old AS (SELECT seq, hash FROM audit_head WHERE singleton AND ${current} LIMIT 1 FOR UPDATE),
     head AS (
       UPDATE audit_head AS h
       SET seq = old.seq + 1, hash = sha256(old.hash || int8send(old.seq + 1) || convert_to(${row.body}, 'UTF8'))
@@ -50,8 +62,7 @@ export async function appendAuditRow(db: Db, row: NewAuditRow): Promise<{ seq: n
     FROM head, (SELECT seq, hash, prev_hash FROM link LIMIT 1) AS link
     RETURNING seq`.execute(db);
   const first = result.rows[0];
-  if (!first) throw new Error('the audit head row is missing');
-  return { seq: Number(first.seq) };
+  return first ? { seq: Number(first.seq) } : undefined;
 }
 
 export interface AuditFilter {

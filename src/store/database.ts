@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PglitePool } from './pglite-pool.js';
 import { lockDataDir } from './pglite-lock.js';
+import { listenPostgres, type NotificationHandlers, type Subscription } from './notifications.js';
 import type { Schema } from './schema.js';
 import { ServiceError } from '../errors.js';
 
@@ -21,6 +22,11 @@ export interface Database {
   exec(script: string): Promise<void>;
   /** Cheap liveness probe. */
   ping(): Promise<void>;
+  /**
+   * LISTENs on a notification channel: Postgres from a dedicated connection that reconnects by itself,
+   * PGlite in its one session (every writer is in this process).
+   */
+  listen(channel: string, handlers: NotificationHandlers): Promise<Subscription>;
   close(): Promise<void>;
   /** PGlite only: a snapshot of the whole data directory (tests reuse a migrated template). */
   snapshot?(): Promise<Blob>;
@@ -157,6 +163,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       ping: async () => {
         await sql`select 1`.execute(db);
       },
+      listen: async (channel, handlers) => listenPostgres(target.url, channel, handlers),
       close: () => db.destroy(),
     };
   }
@@ -183,6 +190,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     ping: async () => {
       await sql`select 1`.execute(db);
     },
+    listen: (channel, handlers) => listenPglite(pool, lite, channel, handlers),
     close: async () => {
       try {
         await db.destroy();
@@ -196,6 +204,31 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
         return await lite.dumpDataDir('none');
       } finally {
         client.release();
+      }
+    },
+  };
+}
+
+/** LISTEN in PGlite's one session, taken from the pool so it never lands inside another caller's transaction. */
+async function listenPglite(pool: PglitePool, lite: PGlite, channel: string, handlers: NotificationHandlers): Promise<Subscription> {
+  const client = await pool.connect();
+  let unlisten: () => Promise<void>;
+  try {
+    unlisten = await lite.listen(channel, (payload) => handlers.onNotify(payload));
+  } finally {
+    client.release();
+  }
+  handlers.onListening(true);
+  return {
+    async close() {
+      handlers.onListening(false);
+      if (lite.closed) return;
+      const c = await pool.connect().catch(() => undefined);
+      if (!c) return;
+      try {
+        await unlisten().catch(() => undefined);
+      } finally {
+        c.release();
       }
     },
   };

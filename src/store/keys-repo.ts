@@ -204,9 +204,14 @@ export interface KeyForRelease {
   readonly policyVersion: number | undefined;
   /** The requested (or current) version's row, if it exists. */
   readonly version: Pick<KeyVersionRow, 'version' | 'state' | 'kekId' | 'sealed'> | undefined;
+  /** The release-cache epoch (migration 0017) these rows were read at, in the same statement. */
+  readonly epoch: string;
 }
 
-/** One round trip for a release: the key, its policy's current version, and the version's sealed material. */
+/**
+ * One round trip for a release: the key, its policy's current version, the version's sealed material, and
+ * the release-cache epoch read in the same snapshot (a change committed after it bumps the epoch).
+ */
 export async function findKeyForRelease(db: Db, keyId: string, version: number | undefined): Promise<KeyForRelease | undefined> {
   const row = await db
     .selectFrom('keys as k')
@@ -216,11 +221,13 @@ export async function findKeyForRelease(db: Db, keyId: string, version: number |
     )
     .selectAll('k')
     .select(['p.id as livePolicyId', 'v.version as vVersion', 'v.state as vState', 'v.kekId as vKekId', 'v.sealed as vSealed'])
+    .select(sql<string>`(SELECT epoch::text FROM release_cache_epoch)`.as('cacheEpoch'))
     .where('k.id', '=', keyId)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { livePolicyId, vVersion, vState, vKekId, vSealed, ...key } = row;
+  const { livePolicyId, vVersion, vState, vKekId, vSealed, cacheEpoch, ...key } = row;
   return {
+    epoch: cacheEpoch,
     key: key as KeyRow,
     policyVersion: livePolicyId !== null && livePolicyId !== undefined && key.policyVersion !== null ? key.policyVersion : undefined,
     version: vVersion === null || vVersion === undefined ? undefined : { version: vVersion, state: vState as KeyVersionRow['state'], kekId: vKekId ?? null, sealed: vSealed ?? null },

@@ -15,16 +15,19 @@ export interface NonceUse {
 
 /**
  * Consumes a stateless nonce: inserts it into the consumed set unless it is there already or its expiry
- * has passed by the DATABASE's clock (one clock for every replica). Returns false when it could not be
- * consumed; in a transaction, a concurrent consumer of the same nonce waits for this one to end.
+ * has passed by the DATABASE's clock (one clock for every replica). Returns undefined when it could not be
+ * consumed; in a transaction, a concurrent consumer of the same nonce waits for this one to end. Consumed,
+ * it returns the release-cache epoch of the statement's snapshot (migration 0017), so a release learns
+ * whether its cached key rows are still current without a statement of its own.
  */
-export async function consumeNonce(db: Db, use: NonceUse): Promise<boolean> {
-  const result = await sql<{ one: number }>`INSERT INTO nonces (nonce_hash, created_at, expires_at, consumed_at, client)
+export async function consumeNonce(db: Db, use: NonceUse): Promise<{ epoch: string } | undefined> {
+  const result = await sql<{ epoch: string }>`INSERT INTO nonces (nonce_hash, created_at, expires_at, consumed_at, client)
     SELECT ${use.nonceHash}, now(), ${use.expiresAt}, now(), ${use.client}
     WHERE ${use.expiresAt}::timestamptz > now()
     ON CONFLICT (nonce_hash) DO NOTHING
-    RETURNING 1 AS one`.execute(db);
-  return result.rows.length === 1;
+    RETURNING (SELECT epoch::text FROM release_cache_epoch) AS epoch`.execute(db);
+  const row = result.rows[0];
+  return row === undefined ? undefined : { epoch: row.epoch };
 }
 
 /** Why a nonce could not be consumed: already used, or expired by the database's clock. */

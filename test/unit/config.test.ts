@@ -6,7 +6,8 @@ import { loadConfig, parseKekUri } from '../../src/config.js';
 describe('loadConfig', () => {
   it('defaults to 127.0.0.1:8750, PGlite in ./.keyward and a file KEK there', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8750, databaseUrl: undefined, dataDir: resolve('.keyward'), collateralFetch: false });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8750, databaseUrl: undefined, dataDir: resolve('.keyward'), collateralFetch: false, releaseCache: true });
+    expect(loadConfig({ KEYWARD_RELEASE_CACHE: 'off' }).releaseCache).toBe(false);
     expect(c.kek).toEqual({ provider: 'file', path: resolve('.keyward/kek') });
   });
 
@@ -18,6 +19,7 @@ describe('loadConfig', () => {
       { KEYWARD_KEK: 'vault:x' },
       { KEYWARD_BOOTSTRAP_TOKEN: 'short' },
       { KEYWARD_COLLATERAL_FETCH: 'maybe' },
+      { KEYWARD_RELEASE_CACHE: 'sometimes' },
       { KEYWARD_LOG_LEVEL: 'loud' },
     ];
     for (const env of cases) {
