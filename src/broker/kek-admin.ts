@@ -70,7 +70,10 @@ const BATCH = 200;
  * key not yet under `to`.
  * Idempotent; safe to run concurrently.
  */
-export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number> {
+/** Told the running count of key versions resealed, after each one (a rotation's progress). */
+export type RewrapProgress = (keyVersionsResealed: number) => void;
+
+export async function rewrapAll(db: Db, ring: KekRing, to: Kek, onProgress?: RewrapProgress): Promise<number> {
   let resealed = 0;
   for (;;) {
     const rows = await keysRepo.versionsNotUnderKek(db, to.id, BATCH);
@@ -81,7 +84,10 @@ export async function rewrapAll(db: Db, ring: KekRing, to: Kek): Promise<number>
       const material = await from.open(v.sealed, materialAad(v.keyId, v.version));
       try {
         const sealed = await to.seal(material, materialAad(v.keyId, v.version));
-        if (await keysRepo.resealKeyVersion(db, { keyId: v.keyId, version: v.version, fromKekId: v.kekId, toKekId: to.id, sealed })) resealed++;
+        if (await keysRepo.resealKeyVersion(db, { keyId: v.keyId, version: v.version, fromKekId: v.kekId, toKekId: to.id, sealed })) {
+          resealed++;
+          onProgress?.(resealed);
+        }
       } finally {
         zeroize(material);
       }
@@ -149,9 +155,9 @@ export async function interruptedRotation(db: Db): Promise<string | null> {
 }
 
 /** Finishes an interrupted rotation: reseals what is left under the active KEK and retires the others. */
-export async function resumeRotation(db: Db, ring: KekRing, activeId: string, clock: Clock, actor: Actor): Promise<RotationResult> {
+export async function resumeRotation(db: Db, ring: KekRing, activeId: string, clock: Clock, actor: Actor, onProgress?: RewrapProgress): Promise<RotationResult> {
   const active = await ring.resolve(activeId);
-  const resealed = await rewrapAll(db, ring, active);
+  const resealed = await rewrapAll(db, ring, active, onProgress);
   await retireOthers(db, active.id, clock, actor);
   return { from: null, to: active.id, resealed, resumed: true };
 }
@@ -171,10 +177,10 @@ export async function startRotation(trx: Db, next: Kek, at: Date, actor: Actor, 
 }
 
 /** After startRotation committed: seal with `next` from now on, reseal every record under it, retire the rest. */
-export async function finishRotation(db: Db, ring: KekRing, next: Kek, from: string | null, clock: Clock, actor: Actor): Promise<RotationResult> {
+export async function finishRotation(db: Db, ring: KekRing, next: Kek, from: string | null, clock: Clock, actor: Actor, onProgress?: RewrapProgress): Promise<RotationResult> {
   ring.add(next);
   ring.setActive(next.id);
-  const resealed = await rewrapAll(db, ring, next);
+  const resealed = await rewrapAll(db, ring, next, onProgress);
   await retireOthers(db, next.id, clock, actor);
   return { from, to: next.id, resealed, resumed: false };
 }
@@ -184,12 +190,12 @@ export async function finishRotation(db: Db, ring: KekRing, next: Kek, from: str
  * are retired. When an earlier rotation was interrupted (records still under a non-active KEK), this
  * finishes that rotation instead and leaves `next` unused (`resumed: true`).
  */
-export async function rotateKek(db: Db, ring: KekRing, next: Kek, clock: Clock, actor: Actor): Promise<RotationResult> {
+export async function rotateKek(db: Db, ring: KekRing, next: Kek, clock: Clock, actor: Actor, onProgress?: RewrapProgress): Promise<RotationResult> {
   const interrupted = await interruptedRotation(db);
-  if (interrupted) return resumeRotation(db, ring, interrupted, clock, actor);
+  if (interrupted) return resumeRotation(db, ring, interrupted, clock, actor, onProgress);
   ring.add(next);
   const from = await db.transaction().execute((trx) => startRotation(trx, next, clock.now(), actor, { requestId: null }));
-  return finishRotation(db, ring, next, from, clock, actor);
+  return finishRotation(db, ring, next, from, clock, actor, onProgress);
 }
 
 async function retireOthers(db: Db, activeId: string, clock: Clock, actor: Actor): Promise<void> {

@@ -35,7 +35,15 @@ export async function kekCommand(args: string[], io: CliIo): Promise<number> {
       const target = typeof values.target === 'string' ? values.target : undefined;
       const setting = rotationTarget(config, ring.active, target, systemClock.now());
       const next = await openKek(kekConfigFor(setting, true));
-      const result = await rotateKek(database.db, ring, next, systemClock, { id: 'cli:kek-rotate', name: 'keyward kek rotate' });
+      // Progress on standard error (stdout keeps only the result): the first record, then at most a line a second.
+      let shownAt = 0;
+      const progress = (n: number): void => {
+        const now = Date.now();
+        if (n !== 1 && now - shownAt < 1000) return;
+        shownAt = now;
+        io.err(`kek rotate: ${n} key version${n === 1 ? '' : 's'} resealed so far\n`);
+      };
+      const result = await rotateKek(database.db, ring, next, systemClock, { id: 'cli:kek-rotate', name: 'keyward kek rotate' }, progress);
       io.out(
         values.json
           ? `${JSON.stringify(result)}\n`
