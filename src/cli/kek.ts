@@ -38,7 +38,7 @@ export async function kekCommand(args: string[], io: CliIo): Promise<number> {
       // Progress on standard error (stdout keeps only the result): the first record, then at most a line a second.
       let shownAt = 0;
       const progress = (n: number): void => {
-        const now = Date.now();
+        const now = systemClock.now().getTime();
         if (n !== 1 && now - shownAt < 1000) return;
         shownAt = now;
         io.err(`kek rotate: ${n} key version${n === 1 ? '' : 's'} resealed so far\n`);
