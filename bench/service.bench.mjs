@@ -69,8 +69,11 @@ function startProcess(args, env, ready) {
   });
 }
 
+// KEYWARD_RELEASE_CACHE=off in the bench's environment measures releases without the per-replica cache.
+const RELEASE_CACHE_ENV = process.env.KEYWARD_RELEASE_CACHE ? { KEYWARD_RELEASE_CACHE: process.env.KEYWARD_RELEASE_CACHE } : {};
+
 async function startKeyward(env) {
-  return startProcess([...(process.env.KW_NODE_FLAGS ? process.env.KW_NODE_FLAGS.split(' ') : []), BIN, 'serve'], { KEYWARD_PORT: '0', KEYWARD_LOG_LEVEL: 'info', KEYWARD_BOOTSTRAP_TOKEN: TOKEN, KEYWARD_RATE_LIMIT: '0', ...env }, /"address":"(http:\/\/[^"]+)".*keyward listening/);
+  return startProcess([...(process.env.KW_NODE_FLAGS ? process.env.KW_NODE_FLAGS.split(' ') : []), BIN, 'serve'], { KEYWARD_PORT: '0', KEYWARD_LOG_LEVEL: 'info', KEYWARD_BOOTSTRAP_TOKEN: TOKEN, KEYWARD_RATE_LIMIT: '0', ...RELEASE_CACHE_ENV, ...env }, /"address":"(http:\/\/[^"]+)".*keyward listening/);
 }
 
 async function startHello() {
@@ -259,6 +262,7 @@ async function benchRelease(world, c, quick, verifyCost, flow = FLOWS.token) {
       database: dbName,
       ...(dbName === 'postgres' ? { databaseCpuMs: Math.round(dbCpuPerRelease * 1e5) / 100, includesDatabaseCpu: true } : {}),
       keys: flow.keys,
+      releaseCache: process.env.KEYWARD_RELEASE_CACHE ?? 'on',
     });
     report(`${name}_release_throughput_saturation`, sat.rate, 'releases/s', { database: dbName, generator: 'same machine: the simulator signs fresh evidence per release; 6 concurrent flows' });
     const half = await openLoop(releaseOnce, { rate: Math.max(1, sat.rate / 2), seconds: quick ? 1.5 : 10 });
