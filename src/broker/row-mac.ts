@@ -297,9 +297,9 @@ function tokenFields(t: ApiTokenFields): Record<string, unknown> {
 
 /** Which one-time backfills the start that applied them runs (migrations 0015 and 0016). */
 export interface RowMacBackfill {
-  /** 0015: key bindings, policy versions and API tokens. */
+  /** 0015: key bindings and policy versions. */
   readonly authority: boolean;
-  /** 0016: tenants, memberships, passkeys, enrolment codes, approvals and votes. */
+  /** 0016: tenants, memberships, passkeys, enrolment codes, approvals, votes and live API tokens. */
   readonly people: boolean;
 }
 
@@ -351,8 +351,6 @@ async function macSeedRows(trx: Db, rowMac: RowMac): Promise<void> {
 async function macAuthorityRows(trx: Db, rowMac: RowMac): Promise<void> {
   for (const k of await keysRepo.allBindings(trx)) await keysRepo.setKeyMac(trx, k.id, rowMac.keyBinding(k));
   for (const v of await policiesRepo.allPolicyVersions(trx)) await policiesRepo.setPolicyVersionMac(trx, v.policyId, v.version, rowMac.policyVersion(v));
-  // A revoked token keeps no MAC (clearing revoked_at must not revive it).
-  for (const t of await tokensRepo.listTokens(trx)) if (!t.revokedAt) await tokensRepo.setTokenMac(trx, t.id, rowMac.apiToken(t));
 }
 
 async function macPeopleRows(trx: Db, rowMac: RowMac): Promise<void> {
@@ -363,4 +361,6 @@ async function macPeopleRows(trx: Db, rowMac: RowMac): Promise<void> {
   for (const c of rows.enrolmentCodes) await tenantsRepo.setEnrolmentCodeMac(trx, c.codeHash, rowMac.enrolmentCode(c));
   for (const a of await approvalsRepo.allApprovals(trx)) await approvalsRepo.setApprovalMac(trx, a.id, rowMac.approval(a));
   for (const v of await approvalsRepo.allVotes(trx)) await approvalsRepo.setVoteMac(trx, v.approvalId, v.userId, rowMac.vote(v));
+  // API tokens' MAC column comes with 0016 too. A revoked token keeps no MAC (clearing revoked_at must not revive it).
+  for (const t of await tokensRepo.listTokens(trx)) if (!t.revokedAt) await tokensRepo.setTokenMac(trx, t.id, rowMac.apiToken(t));
 }
